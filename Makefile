@@ -1,0 +1,71 @@
+# cloudfs — see README.md.  make | make check | make demo | make bench
+
+PKGS      := fuse3 libcurl jansson yaml-0.1 libcrypto
+CC        ?= cc
+CFLAGS    ?= -O2 -g
+CFLAGS    += -std=gnu11 -Wall -Wextra -Werror -D_FILE_OFFSET_BITS=64 -pthread \
+             -Iinclude -Ifs -Icore/cloud/openstack
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CORE_SRC  := $(sort $(wildcard core/*/*.c core/*/*/*.c))
+FS_SRC    := $(filter-out fs/main.c,$(sort $(wildcard fs/*.c)))
+BUILD     := build
+CORE_OBJ  := $(CORE_SRC:%.c=$(BUILD)/%.o)
+FS_OBJ    := $(FS_SRC:%.c=$(BUILD)/%.o)
+
+UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
+SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+SAN_OBJ   := $(CORE_SRC:%.c=$(BUILD)/san/%.o) $(FS_SRC:%.c=$(BUILD)/san/%.o)
+
+CLOUDS_DIR ?= $(CURDIR)/.clouds
+
+.PHONY: all deps check unit integration demo demo-stop bench clean format-check
+all: cloudfs
+
+cloudfs: $(BUILD)/fs/main.o $(FS_OBJ) $(CORE_OBJ)
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/%.o: %.c $(wildcard include/*.h fs/*.h core/*/*.h core/*/*/*.h)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+
+# Unit tests: no network, built with AddressSanitizer and UBSan.
+$(BUILD)/san/%.o: %.c $(wildcard include/*.h fs/*.h core/*/*.h core/*/*/*.h)
+	@mkdir -p $(dir $@)
+	@echo "  CC san  $<"
+	@$(CC) $(CFLAGS) $(SAN) $(PKG_CFLAGS) -c -o $@ $<
+
+$(BUILD)/unit/%: tests/unit/%.c tests/unit/unit.h $(SAN_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SAN) $(PKG_CFLAGS) -Itests/unit -o $@ $< $(SAN_OBJ) $(PKG_LIBS)
+
+deps:
+	@tests/deps.sh
+
+unit: $(UNIT_BIN)
+
+# Unit tests, then the integration tests against the local clouds;
+# the last line is "N passed, N failed".
+check: deps
+	@$(MAKE) --no-print-directory cloudfs unit
+	@CLOUDS_DIR=$(CLOUDS_DIR) tests/run.sh $(UNIT_BIN)
+
+demo: deps
+	@$(MAKE) --no-print-directory cloudfs
+	@examples/demo.sh start
+
+demo-stop:
+	@examples/demo.sh stop
+
+bench: deps
+	@$(MAKE) --no-print-directory cloudfs
+	@tests/bench/run.sh
+
+format-check:
+	@clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD) cloudfs

@@ -1,0 +1,212 @@
+/* Glance v2: the image listing (every page) and image downloads.
+ * ref/glance-keystone.md has the server's behaviour this relies on:
+ * "next" links appear whenever a page is full, Range is honoured,
+ * os_hash_algo/os_hash_value describe the stored bytes. */
+#define _GNU_SOURCE
+#include "openstack.h"
+#include "log.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PAGE_LIMIT 1000
+#define MAX_PAGES 10000
+#define MAX_LISTING_BODY (64u << 20)
+
+/* Ids become file names under by-id/: letters, digits and '-' only. */
+static bool safe_id(const char *id)
+{
+    size_t n = strlen(id);
+    return n > 0 && n <= 64 && strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                          "0123456789-") == n;
+}
+
+/* The extension of the stored bytes: the disk format, "ova" for an OVA
+ * container; anything odd becomes "img". */
+static char *extension(json_t *img)
+{
+    const char *cf = json_string_value(json_object_get(img, "container_format"));
+    const char *df = json_string_value(json_object_get(img, "disk_format"));
+    if (cf && strcmp(cf, "ova") == 0)
+        return strdup("ova");
+    if (!df || !*df || strlen(df) > 16 || strspn(df, "abcdefghijklmnopqrstuvwxyz0123456789") !=
+                                             strlen(df))
+        return strdup("img");
+    return strdup(df);
+}
+
+static int parse_image(json_t *img, struct cfs_object *o)
+{
+    const char *id = json_string_value(json_object_get(img, "id"));
+    const char *status = json_string_value(json_object_get(img, "status"));
+    json_t *name = json_object_get(img, "name");
+    json_t *size = json_object_get(img, "size");
+    const char *algo = json_string_value(json_object_get(img, "os_hash_algo"));
+    const char *hash = json_string_value(json_object_get(img, "os_hash_value"));
+    const char *md5 = json_string_value(json_object_get(img, "checksum"));
+
+    memset(o, 0, sizeof *o);
+    if (!id || !safe_id(id)) {
+        cfs_log_warn("glance: an image with an unusable id was skipped");
+        return -EINVAL;
+    }
+    if (!status || strcmp(status, "active") != 0)
+        return -EAGAIN; /* not yet (or no longer) readable */
+    if (!json_is_integer(size) || json_integer_value(size) < 0) {
+        cfs_log_warn("glance: image %s has no size, skipped", id);
+        return -EINVAL;
+    }
+    o->id = strdup(id);
+    o->name = json_is_string(name) ? strndup(json_string_value(name), json_string_length(name))
+                                   : strdup("");
+    o->ext = extension(img);
+    o->size = (uint64_t)json_integer_value(size);
+    o->immutable = true;
+    if (cfs_parse_iso8601(json_string_value(json_object_get(img, "created_at")), &o->mtime))
+        o->mtime.tv_sec = 0;
+    if (cfs_parse_iso8601(json_string_value(json_object_get(img, "updated_at")), &o->ctime))
+        o->ctime = o->mtime;
+    if (algo && hash && *algo && *hash) {
+        o->digest_algo = strdup(algo);
+        o->digest_hex = strdup(hash);
+    } else if (md5 && *md5) {
+        o->digest_algo = strdup("md5");
+        o->digest_hex = strdup(md5);
+    }
+    if (!o->id || !o->name || !o->ext)
+        return -ENOMEM;
+    return 0;
+}
+
+static void free_object(struct cfs_object *o)
+{
+    free(o->id);
+    free(o->name);
+    free(o->ext);
+    free(o->digest_algo);
+    free(o->digest_hex);
+}
+
+static int append(struct cfs_object_list *out, size_t *cap, struct cfs_object *o)
+{
+    if (out->n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 64;
+        struct cfs_object *nv = realloc(out->v, nc * sizeof *nv);
+        if (!nv)
+            return -ENOMEM;
+        out->v = nv;
+        *cap = nc;
+    }
+    out->v[out->n++] = *o;
+    return 0;
+}
+
+/* The query of a "next" link: only the query is taken, so the link can
+ * never send our token to another host. */
+static char *next_query(json_t *doc)
+{
+    const char *next = json_string_value(json_object_get(doc, "next"));
+    const char *q = next ? strchr(next, '?') : NULL;
+    return q ? strdup(q) : NULL;
+}
+
+int glance_list_images(struct openstack *os, struct cfs_object_list *out)
+{
+    char *base = NULL, *query = NULL;
+    size_t cap = 0;
+    unsigned pages = 0;
+    int err;
+
+    memset(out, 0, sizeof *out);
+    err = openstack_image_url(os, &base);
+    if (err)
+        return err;
+    query = cfs_printf("?limit=%d&status=active", PAGE_LIMIT);
+    while (query && !err) {
+        char *url = cfs_printf("%s/v2/images%s", base, query);
+        struct cfs_http_req req = { .method = "GET", .url = url, .max_body = MAX_LISTING_BODY };
+        struct cfs_http_resp resp;
+        json_t *doc, *images, *img;
+        json_error_t jerr;
+        size_t i;
+
+        free(query);
+        query = NULL;
+        if (!url) {
+            err = -ENOMEM;
+            break;
+        }
+        err = openstack_request(os, "list images", &req, &resp);
+        free(url);
+        if (err) {
+            cfs_http_resp_free(&resp);
+            break;
+        }
+        doc = json_loadb(resp.body ? resp.body : "", resp.body_len, 0, &jerr);
+        cfs_http_resp_free(&resp);
+        images = json_object_get(doc, "images");
+        if (!json_is_array(images)) {
+            cfs_log_error("glance: cloud %s: image listing is not a JSON list of images",
+                          os->base.name);
+            json_decref(doc);
+            err = -EIO;
+            break;
+        }
+        json_array_foreach(images, i, img) {
+            struct cfs_object o;
+            int perr = parse_image(img, &o);
+            if (perr == -ENOMEM || (!perr && append(out, &cap, &o) != 0)) {
+                free_object(&o);
+                err = -ENOMEM;
+                break;
+            }
+            if (perr)
+                free_object(&o);
+        }
+        if (json_array_size(images) > 0)
+            query = next_query(doc);
+        json_decref(doc);
+        if (++pages >= MAX_PAGES && query) {
+            cfs_log_error("glance: cloud %s: listing did not end after %d pages", os->base.name,
+                          MAX_PAGES);
+            err = -EIO;
+        }
+    }
+    free(query);
+    free(base);
+    if (err)
+        cfs_object_list_free(out);
+    else
+        cfs_log_debug("glance: cloud %s: %zu active images in %u pages", os->base.name, out->n,
+                      pages);
+    return err;
+}
+
+int glance_open_image(struct openstack *os, const struct cfs_object *obj,
+                      struct cfs_source **out)
+{
+    char *base = NULL, *url, *label;
+    int err = openstack_image_url(os, &base);
+    if (err)
+        return err;
+    url = cfs_printf("%s/v2/images/%s/file", base, obj->id);
+    label = cfs_printf("glance: cloud %s: image %s (%s)", os->base.name, obj->id, obj->name);
+    free(base);
+    if (!url || !label) {
+        free(url);
+        free(label);
+        return -ENOMEM;
+    }
+    struct cfs_http_source_params p = {
+        .url = url, .size = obj->size, .tls = &os->tls, .auth = &os->auth,
+        .digest_algo = obj->digest_algo, .digest_hex = obj->digest_hex, .label = label,
+    };
+    err = cfs_http_source_open(&p, out);
+    free(url);
+    free(label);
+    return err;
+}

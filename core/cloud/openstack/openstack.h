@@ -1,0 +1,41 @@
+/* An OpenStack cloud: shared state of the Keystone and Glance modules. */
+#ifndef CFS_OPENSTACK_H
+#define CFS_OPENSTACK_H
+
+#include <pthread.h>
+
+#include "http.h"
+#include "http_source.h"
+#include "keystone.h"
+#include "provider.h"
+
+struct openstack {
+    struct cfs_cloud base;
+    struct keystone *ks;
+    struct cfs_tls tls;
+    char *cacert;
+    struct cfs_http_auth auth;  /* hands out Keystone tokens to requests */
+    char *image_override;       /* clouds.yaml image_endpoint_override */
+
+    pthread_mutex_t lock;
+    char *image_url;            /* Glance base URL without /v2, once known */
+};
+
+/* The Glance base URL (override or catalog), without a trailing /v2. */
+int openstack_image_url(struct openstack *os, char **url);
+
+/* An authenticated request with the retry rules of DESIGN.md §6: a 401
+ * renews the token once, transport errors and 5xx are retried with
+ * backoff. what names the request in log lines. On a non-2xx answer the
+ * errno is returned and one line logged. */
+int openstack_request(struct openstack *os, const char *what, struct cfs_http_req *req,
+                      struct cfs_http_resp *resp);
+
+/* The errno for an HTTP error answer of an OpenStack service. */
+int openstack_errno(long status, const char *message);
+
+int glance_list_images(struct openstack *os, struct cfs_object_list *out);
+int glance_open_image(struct openstack *os, const struct cfs_object *obj,
+                      struct cfs_source **out);
+
+#endif

@@ -1,0 +1,400 @@
+/* HTTP requests over libcurl.
+ *
+ * Each thread keeps one easy handle (reset between requests); all handles
+ * share a connection pool, DNS cache and TLS sessions through one CURLSH,
+ * so FUSE threads run requests in parallel and still reuse connections.
+ * Stalls are bounded with CURLOPT_LOW_SPEED_*: a server that sends nothing
+ * for stall_timeout_s seconds fails the request with -ETIMEDOUT. */
+#define _GNU_SOURCE
+#include "http.h"
+#include "log.h"
+
+#include <ctype.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define DEFAULT_MAX_BODY (16u << 20)
+
+static struct cfs_http_settings settings = { 10, 30, 4 };
+static CURLSH *share;
+static pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
+static pthread_key_t easy_key;
+static __thread char last_error[CURL_ERROR_SIZE];
+
+static void share_lock(CURL *h, curl_lock_data data, curl_lock_access a, void *u)
+{
+    (void)h, (void)a, (void)u;
+    pthread_mutex_lock(&share_locks[data]);
+}
+
+static void share_unlock(CURL *h, curl_lock_data data, void *u)
+{
+    (void)h, (void)u;
+    pthread_mutex_unlock(&share_locks[data]);
+}
+
+static void easy_destroy(void *p)
+{
+    curl_easy_cleanup(p);
+}
+
+int cfs_http_init(const struct cfs_http_settings *s)
+{
+    if (s)
+        settings = *s;
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        return -EIO;
+    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+        pthread_mutex_init(&share_locks[i], NULL);
+    share = curl_share_init();
+    if (!share)
+        return -ENOMEM;
+    curl_share_setopt(share, CURLSHOPT_LOCKFUNC, share_lock);
+    curl_share_setopt(share, CURLSHOPT_UNLOCKFUNC, share_unlock);
+    curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+    if (pthread_key_create(&easy_key, easy_destroy) != 0)
+        return -ENOMEM;
+    return 0;
+}
+
+const struct cfs_http_settings *cfs_http_settings(void)
+{
+    return &settings;
+}
+
+void cfs_http_cleanup(void)
+{
+    CURL *h = pthread_getspecific(easy_key);
+    if (h) {
+        curl_easy_cleanup(h);
+        pthread_setspecific(easy_key, NULL);
+    }
+    if (share)
+        curl_share_cleanup(share);
+    share = NULL;
+    curl_global_cleanup();
+}
+
+const char *cfs_http_last_error(void)
+{
+    return last_error;
+}
+
+static CURL *thread_handle(void)
+{
+    CURL *h = pthread_getspecific(easy_key);
+    if (h) {
+        curl_easy_reset(h);
+        return h;
+    }
+    h = curl_easy_init();
+    if (h)
+        pthread_setspecific(easy_key, h);
+    return h;
+}
+
+struct transfer {
+    const struct cfs_http_req *req;
+    struct cfs_http_resp *resp;
+    size_t max_body;
+    size_t body_cap;
+    size_t headers_len;
+    int sink_err;
+};
+
+static size_t on_header(char *data, size_t size, size_t n, void *p)
+{
+    struct transfer *t = p;
+    size_t len = size * n;
+
+    /* A new status line starts a new header block (100-continue, redirects). */
+    if (len >= 5 && strncmp(data, "HTTP/", 5) == 0)
+        t->headers_len = 0;
+    if (t->headers_len + len > 64 * 1024)
+        return 0; /* hostile header flood */
+    char *nh = realloc(t->resp->headers, t->headers_len + len + 1);
+    if (!nh)
+        return 0;
+    memcpy(nh + t->headers_len, data, len);
+    t->headers_len += len;
+    nh[t->headers_len] = '\0';
+    t->resp->headers = nh;
+    return len;
+}
+
+static int collect(struct transfer *t, const char *data, size_t len)
+{
+    struct cfs_http_resp *r = t->resp;
+    if (r->body_len + len > t->max_body)
+        return -EFBIG;
+    if (r->body_len + len + 1 > t->body_cap) {
+        size_t cap = t->body_cap ? t->body_cap : 4096;
+        while (cap < r->body_len + len + 1)
+            cap *= 2;
+        char *nb = realloc(r->body, cap);
+        if (!nb)
+            return -ENOMEM;
+        r->body = nb;
+        t->body_cap = cap;
+    }
+    memcpy(r->body + r->body_len, data, len);
+    r->body_len += len;
+    r->body[r->body_len] = '\0';
+    return 0;
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *p)
+{
+    struct transfer *t = p;
+    size_t len = size * n;
+    int err;
+
+    if (t->req->sink) {
+        bool to_sink = true;
+        if (t->req->only_2xx_to_sink) {
+            long status = 0;
+            /* The status line is known once the body starts. */
+            if (t->resp->headers)
+                sscanf(t->resp->headers, "HTTP/%*s %ld", &status);
+            to_sink = status >= 200 && status < 300;
+        }
+        err = to_sink ? t->req->sink(t->req->sink_ctx, data, len) : collect(t, data, len);
+    } else {
+        err = collect(t, data, len);
+    }
+    if (err) {
+        t->sink_err = err;
+        return 0;
+    }
+    t->resp->received += len;
+    return len;
+}
+
+static int on_progress(void *p, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+    struct transfer *t = p;
+    (void)dt, (void)dn, (void)ut, (void)un;
+    if (t->req->cancelled(t->req->cancel_ctx)) {
+        t->sink_err = -ECANCELED;
+        return 1;
+    }
+    return 0;
+}
+
+static int map_curl_error(CURLcode rc)
+{
+    switch (rc) {
+    case CURLE_OPERATION_TIMEDOUT:
+        return -ETIMEDOUT;
+    case CURLE_COULDNT_CONNECT:
+        return -ECONNREFUSED;
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+        return -EHOSTUNREACH;
+    case CURLE_OUT_OF_MEMORY:
+        return -ENOMEM;
+    case CURLE_PARTIAL_FILE:
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_HTTP2_STREAM:
+        return -ECONNRESET;
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_URL_MALFORMAT:
+    case CURLE_WEIRD_SERVER_REPLY:
+    default:
+        return -EPROTO;
+    }
+}
+
+int cfs_http_do(const struct cfs_http_req *req, struct cfs_http_resp *resp)
+{
+    struct transfer t = { .req = req, .resp = resp };
+    struct curl_slist *hdrs = NULL;
+    CURL *h;
+    CURLcode rc;
+    int err = 0;
+
+    memset(resp, 0, sizeof *resp);
+    t.max_body = req->max_body ? req->max_body : DEFAULT_MAX_BODY;
+    last_error[0] = '\0';
+
+    h = thread_handle();
+    if (!h)
+        return -ENOMEM;
+
+    for (const char *const *p = req->headers; p && *p; p++) {
+        struct curl_slist *n = curl_slist_append(hdrs, *p);
+        if (!n) {
+            err = -ENOMEM;
+            goto out;
+        }
+        hdrs = n;
+    }
+    /* Glance and Keystone answer errors in JSON when asked. */
+    hdrs = curl_slist_append(hdrs, "Accept: application/json");
+    if (req->body)
+        hdrs = curl_slist_append(hdrs, "Expect:");
+    if (!hdrs) {
+        err = -ENOMEM;
+        goto out;
+    }
+
+    curl_easy_setopt(h, CURLOPT_SHARE, share);
+    curl_easy_setopt(h, CURLOPT_URL, req->url);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, last_error);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
+    if (strcmp(req->method, "HEAD") == 0)
+        curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+    if (req->body) {
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+    }
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, &t);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &t);
+    if (req->cancelled) {
+        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(h, CURLOPT_XFERINFODATA, &t);
+        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    }
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, (long)settings.connect_timeout_s);
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, (long)settings.stall_timeout_s);
+    curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 256L * 1024);
+    if (req->tls) {
+        curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, req->tls->verify ? 1L : 0L);
+        curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, req->tls->verify ? 2L : 0L);
+        if (req->tls->cacert)
+            curl_easy_setopt(h, CURLOPT_CAINFO, req->tls->cacert);
+    }
+
+    rc = curl_easy_perform(h);
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
+    if (t.sink_err) {
+        err = t.sink_err;
+    } else if (rc != CURLE_OK) {
+        err = map_curl_error(rc);
+        if (!last_error[0])
+            snprintf(last_error, sizeof last_error, "%s", curl_easy_strerror(rc));
+        cfs_log_debug("http: %s %s: %s", req->method, req->url, last_error);
+    }
+out:
+    curl_slist_free_all(hdrs);
+    return err;
+}
+
+char *cfs_http_header(const struct cfs_http_resp *resp, const char *name)
+{
+    size_t n = strlen(name);
+    const char *p = resp->headers;
+
+    while (p && *p) {
+        const char *eol = strchr(p, '\n');
+        size_t len = eol ? (size_t)(eol - p) : strlen(p);
+        if (len > n && strncasecmp(p, name, n) == 0 && p[n] == ':') {
+            const char *v = p + n + 1, *e = p + len;
+            while (v < e && (*v == ' ' || *v == '\t'))
+                v++;
+            while (e > v && isspace((unsigned char)e[-1]))
+                e--;
+            return strndup(v, (size_t)(e - v));
+        }
+        p = eol ? eol + 1 : NULL;
+    }
+    return NULL;
+}
+
+void cfs_http_resp_free(struct cfs_http_resp *resp)
+{
+    free(resp->body);
+    free(resp->headers);
+    memset(resp, 0, sizeof *resp);
+}
+
+bool cfs_http_retryable(int err, long status)
+{
+    if (err)
+        return err == -ETIMEDOUT || err == -ECONNREFUSED || err == -ECONNRESET ||
+               err == -EHOSTUNREACH;
+    return status >= 500 || status == 429;
+}
+
+double cfs_http_backoff(unsigned attempt)
+{
+    double d = 0.25;
+    for (unsigned i = 1; i < attempt && d < 4; i++)
+        d *= 2;
+    return d > 4 ? 4 : d;
+}
+
+/* Finds a "message" string at the top level or one level down. */
+static const char *json_message(json_t *j)
+{
+    const char *key;
+    json_t *v;
+    json_t *m = json_object_get(j, "message");
+    if (json_is_string(m))
+        return json_string_value(m);
+    json_object_foreach(j, key, v) {
+        m = json_object_get(v, "message");
+        if (json_is_string(m))
+            return json_string_value(m);
+    }
+    return NULL;
+}
+
+void cfs_http_error_text(const struct cfs_http_resp *resp, char *out, size_t n)
+{
+    const char *src = resp->body ? resp->body : "";
+    json_t *j = NULL;
+    size_t o = 0;
+    bool in_tag = false, space = false;
+
+    if (n == 0)
+        return;
+    if (*src == '{') {
+        j = json_loadb(resp->body, resp->body_len, 0, NULL);
+        const char *m = j ? json_message(j) : NULL;
+        if (m)
+            src = m;
+    }
+    for (const char *p = src; *p && o + 1 < n; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '<') {
+            in_tag = true;
+            space = o > 0;
+            continue;
+        }
+        if (in_tag) {
+            in_tag = c != '>';
+            continue;
+        }
+        if (isspace(c) || c < 0x20) {
+            space = o > 0;
+            continue;
+        }
+        if (space && o + 2 < n)
+            out[o++] = ' ';
+        space = false;
+        out[o++] = (char)c;
+    }
+    out[o] = '\0';
+    json_decref(j);
+}

@@ -1,0 +1,655 @@
+/* A byte source over an HTTP object, read with Range requests.
+ *
+ * Sequential reading (mountpoint-s3's prefetcher is the model): the first
+ * read at offset 0, or a read that continues where the last one ended,
+ * starts a stream: one background thread issues "Range: bytes=pos-" and
+ * copies what arrives into a ring buffer. The stream may run ahead of the
+ * reader by a window that starts at 1 MiB and doubles as the reader keeps
+ * up, up to the ring's size; when the ring is full the thread blocks, which
+ * throttles the server through TCP. A reader idle for a while makes the
+ * thread drop the connection; it reconnects at the same byte on demand.
+ * A far seek stops the stream; a random read is one range request.
+ *
+ * A stream that started at offset 0 hashes what it receives and holds back
+ * the last byte until the digest matches the cloud's, so a complete
+ * sequential read that does not match fails with EIO instead of ending
+ * with wrong bytes. */
+#include "http_source.h"
+#include "digest.h"
+#include "log.h"
+#include "util.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_RING (8u << 20)
+#define FIRST_WINDOW (1u << 20)
+#define KEEP_BEHIND (1u << 20)     /* kernel readahead may step back a little */
+#define FORWARD_REACH (16u << 20)  /* reads this far ahead wait for the stream */
+#define AUTH_HEADER_MAX 8192
+
+struct hsrc;
+
+struct stream {
+    struct hsrc *src;
+    char *ring;
+    size_t cap;
+    uint64_t start;    /* offset the stream began at */
+    uint64_t low;      /* ring holds [low, pos) */
+    uint64_t pos;      /* next offset to receive */
+    uint64_t visible;  /* readers may take [low, visible) */
+    uint64_t consumed; /* highest offset readers asked for */
+    int err;           /* terminal error, negative errno */
+    bool stop;         /* the source dropped this stream */
+    bool finished;     /* thread is done with the network */
+    struct cfs_digest *digest;
+    double last_demand;
+};
+
+struct hsrc {
+    struct cfs_source base;
+    char *url;
+    char *label;
+    char *digest_algo;
+    char *digest_hex;
+    char *cacert;
+    struct cfs_tls tls;
+    struct cfs_http_auth *auth;
+    size_t ring_bytes;
+
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    atomic_int refs;     /* the open source + one per stream thread */
+    struct stream *st;   /* current stream, or NULL */
+    uint64_t last_end;   /* end of the previous read, for sequence detection */
+};
+
+static void hsrc_unref(struct hsrc *s)
+{
+    if (atomic_fetch_sub(&s->refs, 1) != 1)
+        return;
+    pthread_mutex_destroy(&s->lock);
+    pthread_cond_destroy(&s->cond);
+    free(s->url);
+    free(s->label);
+    free(s->digest_algo);
+    free(s->digest_hex);
+    free(s->cacert);
+    free(s);
+}
+
+static int errno_for_status(long status)
+{
+    switch (status) {
+    case 401:
+    case 403:
+        return -EACCES;
+    case 404:
+        return -ENOENT;
+    default:
+        return -EIO;
+    }
+}
+
+/* Range answers must be the range asked for, of an object of our size. */
+static int check_content_range(struct hsrc *s, const struct cfs_http_resp *resp,
+                               uint64_t want_start)
+{
+    char *cr = cfs_http_header(resp, "Content-Range");
+    uint64_t a, b, total;
+    int ok;
+
+    if (resp->status == 200 && want_start == 0) {
+        free(cr);
+        return 0;
+    }
+    ok = resp->status == 206 && cr &&
+         sscanf(cr, "bytes %" SCNu64 "-%" SCNu64 "/%" SCNu64, &a, &b, &total) == 3 &&
+         a == want_start && total == s->base.size && b >= a;
+    if (!ok)
+        cfs_log_error("%s: server answered range %" PRIu64 "- with HTTP %ld, Content-Range '%s'",
+                      s->label, want_start, resp->status, cr ? cr : "(none)");
+    free(cr);
+    return ok ? 0 : -EIO;
+}
+
+/* Fills the header list: authentication and Range. */
+static int make_headers(struct hsrc *s, const char *stale, char *auth, char *range,
+                        size_t range_n, uint64_t a, uint64_t b, const char **hdrs)
+{
+    int n = 0;
+    if (s->auth) {
+        int err = s->auth->header(s->auth, stale, auth, AUTH_HEADER_MAX);
+        if (err)
+            return err;
+        hdrs[n++] = auth;
+    }
+    snprintf(range, range_n, "Range: bytes=%" PRIu64 "-%" PRIu64, a, b);
+    hdrs[n++] = range;
+    hdrs[n] = NULL;
+    return 0;
+}
+
+/* ---- one-shot range reads ---- */
+
+struct oneshot {
+    char *buf;
+    size_t want;
+    size_t got;
+};
+
+static int oneshot_sink(void *ctx, const char *data, size_t len)
+{
+    struct oneshot *o = ctx;
+    if (len > o->want - o->got)
+        return -EIO; /* more than asked for */
+    memcpy(o->buf + o->got, data, len);
+    o->got += len;
+    return 0;
+}
+
+static ssize_t read_range(struct hsrc *s, char *buf, size_t len, uint64_t off)
+{
+    const struct cfs_http_settings *hs = cfs_http_settings();
+    char *auth = malloc(AUTH_HEADER_MAX);
+    char range[64];
+    const char *hdrs[3];
+    const char *stale = NULL;
+    size_t done = 0;
+    unsigned failures = 0;
+    int err = 0;
+
+    if (!auth)
+        return -ENOMEM;
+    while (done < len) {
+        struct oneshot o = { buf + done, len - done, 0 };
+        struct cfs_http_req req = {
+            .method = "GET", .url = s->url, .headers = hdrs, .tls = &s->tls,
+            .sink = oneshot_sink, .sink_ctx = &o, .only_2xx_to_sink = true,
+        };
+        struct cfs_http_resp resp;
+
+        err = make_headers(s, stale, auth, range, sizeof range, off + done,
+                           off + len - 1, hdrs);
+        if (err)
+            break;
+        stale = NULL;
+        err = cfs_http_do(&req, &resp);
+        if (!err && resp.status >= 200 && resp.status < 300)
+            err = check_content_range(s, &resp, off + done);
+        done += o.got;
+        if (o.got)
+            failures = 0;
+        if (!err && resp.status == 401 && s->auth && failures == 0) {
+            stale = auth;
+            failures++;
+            cfs_http_resp_free(&resp);
+            continue;
+        }
+        if (!err && resp.status >= 200 && resp.status < 300) {
+            cfs_http_resp_free(&resp);
+            if (o.got)
+                continue;
+            err = -ECONNRESET; /* ended early without progress */
+        }
+        bool retry = err ? cfs_http_retryable(err, 0) : cfs_http_retryable(0, resp.status);
+        if (retry && failures < hs->retries) {
+            failures++;
+            cfs_log_info("%s: read at %" PRIu64 " failed (%s), retry %u of %u", s->label,
+                         off + done, err ? cfs_http_last_error() : "server error", failures,
+                         hs->retries);
+            cfs_http_resp_free(&resp);
+            cfs_sleep(cfs_http_backoff(failures));
+            err = 0;
+            continue;
+        }
+        if (!err) {
+            char msg[256];
+            cfs_http_error_text(&resp, msg, sizeof msg);
+            err = errno_for_status(resp.status);
+            cfs_log_error("%s: read at %" PRIu64 ": HTTP %ld: %s", s->label, off + done,
+                          resp.status, msg);
+        } else if (err != -EIO) {
+            cfs_log_error("%s: read at %" PRIu64 " failed: %s", s->label, off + done,
+                          cfs_http_last_error());
+        }
+        cfs_http_resp_free(&resp);
+        break;
+    }
+    free(auth);
+    if (err)
+        return err == -ETIMEDOUT || err == -EACCES || err == -ENOENT || err == -ENOMEM
+                   ? err : -EIO;
+    return (ssize_t)done;
+}
+
+/* ---- streams ---- */
+
+static size_t stream_window(const struct stream *st)
+{
+    uint64_t read_so_far = st->consumed > st->start ? st->consumed - st->start : 0;
+    uint64_t w = read_so_far * 2;
+    if (w < FIRST_WINDOW)
+        w = FIRST_WINDOW;
+    return w > st->cap ? st->cap : (size_t)w;
+}
+
+/* Bytes the producer may add now; drops what readers are done with. */
+static size_t stream_room(struct stream *st)
+{
+    uint64_t keep_from = st->consumed > KEEP_BEHIND ? st->consumed - KEEP_BEHIND : 0;
+    if (keep_from > st->low)
+        st->low = keep_from < st->visible ? keep_from : st->visible;
+    uint64_t held = st->pos - st->low;
+    uint64_t ahead = st->pos > st->consumed ? st->pos - st->consumed : 0;
+    size_t window = stream_window(st);
+    if (held >= st->cap || ahead >= window)
+        return 0;
+    uint64_t room = st->cap - held;
+    if (room > window - ahead)
+        room = window - ahead;
+    return (size_t)room;
+}
+
+struct stream_xfer {
+    struct stream *st;
+    struct cfs_http_resp *resp;
+    bool checked;
+};
+
+static int stream_sink(void *ctx, const char *data, size_t len)
+{
+    struct stream_xfer *x = ctx;
+    struct stream *st = x->st;
+    struct hsrc *s = st->src;
+    double idle_limit = cfs_http_settings()->stall_timeout_s / 2.0;
+
+    if (idle_limit > 5)
+        idle_limit = 5;
+    if (idle_limit < 0.5)
+        idle_limit = 0.5;
+    if (!x->checked) {
+        int err = check_content_range(s, x->resp, st->pos);
+        if (err)
+            return err;
+        x->checked = true;
+    }
+    while (len > 0) {
+        size_t room, n;
+        uint64_t at;
+
+        pthread_mutex_lock(&s->lock);
+        while (!st->stop && (room = stream_room(st)) == 0) {
+            if (cfs_now() - st->last_demand > idle_limit) {
+                pthread_mutex_unlock(&s->lock);
+                return -EAGAIN; /* reader went away: drop the connection */
+            }
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_nsec += 200 * 1000000;
+            if (until.tv_nsec >= 1000000000) {
+                until.tv_sec++;
+                until.tv_nsec -= 1000000000;
+            }
+            pthread_cond_timedwait(&s->cond, &s->lock, &until);
+        }
+        at = st->pos;
+        bool stop = st->stop;
+        pthread_mutex_unlock(&s->lock);
+        if (stop)
+            return -ECANCELED;
+
+        n = len < room ? len : room;
+        if (at + n > s->base.size)
+            return -EIO; /* more than the object holds */
+        /* [at, at+n) is outside [low, pos): no reader looks at it. */
+        size_t i = (size_t)(at % st->cap);
+        size_t first = n < st->cap - i ? n : st->cap - i;
+        memcpy(st->ring + i, data, first);
+        memcpy(st->ring, data + first, n - first);
+        if (st->digest)
+            cfs_digest_update(st->digest, data, n);
+
+        pthread_mutex_lock(&s->lock);
+        st->pos += n;
+        st->visible = st->digest && st->pos == s->base.size ? st->pos - 1 : st->pos;
+        pthread_cond_broadcast(&s->cond);
+        pthread_mutex_unlock(&s->lock);
+        data += n;
+        len -= n;
+    }
+    return 0;
+}
+
+/* Lets a stalled transfer of a dropped stream end within a second. */
+static bool stream_cancelled(void *ctx)
+{
+    struct stream *st = ctx;
+    struct hsrc *s = st->src;
+    pthread_mutex_lock(&s->lock);
+    bool stop = st->stop;
+    pthread_mutex_unlock(&s->lock);
+    return stop;
+}
+
+static void stream_fail(struct stream *st, int err)
+{
+    struct hsrc *s = st->src;
+    pthread_mutex_lock(&s->lock);
+    st->err = err;
+    pthread_cond_broadcast(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* The end of a stream that began at 0: release the last byte only if the
+ * whole object hashed to what the cloud says. */
+static void stream_verify(struct stream *st)
+{
+    struct hsrc *s = st->src;
+    char got[2 * 64 + 1];
+
+    if (!st->digest)
+        return;
+    if (cfs_digest_matches(st->digest, s->digest_hex, got)) {
+        cfs_log_debug("%s: %s of the whole object verified", s->label, s->digest_algo);
+        pthread_mutex_lock(&s->lock);
+        st->visible = s->base.size;
+        pthread_cond_broadcast(&s->cond);
+        pthread_mutex_unlock(&s->lock);
+        return;
+    }
+    cfs_log_error("%s: downloaded data does not match the cloud's %s (got %.16s..., expected "
+                  "%.16s...): refusing the end of the read", s->label, s->digest_algo, got,
+                  s->digest_hex);
+    stream_fail(st, -EIO);
+}
+
+/* Waits until a reader wants more (after an idle drop) or the stream stops. */
+static bool stream_wait_demand(struct stream *st)
+{
+    struct hsrc *s = st->src;
+    bool go;
+    pthread_mutex_lock(&s->lock);
+    while (!st->stop && stream_room(st) == 0)
+        pthread_cond_wait(&s->cond, &s->lock);
+    go = !st->stop;
+    pthread_mutex_unlock(&s->lock);
+    return go;
+}
+
+static void *stream_main(void *arg)
+{
+    struct stream *st = arg;
+    struct hsrc *s = st->src;
+    const struct cfs_http_settings *hs = cfs_http_settings();
+    char *auth = malloc(AUTH_HEADER_MAX);
+    char range[64];
+    const char *hdrs[3];
+    const char *stale = NULL;
+    unsigned failures = 0;
+    int err = auth ? 0 : -ENOMEM;
+
+    while (!err && !st->stop && st->pos < s->base.size) {
+        struct cfs_http_resp resp;
+        struct stream_xfer x = { st, &resp, false };
+        struct cfs_http_req req = {
+            .method = "GET", .url = s->url, .headers = hdrs, .tls = &s->tls,
+            .sink = stream_sink, .sink_ctx = &x, .only_2xx_to_sink = true,
+            .cancelled = stream_cancelled, .cancel_ctx = st,
+        };
+        uint64_t before = st->pos;
+
+        err = make_headers(s, stale, auth, range, sizeof range, st->pos, s->base.size - 1,
+                           hdrs);
+        if (err)
+            break;
+        stale = NULL;
+        err = cfs_http_do(&req, &resp);
+        if (st->pos > before)
+            failures = 0;
+        if (err == -ECANCELED) {
+            cfs_http_resp_free(&resp);
+            break;
+        }
+        if (err == -EAGAIN) {
+            cfs_http_resp_free(&resp);
+            cfs_log_debug("%s: reader idle, connection dropped at %" PRIu64, s->label, st->pos);
+            stream_wait_demand(st);
+            err = 0;
+            continue;
+        }
+        if (!err && resp.status == 401 && s->auth && failures == 0) {
+            failures++;
+            stale = auth;
+            cfs_http_resp_free(&resp);
+            continue;
+        }
+        if (!err && resp.status >= 200 && resp.status < 300) {
+            cfs_http_resp_free(&resp);
+            if (st->pos >= s->base.size)
+                break;
+            /* The server closed early: resume where it stopped. */
+            err = -ECONNRESET;
+        }
+        bool retry = err ? cfs_http_retryable(err, 0) : cfs_http_retryable(0, resp.status);
+        if (retry && failures < hs->retries && !st->stop) {
+            failures++;
+            cfs_log_info("%s: download at %" PRIu64 " failed (%s), retry %u of %u", s->label,
+                         st->pos, err ? cfs_http_last_error() : "server error",
+                         failures, hs->retries);
+            cfs_http_resp_free(&resp);
+            cfs_sleep(cfs_http_backoff(failures));
+            err = 0;
+            continue;
+        }
+        if (!err) {
+            char msg[256];
+            cfs_http_error_text(&resp, msg, sizeof msg);
+            err = errno_for_status(resp.status);
+            cfs_log_error("%s: download at %" PRIu64 ": HTTP %ld: %s", s->label, st->pos,
+                          resp.status, msg);
+        } else if (err != -EIO && !st->stop) {
+            cfs_log_error("%s: download at %" PRIu64 " failed after %u retries: %s", s->label,
+                          st->pos, failures, cfs_http_last_error());
+            if (err != -ETIMEDOUT && err != -ENOMEM)
+                err = -EIO;
+        }
+        cfs_http_resp_free(&resp);
+    }
+    free(auth);
+    if (err)
+        stream_fail(st, err);
+    else if (st->pos >= s->base.size)
+        stream_verify(st);
+
+    pthread_mutex_lock(&s->lock);
+    st->finished = true;
+    pthread_cond_broadcast(&s->cond);
+    bool orphan = st->stop;
+    pthread_mutex_unlock(&s->lock);
+    if (orphan) {
+        cfs_digest_free(st->digest);
+        free(st->ring);
+        free(st);
+    }
+    hsrc_unref(s);
+    return NULL;
+}
+
+/* Called with the lock held. The thread frees a stopped stream. */
+static void stream_drop(struct hsrc *s)
+{
+    struct stream *st = s->st;
+    if (!st)
+        return;
+    s->st = NULL;
+    if (st->finished) {
+        cfs_digest_free(st->digest);
+        free(st->ring);
+        free(st);
+        return;
+    }
+    st->stop = true;
+    pthread_cond_broadcast(&s->cond);
+}
+
+/* Called with the lock held. */
+static int stream_start(struct hsrc *s, uint64_t off)
+{
+    struct stream *st = calloc(1, sizeof *st);
+    pthread_attr_t attr;
+    pthread_t tid;
+    int rc;
+
+    if (!st)
+        return -ENOMEM;
+    st->src = s;
+    st->cap = s->ring_bytes;
+    st->ring = malloc(st->cap);
+    st->start = st->low = st->pos = st->visible = st->consumed = off;
+    st->last_demand = cfs_now();
+    if (off == 0 && s->digest_algo && s->digest_hex &&
+        cfs_digest_new(s->digest_algo, &st->digest) != 0)
+        st->digest = NULL;
+    if (!st->ring) {
+        free(st);
+        return -ENOMEM;
+    }
+    atomic_fetch_add(&s->refs, 1);
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, 256 * 1024);
+    rc = pthread_create(&tid, &attr, stream_main, st);
+    pthread_attr_destroy(&attr);
+    if (rc != 0) {
+        atomic_fetch_sub(&s->refs, 1);
+        cfs_digest_free(st->digest);
+        free(st->ring);
+        free(st);
+        return -rc;
+    }
+    s->st = st;
+    return 0;
+}
+
+static void ring_copy(const struct stream *st, char *buf, size_t n, uint64_t off)
+{
+    size_t i = (size_t)(off % st->cap);
+    size_t first = n < st->cap - i ? n : st->cap - i;
+    memcpy(buf, st->ring + i, first);
+    memcpy(buf + first, st->ring, n - first);
+}
+
+static ssize_t hsrc_pread(struct cfs_source *src, void *buf, size_t len, uint64_t off)
+{
+    struct hsrc *s = (struct hsrc *)src;
+    uint64_t end = off + len;
+    ssize_t r;
+
+    pthread_mutex_lock(&s->lock);
+    for (;;) {
+        struct stream *st = s->st;
+        if (st && off >= st->low && off <= st->pos + FORWARD_REACH) {
+            if (off > st->consumed)
+                st->consumed = off;
+            st->last_demand = cfs_now();
+            pthread_cond_broadcast(&s->cond);
+            /* A stopped stream is freed by its thread once s->st moved on:
+             * look at st only while it is still the current stream. */
+            while (s->st == st && st->visible < end && st->visible < s->base.size &&
+                   !st->err && !st->finished && off >= st->low) {
+                pthread_cond_wait(&s->cond, &s->lock);
+                if (s->st == st)
+                    st->last_demand = cfs_now();
+            }
+            if (s->st != st)
+                continue;
+            if (st->err) {
+                r = st->err;
+                stream_drop(s);
+                s->last_end = UINT64_MAX;
+                break;
+            }
+            if (off >= st->low && off < st->visible) {
+                size_t n = st->visible - off < len ? (size_t)(st->visible - off) : len;
+                ring_copy(st, buf, n, off);
+                if (off + n > st->consumed)
+                    st->consumed = off + n;
+                s->last_end = off + n;
+                pthread_cond_broadcast(&s->cond);
+                r = (ssize_t)n;
+                break;
+            }
+            /* The stream ended short of this read, or moved past it. */
+            stream_drop(s);
+            s->last_end = UINT64_MAX;
+            continue;
+        }
+        if (st)
+            stream_drop(s); /* far seek: this stream will not serve the reader */
+        if (off == s->last_end) {
+            int err = stream_start(s, off);
+            if (err) {
+                r = err;
+                break;
+            }
+            continue;
+        }
+        s->last_end = end;
+        pthread_mutex_unlock(&s->lock);
+        return read_range(s, buf, len, off);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return r;
+}
+
+static void hsrc_close(struct cfs_source *src)
+{
+    struct hsrc *s = (struct hsrc *)src;
+    pthread_mutex_lock(&s->lock);
+    stream_drop(s);
+    pthread_mutex_unlock(&s->lock);
+    hsrc_unref(s);
+}
+
+static const struct cfs_source_ops hsrc_ops = {
+    .name = "http",
+    .pread = hsrc_pread,
+    .close = hsrc_close,
+};
+
+int cfs_http_source_open(const struct cfs_http_source_params *p, struct cfs_source **out)
+{
+    struct hsrc *s = calloc(1, sizeof *s);
+    if (!s)
+        return -ENOMEM;
+    s->base.ops = &hsrc_ops;
+    s->base.size = p->size;
+    s->url = strdup(p->url);
+    s->label = strdup(p->label ? p->label : p->url);
+    if (p->digest_algo && p->digest_hex) {
+        s->digest_algo = strdup(p->digest_algo);
+        s->digest_hex = strdup(p->digest_hex);
+    }
+    s->tls.verify = p->tls ? p->tls->verify : true;
+    if (p->tls && p->tls->cacert) {
+        s->cacert = strdup(p->tls->cacert);
+        s->tls.cacert = s->cacert;
+    }
+    s->auth = p->auth;
+    s->ring_bytes = p->buffer_bytes ? p->buffer_bytes : DEFAULT_RING;
+    atomic_init(&s->refs, 1);
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->cond, NULL);
+    if (!s->url || !s->label) {
+        hsrc_unref(s);
+        return -ENOMEM;
+    }
+    *out = &s->base;
+    return 0;
+}

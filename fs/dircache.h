@@ -1,0 +1,42 @@
+/* Cached listings of cloud directories: an immutable, reference-counted
+ * snapshot per directory, replaced when older than the TTL. Lookups of
+ * names a fresh snapshot does not hold answer ENOENT at once (negative
+ * entries); `ls -l` is served from one listing, never a request per file. */
+#ifndef CFS_DIRCACHE_H
+#define CFS_DIRCACHE_H
+
+#include <stddef.h>
+
+#include "provider.h"
+
+struct cfs_entry {
+    char *fname;                   /* name in the directory (or in by-id/) */
+    const struct cfs_object *obj;  /* points into the snapshot's objects */
+};
+
+struct cfs_snapshot {
+    struct cfs_object_list objs;
+    struct cfs_entry *names;  /* sorted by fname */
+    size_t n_names;
+    struct cfs_entry *ids;    /* by-id/ entries, sorted by fname */
+    size_t n_ids;
+    int refs;                 /* guarded by the owning cache's lock */
+    struct cfs_dircache *owner;
+};
+
+struct cfs_dircache;
+
+struct cfs_dircache *cfs_dircache_new(struct cfs_cloud *cloud, const char *dir, double ttl);
+void cfs_dircache_free(struct cfs_dircache *dc);
+
+/* A snapshot no older than the TTL (lists the directory if needed; one
+ * thread lists, others wait for that result). When listing fails and an
+ * older snapshot exists, that one is returned and the failure logged.
+ * 0 or -errno; release with cfs_snapshot_put. */
+int cfs_dircache_get(struct cfs_dircache *dc, struct cfs_snapshot **out);
+void cfs_snapshot_put(struct cfs_snapshot *snap);
+
+const struct cfs_entry *cfs_snapshot_find(const struct cfs_snapshot *snap, const char *fname);
+const struct cfs_entry *cfs_snapshot_find_id(const struct cfs_snapshot *snap, const char *fname);
+
+#endif

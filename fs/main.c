@@ -1,0 +1,169 @@
+/* cloudfs MOUNTPOINT [-f] [-d] [-o opt,...]: reads the configuration,
+ * creates one provider instance per cloud (no network yet) and hands
+ * the mount to libfuse's multithreaded loop. */
+#include "http.h"
+#include "log.h"
+#include "mount.h"
+#include "ops.h"
+#include "version.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outargs)
+{
+    struct cfs_mount *m = data;
+    (void)outargs;
+    if (key == CFS_KEY_FOREGROUND) {
+        m->opts.foreground = 1;
+        return 1;
+    }
+    if (key == FUSE_OPT_KEY_NONOPT && !m->mountpoint) {
+        m->mountpoint = realpath(arg, NULL);
+        if (!m->mountpoint)
+            m->mountpoint = strdup(arg);
+    }
+    return 1;
+}
+
+static bool wanted(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    if (!list)
+        return true;
+    for (const char *p = list; *p;) {
+        size_t len = strcspn(p, ",");
+        if (len == n && strncmp(p, name, n) == 0)
+            return true;
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    return false;
+}
+
+static int cmp_cloud(const void *a, const void *b)
+{
+    return strcmp(((const struct cfs_mcloud *)a)->cloud->name,
+                  ((const struct cfs_mcloud *)b)->cloud->name);
+}
+
+static int create_clouds(struct cfs_mount *m, const struct cfs_config *cfg)
+{
+    m->clouds = calloc(cfg->n ? cfg->n : 1, sizeof *m->clouds);
+    if (!m->clouds)
+        return -ENOMEM;
+    for (size_t i = 0; i < cfg->n; i++) {
+        const struct cfs_cloud_config *c = &cfg->clouds[i];
+        const struct cfs_provider *p;
+        struct cfs_mcloud *mc = &m->clouds[m->n_clouds];
+
+        if (!wanted(m->opts.clouds, c->name))
+            continue;
+        p = cfs_provider_find(c->type);
+        if (!p) {
+            cfs_log_error("cloud %s (%s): unknown type '%s', skipped", c->name, c->origin,
+                          c->type);
+            continue;
+        }
+        if (p->create(c, &mc->cloud) != 0) {
+            cfs_log_error("cloud %s (%s): configuration not usable, skipped", c->name,
+                          c->origin);
+            continue;
+        }
+        while (p->dirs[mc->n_dirs])
+            mc->n_dirs++;
+        mc->dirs = calloc(mc->n_dirs, sizeof *mc->dirs);
+        for (size_t d = 0; mc->dirs && d < mc->n_dirs; d++)
+            mc->dirs[d] = cfs_dircache_new(mc->cloud, p->dirs[d], m->opts.list_ttl);
+        m->n_clouds++;
+    }
+    qsort(m->clouds, m->n_clouds, sizeof *m->clouds, cmp_cloud);
+    return 0;
+}
+
+static void destroy_clouds(struct cfs_mount *m)
+{
+    for (size_t i = 0; i < m->n_clouds; i++) {
+        struct cfs_mcloud *mc = &m->clouds[i];
+        for (size_t d = 0; mc->dirs && d < mc->n_dirs; d++)
+            cfs_dircache_free(mc->dirs[d]);
+        free(mc->dirs);
+        mc->cloud->provider->destroy(mc->cloud);
+    }
+    free(m->clouds);
+}
+
+int main(int argc, char *argv[])
+{
+    struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+    struct cfs_mount m = { 0 };
+    struct cfs_config cfg = { 0 };
+    enum cfs_log_level level = CFS_LOG_INFO;
+    int ret = 1, err;
+
+    cfs_options_defaults(&m.opts);
+    if (fuse_opt_parse(&args, &m, cfs_option_spec, opt_proc) == -1)
+        return 1;
+    if (m.opts.show_help) {
+        cfs_options_usage(argv[0]);
+        fuse_opt_add_arg(&args, "--help");
+        args.argv[0][0] = '\0';
+        fuse_main(args.argc, args.argv, &cfs_ops, NULL);
+        fuse_opt_free_args(&args);
+        return 0;
+    }
+    if (m.opts.show_version) {
+        printf("cloudfs %s\n", CFS_VERSION);
+        fuse_opt_add_arg(&args, "--version");
+        fuse_main(args.argc, args.argv, &cfs_ops, NULL);
+        fuse_opt_free_args(&args);
+        return 0;
+    }
+    if (!m.mountpoint) {
+        fprintf(stderr, "cloudfs: no mount point given (see cloudfs --help)\n");
+        goto out;
+    }
+    if (m.opts.log_level && cfs_log_level_parse(m.opts.log_level, &level) != 0) {
+        fprintf(stderr, "cloudfs: log_level must be error, warn, info or debug\n");
+        goto out;
+    }
+    if ((err = cfs_log_open(m.opts.log, level)) != 0) {
+        fprintf(stderr, "cloudfs: cannot open log %s: %s\n", m.opts.log, strerror(-err));
+        goto out;
+    }
+    if (m.opts.timeout == 0 || m.opts.connect_timeout == 0) {
+        fprintf(stderr, "cloudfs: timeout and connect_timeout must be at least 1 second\n");
+        goto out;
+    }
+    struct cfs_http_settings hs = { m.opts.connect_timeout, m.opts.timeout, m.opts.retries };
+    if (cfs_http_init(&hs) != 0) {
+        fprintf(stderr, "cloudfs: cannot initialise libcurl\n");
+        goto out;
+    }
+    if (cfs_config_load(m.opts.config, &cfg) != 0)
+        goto out;
+    if (create_clouds(&m, &cfg) != 0)
+        goto out;
+    if (m.n_clouds == 0) {
+        fprintf(stderr, "cloudfs: no usable cloud: put clouds in clouds.yaml "
+                        "(or set OS_CLIENT_CONFIG_FILE, or the OS_* variables)%s\n",
+                m.opts.clouds ? ", and check -o clouds=" : "");
+        goto out;
+    }
+    m.uid = getuid();
+    m.gid = getgid();
+    clock_gettime(CLOCK_REALTIME, &m.started);
+    /* Read-only until writing lands; the kernel checks our permission bits. */
+    fuse_opt_add_arg(&args, "-oro,default_permissions,fsname=cloudfs,subtype=cloudfs");
+    ret = fuse_main(args.argc, args.argv, &cfs_ops, &m);
+out:
+    destroy_clouds(&m);
+    cfs_config_free(&cfg);
+    fuse_opt_free_args(&args);
+    free(m.mountpoint);
+    return ret;
+}

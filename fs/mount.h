@@ -1,0 +1,28 @@
+/* The state of one mount: options and the clouds it shows. */
+#ifndef CFS_MOUNT_H
+#define CFS_MOUNT_H
+
+#include <sys/types.h>
+#include <time.h>
+
+#include "dircache.h"
+#include "options.h"
+#include "provider.h"
+
+struct cfs_mcloud {
+    struct cfs_cloud *cloud;
+    size_t n_dirs;                /* the provider's directories */
+    struct cfs_dircache **dirs;
+};
+
+struct cfs_mount {
+    struct cfs_options opts;
+    char *mountpoint;
+    struct cfs_mcloud *clouds;    /* sorted by name */
+    size_t n_clouds;
+    uid_t uid;
+    gid_t gid;
+    struct timespec started;
+};
+
+#endif

@@ -1,0 +1,208 @@
+/* Naming rules of DESIGN.md §1, as rclone shows '/' (U+FF0F, full-width
+ * solidus) and with marks that stay stable whatever order a cloud lists
+ * its objects in: a name that collides is marked on every member of the
+ * collision, never "first come keeps it". */
+#define _GNU_SOURCE
+#include "names.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NAME_MAX_BYTES 255
+#define SOLIDUS "\xef\xbc\x8f"
+
+struct slot {
+    size_t idx;
+    char *plain;   /* base.ext, or NULL when the base cannot stand alone */
+    char *base;    /* the cloud name made a file-name part */
+    bool marked;
+};
+
+/* '/' becomes U+FF0F; "", "." and ".." cannot be names on their own. */
+static char *clean_base(const char *name, bool *unusable)
+{
+    size_t n = strlen(name), slashes = 0;
+    for (size_t i = 0; i < n; i++)
+        slashes += name[i] == '/';
+    char *b = malloc(n + 2 * slashes + 1), *p = b;
+    if (!b)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (name[i] == '/') {
+            memcpy(p, SOLIDUS, 3);
+            p += 3;
+        } else {
+            *p++ = name[i];
+        }
+    }
+    *p = '\0';
+    *unusable = !*b || strcmp(b, ".") == 0 || strcmp(b, "..") == 0;
+    if (*unusable)
+        *b = '\0';
+    return b;
+}
+
+/* Cuts s to at most max bytes without splitting a UTF-8 sequence. */
+static void cut_utf8(char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n <= max)
+        return;
+    n = max;
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+        n--;
+    s[n] = '\0';
+}
+
+static char *marked_name(const char *base, const char *mark, const char *ext)
+{
+    size_t tail = 1 + strlen(mark) + 1 + strlen(ext);
+    char *b = strdup(base), *r;
+    if (!b || tail > NAME_MAX_BYTES) {
+        free(b);
+        return NULL;
+    }
+    cut_utf8(b, NAME_MAX_BYTES - tail);
+    if (asprintf(&r, "%s~%s.%s", b, mark, ext) < 0)
+        r = NULL;
+    free(b);
+    return r;
+}
+
+static int cmp_slot_plain(const void *a, const void *b, void *ctx)
+{
+    const struct slot *x = a, *y = b;
+    const struct cfs_name_in *g_in = ctx;
+    if (!x->plain || !y->plain)
+        return x->plain ? -1 : y->plain ? 1 : 0;
+    int c = strcmp(x->plain, y->plain);
+    if (c)
+        return c;
+    return strcmp(g_in[x->idx].id, g_in[y->idx].id);
+}
+
+static int cmp_out(const void *a, const void *b, void *ctx)
+{
+    char **out = ctx;
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    int c = strcmp(out[x], out[y]);
+    return c ? c : (x > y) - (x < y);
+}
+
+static int remark_full(const struct cfs_name_in *e, char **name)
+{
+    bool unusable;
+    char *b = clean_base(e->name, &unusable);
+    char *r = b ? marked_name(b, e->id, e->ext) : NULL;
+    free(b);
+    if (!r)
+        return -ENOMEM;
+    free(*name);
+    *name = r;
+    return 0;
+}
+
+/* Rare leftovers after marking (ids alike in 8 characters, or a cloud
+ * name that looks like a marked one): mark with the whole id. The same
+ * object listed twice is shown once. */
+static int fix_leftovers(const struct cfs_name_in *in, size_t n, char **out)
+{
+    size_t *ord = malloc((n ? n : 1) * sizeof *ord);
+    int err = 0;
+    if (!ord)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        ord[i] = i;
+    qsort_r(ord, n, sizeof *ord, cmp_out, out);
+    for (size_t i = 1; i < n && !err; i++) {
+        size_t a = ord[i - 1], b = ord[i];
+        if (!out[a] || strcmp(out[a], out[b]) != 0)
+            continue;
+        if (strcmp(in[a].id, in[b].id) == 0 && strcmp(in[a].ext, in[b].ext) == 0) {
+            free(out[b]);
+            out[b] = NULL;
+            ord[i] = a; /* compare the next one with the survivor */
+            continue;
+        }
+        err = remark_full(&in[a], &out[a]);
+        if (!err)
+            err = remark_full(&in[b], &out[b]);
+    }
+    free(ord);
+    return err;
+}
+
+int cfs_names_assign(const struct cfs_name_in *in, size_t n, char **out)
+{
+    struct slot *s = calloc(n ? n : 1, sizeof *s);
+    int err = 0;
+
+    if (!s)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        bool unusable;
+        s[i].idx = i;
+        out[i] = NULL;
+        s[i].base = clean_base(in[i].name, &unusable);
+        if (!s[i].base) {
+            err = -ENOMEM;
+            goto out;
+        }
+        if (!unusable && asprintf(&s[i].plain, "%s.%s", s[i].base, in[i].ext) < 0) {
+            err = -ENOMEM;
+            goto out;
+        }
+        if (s[i].plain && strlen(s[i].plain) > NAME_MAX_BYTES) {
+            free(s[i].plain);
+            s[i].plain = NULL;
+        }
+        s[i].marked = !s[i].plain;
+    }
+
+    /* Collisions of plain names: a lone native keeps its name against
+     * views; otherwise every member is marked. */
+    qsort_r(s, n, sizeof *s, cmp_slot_plain, (void *)in);
+    for (size_t i = 0; i < n && s[i].plain;) {
+        size_t j = i + 1, natives = in[s[i].idx].native;
+        while (j < n && s[j].plain && strcmp(s[j].plain, s[i].plain) == 0)
+            natives += in[s[j++].idx].native;
+        if (j - i > 1)
+            for (size_t k = i; k < j; k++)
+                s[k].marked = !(natives == 1 && in[s[k].idx].native);
+        i = j;
+    }
+
+    for (size_t i = 0; i < n; i++) {
+        const struct cfs_name_in *e = &in[s[i].idx];
+        char mark[9];
+        snprintf(mark, sizeof mark, "%.8s", e->id);
+        out[s[i].idx] = s[i].marked ? marked_name(s[i].base, mark, e->ext) : strdup(s[i].plain);
+        if (!out[s[i].idx]) {
+            err = -ENOMEM;
+            goto out;
+        }
+    }
+
+    err = fix_leftovers(in, n, out);
+out:
+    for (size_t i = 0; i < n; i++) {
+        free(s[i].plain);
+        free(s[i].base);
+    }
+    free(s);
+    if (err)
+        for (size_t i = 0; i < n; i++) {
+            free(out[i]);
+            out[i] = NULL;
+        }
+    return err;
+}
+
+char *cfs_name_by_id(const char *id, const char *ext)
+{
+    char *r;
+    return asprintf(&r, "%s.%s", id, ext) < 0 ? NULL : r;
+}

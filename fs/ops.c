@@ -1,0 +1,220 @@
+/* The FUSE operations: paths to nodes, nodes to attributes, listings and
+ * byte sources. Nothing here speaks HTTP, JSON or a format. */
+#include "ops.h"
+#include "log.h"
+#include "mount.h"
+#include "tree.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statvfs.h>
+
+struct cfs_handle {
+    struct cfs_source *src;
+};
+
+static struct cfs_mount *mount_of(void)
+{
+    return fuse_get_context()->private_data;
+}
+
+static void dir_attr(const struct cfs_mount *m, struct stat *st)
+{
+    memset(st, 0, sizeof *st);
+    st->st_mode = S_IFDIR | 0555;
+    st->st_nlink = 2;
+    st->st_uid = m->uid;
+    st->st_gid = m->gid;
+    st->st_atim = st->st_mtim = st->st_ctim = m->started;
+}
+
+static void file_attr(const struct cfs_mount *m, const struct cfs_object *o, struct stat *st)
+{
+    memset(st, 0, sizeof *st);
+    st->st_mode = S_IFREG | 0444;
+    st->st_nlink = 1;
+    st->st_uid = m->uid;
+    st->st_gid = m->gid;
+    st->st_size = (off_t)o->size;
+    st->st_blocks = (blkcnt_t)((o->size + 511) / 512);
+    st->st_blksize = 128 * 1024;
+    st->st_mtim = o->mtime;
+    st->st_atim = o->mtime;
+    st->st_ctim = o->ctime;
+}
+
+static int cfs_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
+{
+    struct cfs_mount *m = mount_of();
+    struct cfs_node node;
+    int err;
+
+    (void)fi;
+    err = cfs_tree_resolve(m, path, false, &node);
+    if (err)
+        return err;
+    if (node.kind == NODE_FILE)
+        file_attr(m, node.entry->obj, st);
+    else
+        dir_attr(m, st);
+    cfs_node_release(&node);
+    return 0;
+}
+
+static int fill(void *buf, fuse_fill_dir_t filler, const char *name, const struct stat *st,
+                bool plus)
+{
+    return filler(buf, name, st, 0, plus ? FUSE_FILL_DIR_PLUS : 0);
+}
+
+static int cfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t off,
+                       struct fuse_file_info *fi, enum fuse_readdir_flags flags)
+{
+    struct cfs_mount *m = mount_of();
+    bool plus = flags & FUSE_READDIR_PLUS;
+    struct cfs_node node;
+    struct stat st;
+    int err;
+
+    (void)off, (void)fi;
+    err = cfs_tree_resolve(m, path, true, &node);
+    if (err)
+        return err;
+    if (node.kind == NODE_FILE) {
+        cfs_node_release(&node);
+        return -ENOTDIR;
+    }
+    dir_attr(m, &st);
+    fill(buf, filler, ".", &st, plus);
+    fill(buf, filler, "..", &st, plus);
+    switch (node.kind) {
+    case NODE_ROOT:
+        for (size_t i = 0; i < m->n_clouds; i++)
+            fill(buf, filler, m->clouds[i].cloud->name, &st, plus);
+        break;
+    case NODE_CLOUD:
+        for (size_t i = 0; i < node.mc->n_dirs; i++)
+            fill(buf, filler, node.mc->cloud->provider->dirs[i], &st, plus);
+        break;
+    case NODE_DIR:
+        fill(buf, filler, CFS_BY_ID, &st, plus);
+        for (size_t i = 0; i < node.snap->n_names; i++) {
+            file_attr(m, node.snap->names[i].obj, &st);
+            fill(buf, filler, node.snap->names[i].fname, &st, plus);
+        }
+        break;
+    case NODE_BYID:
+        for (size_t i = 0; i < node.snap->n_ids; i++) {
+            file_attr(m, node.snap->ids[i].obj, &st);
+            fill(buf, filler, node.snap->ids[i].fname, &st, plus);
+        }
+        break;
+    case NODE_FILE:
+        break;
+    }
+    cfs_node_release(&node);
+    return 0;
+}
+
+static int cfs_open(const char *path, struct fuse_file_info *fi)
+{
+    struct cfs_mount *m = mount_of();
+    struct cfs_node node;
+    struct cfs_handle *h;
+    int err;
+
+    if ((fi->flags & O_ACCMODE) != O_RDONLY)
+        return -EROFS;
+    err = cfs_tree_resolve(m, path, false, &node);
+    if (err)
+        return err;
+    if (node.kind != NODE_FILE) {
+        cfs_node_release(&node);
+        return -EISDIR;
+    }
+    h = calloc(1, sizeof *h);
+    if (!h) {
+        cfs_node_release(&node);
+        return -ENOMEM;
+    }
+    const struct cfs_provider *p = node.mc->cloud->provider;
+    err = p->open(node.mc->cloud, p->dirs[node.dir], node.entry->obj, &h->src);
+    if (err) {
+        free(h);
+        cfs_node_release(&node);
+        return err;
+    }
+    /* Active images never change: the page cache may keep their pages. */
+    fi->keep_cache = node.entry->obj->immutable;
+    fi->fh = (uintptr_t)h;
+    cfs_node_release(&node);
+    return 0;
+}
+
+static int cfs_read(const char *path, char *buf, size_t size, off_t off,
+                    struct fuse_file_info *fi)
+{
+    struct cfs_handle *h = (struct cfs_handle *)(uintptr_t)fi->fh;
+    size_t done = 0;
+
+    (void)path;
+    if (off < 0)
+        return -EINVAL;
+    while (done < size) {
+        ssize_t n = cfs_source_pread(h->src, buf + done, size - done, (uint64_t)off + done);
+        if (n < 0)
+            return done ? (int)done : (int)n;
+        if (n == 0)
+            break;
+        done += (size_t)n;
+    }
+    return (int)done;
+}
+
+static int cfs_release(const char *path, struct fuse_file_info *fi)
+{
+    struct cfs_handle *h = (struct cfs_handle *)(uintptr_t)fi->fh;
+    (void)path;
+    cfs_source_close(h->src);
+    free(h);
+    return 0;
+}
+
+static int cfs_statfs(const char *path, struct statvfs *sv)
+{
+    (void)path;
+    memset(sv, 0, sizeof *sv);
+    sv->f_bsize = 128 * 1024;
+    sv->f_frsize = 512;
+    sv->f_namemax = 255;
+    return 0;
+}
+
+static void *cfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
+{
+    struct cfs_mount *m = fuse_get_context()->private_data;
+
+    if (!m->opts.foreground)
+        cfs_log_use_syslog();
+    cfg->entry_timeout = m->opts.list_ttl;
+    cfg->attr_timeout = m->opts.list_ttl;
+    cfg->negative_timeout = m->opts.list_ttl;
+    /* Large reads: fewer round trips through the kernel. */
+    conn->max_readahead = 1u << 20;
+    conn->max_write = 1u << 20;
+    cfs_log_info("mounted %zu cloud%s at %s", m->n_clouds, m->n_clouds == 1 ? "" : "s",
+                 m->mountpoint ? m->mountpoint : "?");
+    return m;
+}
+
+const struct fuse_operations cfs_ops = {
+    .init = cfs_init,
+    .getattr = cfs_getattr,
+    .readdir = cfs_readdir,
+    .open = cfs_open,
+    .read = cfs_read,
+    .release = cfs_release,
+    .statfs = cfs_statfs,
+};

@@ -1,0 +1,29 @@
+/* Mount options: one table (fs/options.c), documented in fs/cloudfs.1. */
+#ifndef CFS_OPTIONS_H
+#define CFS_OPTIONS_H
+
+#include <fuse_opt.h>
+
+struct cfs_options {
+    char *config;             /* cloudfs.yaml */
+    char *clouds;             /* comma-separated subset of clouds to mount */
+    char *log;                /* log file */
+    char *log_level;          /* error, warn, info, debug */
+    unsigned list_ttl;        /* seconds a directory listing is reused */
+    unsigned timeout;         /* seconds without progress before a request fails */
+    unsigned connect_timeout; /* seconds to connect (TCP + TLS) */
+    unsigned retries;         /* retries of failed requests */
+    int foreground;
+    int show_help;
+    int show_version;
+};
+
+/* Options cloudfs notes and still passes on to libfuse. */
+enum { CFS_KEY_FOREGROUND = 1 };
+
+extern const struct fuse_opt cfs_option_spec[];
+
+void cfs_options_defaults(struct cfs_options *o);
+void cfs_options_usage(const char *prog);
+
+#endif

@@ -1,0 +1,42 @@
+/* Cloud configuration: every cloud of OpenStack's clouds.yaml (searched as
+ * the openstack CLI searches it, merged with secure.yaml), the cloud the
+ * OS_* variables describe ("envvars"), and the clouds of cloudfs.yaml
+ * (DESIGN.md §7). Values are read through accessors by dotted path, so
+ * that each provider takes the keys it knows. */
+#ifndef CFS_CONFIG_H
+#define CFS_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct json_t;
+
+struct cfs_cloud_config {
+    char *name;
+    char *type;            /* provider type: "openstack", ... */
+    char *origin;          /* file it came from, or "environment" */
+    struct json_t *tree;   /* the cloud's mapping */
+};
+
+struct cfs_config {
+    struct cfs_cloud_config *clouds;
+    size_t n;
+};
+
+/* cloudfs_yaml: the -o config= file, or NULL for the default search.
+ * Problems with single clouds are logged and the cloud skipped; an
+ * unreadable or malformed file is an error (-EINVAL, -EACCES ...). */
+int cfs_config_load(const char *cloudfs_yaml, struct cfs_config *out);
+void cfs_config_free(struct cfs_config *cfg);
+
+/* "auth.auth_url" -> string value, or NULL when absent or not a scalar. */
+const char *cfs_cloud_str(const struct cfs_cloud_config *c, const char *path);
+/* true/false/yes/no/on/off/1/0; dflt when absent; -EINVAL stays dflt and logs. */
+bool cfs_cloud_bool(const struct cfs_cloud_config *c, const char *path, bool dflt);
+
+/* Parses a YAML document (no aliases to unknown anchors, scalars as
+ * strings) into a jansson tree. err receives a message on failure. */
+int cfs_yaml_parse(const char *text, size_t len, struct json_t **out, char *err, size_t n);
+int cfs_yaml_load_file(const char *path, struct json_t **out, char *err, size_t n);
+
+#endif

@@ -1,0 +1,57 @@
+/* The provider interface: one table of callbacks per kind of cloud
+ * (nbdkit's struct nbdkit_plugin is the model). fs/ knows clouds only
+ * through this table. */
+#ifndef CFS_PROVIDER_H
+#define CFS_PROVIDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "config.h"
+#include "source.h"
+
+/* One listed cloud object (an image, a template's file). */
+struct cfs_object {
+    char *id;           /* the cloud's id: letters, digits, '-' only */
+    char *name;         /* the cloud's name, any bytes but NUL */
+    char *ext;          /* file extension of the stored bytes: "qcow2", "raw", ... */
+    uint64_t size;
+    struct timespec mtime, ctime;
+    bool immutable;     /* content never changes: the kernel may cache it */
+    char *digest_algo;  /* the cloud's digest of the content, or NULL */
+    char *digest_hex;
+};
+
+struct cfs_object_list {
+    struct cfs_object *v;
+    size_t n;
+};
+
+void cfs_object_list_free(struct cfs_object_list *list);
+
+struct cfs_cloud;
+
+struct cfs_provider {
+    const char *type;           /* "openstack" */
+    const char *const *dirs;    /* directories under /<cloud>/, NULL-terminated */
+    /* Must not touch the network: clouds authenticate on first use. */
+    int (*create)(const struct cfs_cloud_config *cfg, struct cfs_cloud **out);
+    void (*destroy)(struct cfs_cloud *cloud);
+    /* Every object of a directory (all pages). 0 or -errno. */
+    int (*list)(struct cfs_cloud *cloud, const char *dir, struct cfs_object_list *out);
+    /* A byte source over an object's stored bytes. 0 or -errno. */
+    int (*open)(struct cfs_cloud *cloud, const char *dir, const struct cfs_object *obj,
+                struct cfs_source **out);
+};
+
+/* Providers embed this as their first member. */
+struct cfs_cloud {
+    const struct cfs_provider *provider;
+    char *name;
+};
+
+const struct cfs_provider *cfs_provider_find(const char *type);
+
+#endif
