@@ -74,6 +74,7 @@ static int create_clouds(struct cfs_mount *m, const struct cfs_config *cfg)
                           c->origin);
             continue;
         }
+        mc->cloud->provider = p;
         while (p->dirs[mc->n_dirs])
             mc->n_dirs++;
         mc->dirs = calloc(mc->n_dirs, sizeof *mc->dirs);

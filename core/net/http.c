@@ -115,8 +115,11 @@ static size_t on_header(char *data, size_t size, size_t n, void *p)
     size_t len = size * n;
 
     /* A new status line starts a new header block (100-continue, redirects). */
-    if (len >= 5 && strncmp(data, "HTTP/", 5) == 0)
+    if (len >= 5 && strncmp(data, "HTTP/", 5) == 0) {
         t->headers_len = 0;
+        if (sscanf(data, "HTTP/%*s %ld", &t->resp->status) != 1)
+            t->resp->status = 0;
+    }
     if (t->headers_len + len > 64 * 1024)
         return 0; /* hostile header flood */
     char *nh = realloc(t->resp->headers, t->headers_len + len + 1);
@@ -158,13 +161,8 @@ static size_t on_body(char *data, size_t size, size_t n, void *p)
 
     if (t->req->sink) {
         bool to_sink = true;
-        if (t->req->only_2xx_to_sink) {
-            long status = 0;
-            /* The status line is known once the body starts. */
-            if (t->resp->headers)
-                sscanf(t->resp->headers, "HTTP/%*s %ld", &status);
-            to_sink = status >= 200 && status < 300;
-        }
+        if (t->req->only_2xx_to_sink)
+            to_sink = t->resp->status >= 200 && t->resp->status < 300;
         err = to_sink ? t->req->sink(t->req->sink_ctx, data, len) : collect(t, data, len);
     } else {
         err = collect(t, data, len);

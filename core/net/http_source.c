@@ -280,7 +280,7 @@ static int stream_sink(void *ctx, const char *data, size_t len)
         x->checked = true;
     }
     while (len > 0) {
-        size_t room, n;
+        size_t room = 0, n;
         uint64_t at;
 
         pthread_mutex_lock(&s->lock);

@@ -1,0 +1,35 @@
+#!/bin/bash
+# Installs the Debian packages cloudfs needs to build and test, when missing
+# (non-interactive apt). The local clouds' own packages are installed by
+# tests/clouds/up, which knows what it needs.
+set -euo pipefail
+
+pkgs=(
+    build-essential pkg-config clang
+    libfuse3-dev fuse3 libcurl4-openssl-dev libjansson-dev libyaml-dev libssl-dev
+    libxml2-dev liblz4-dev libzstd-dev zlib1g-dev
+    curl rsync strace qemu-utils e2fsprogs openssl procps psmisc
+    python3-keystone python3-glance uwsgi-core uwsgi-plugin-python3 nginx-light
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "deps: installing ${missing[*]}"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+# No package may start a daemon while we install (ref/glance-keystone.md).
+made_policy=0
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
+    $sudo chmod 755 /usr/sbin/policy-rc.d
+    made_policy=1
+fi
+trap '[ $made_policy -eq 1 ] && $sudo rm -f /usr/sbin/policy-rc.d' EXIT
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "deps: done"

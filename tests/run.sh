@@ -1,0 +1,57 @@
+#!/bin/bash
+# The test runner of `make check`: runs the unit-test binaries given as
+# arguments, starts the local clouds once (tests/clouds/up), runs every
+# tests/integration/*.sh against them, and ends with "N passed, N failed".
+# Exit codes of a test: 0 pass, 77 skip, anything else fail.
+# Environment: CLOUDS_DIR (where the local clouds live), TESTS (a glob to
+# run a subset, e.g. TESTS='read-*'), KEEP_CLOUDS=1 (leave them running).
+set -u
+cd "$(dirname "$0")/.."
+top=$PWD
+passed=0 failed=0 skipped=0
+failures=()
+results=${RESULTS_DIR:-$top/.check}
+rm -rf "$results"
+mkdir -p "$results"
+
+record() { # name rc seconds
+    case $2 in
+    0) passed=$((passed + 1)); printf 'PASS  %-40s %4ss\n' "$1" "$3" ;;
+    77) skipped=$((skipped + 1)); printf 'SKIP  %-40s %4ss\n' "$1" "$3" ;;
+    *) failed=$((failed + 1)); failures+=("$1"); printf 'FAIL  %-40s %4ss (log: %s)\n' "$1" "$3" "$results/$1.log" ;;
+    esac
+}
+
+for bin in "$@"; do
+    name=unit/$(basename "$bin")
+    start=$SECONDS
+    "$bin" >"$results/${name//\//_}.log" 2>&1
+    rc=$?
+    record "${name//\//_}" $rc $((SECONDS - start))
+done
+
+clouds=${CLOUDS_DIR:-$top/.clouds}
+tests/clouds/down "$clouds" >/dev/null 2>&1
+rm -rf "$clouds"
+start=$SECONDS
+if tests/clouds/up "$clouds" >"$results/clouds-up.log" 2>&1; then
+    record clouds-up 0 $((SECONDS - start))
+    export CLOUDS_ENV=$clouds/env
+    for t in tests/integration/${TESTS:-*}.sh; do
+        [ -f "$t" ] || continue
+        name=$(basename "$t" .sh)
+        start=$SECONDS
+        timeout 600 bash "$t" >"$results/$name.log" 2>&1
+        rc=$?
+        record "$name" $rc $((SECONDS - start))
+    done
+    [ "${KEEP_CLOUDS:-0}" = 1 ] || tests/clouds/down "$clouds" >/dev/null 2>&1
+else
+    record clouds-up 1 $((SECONDS - start))
+    tail -20 "$results/clouds-up.log"
+fi
+
+[ ${#failures[@]} -gt 0 ] && echo "failed: ${failures[*]}"
+[ $skipped -gt 0 ] && echo "$skipped skipped"
+echo "$passed passed, $failed failed"
+[ $failed -eq 0 ]

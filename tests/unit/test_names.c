@@ -1,0 +1,101 @@
+/* Naming rules of DESIGN.md §1. */
+#include "names.h"
+#include "unit.h"
+
+#include <stdlib.h>
+
+static void assign(const struct cfs_name_in *in, size_t n, char **out)
+{
+    CHECK(cfs_names_assign(in, n, out) == 0);
+}
+
+static void free_all(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+}
+
+int main(void)
+{
+    char *out[8];
+
+    /* Plain names, '/' as U+FF0F. */
+    struct cfs_name_in a[] = {
+        { "centos7", "11111111-aaaa", "qcow2", true },
+        { "a/b", "22222222-bbbb", "raw", true },
+    };
+    assign(a, 2, out);
+    CHECK_STR(out[0], "centos7.qcow2");
+    CHECK_STR(out[1], "a\xef\xbc\x8f" "b.raw");
+    free_all(out, 2);
+
+    /* Duplicates: both marked, whatever the order. */
+    struct cfs_name_in d[] = {
+        { "twin", "bbbbbbbb-2", "qcow2", true },
+        { "twin", "aaaaaaaa-1", "qcow2", true },
+        { "twin", "cccccccc-3", "raw", true },
+    };
+    assign(d, 3, out);
+    CHECK_STR(out[0], "twin~bbbbbbbb.qcow2");
+    CHECK_STR(out[1], "twin~aaaaaaaa.qcow2");
+    CHECK_STR(out[2], "twin.raw");
+    free_all(out, 3);
+
+    /* A native file wins over a view of the same name. */
+    struct cfs_name_in v[] = {
+        { "x", "dddddddd-4", "vmdk", false },
+        { "x", "eeeeeeee-5", "vmdk", true },
+    };
+    assign(v, 2, out);
+    CHECK_STR(out[0], "x~dddddddd.vmdk");
+    CHECK_STR(out[1], "x.vmdk");
+    free_all(out, 2);
+
+    /* Names that cannot stand alone. */
+    struct cfs_name_in u[] = {
+        { "", "ffffffff-6", "raw", true },
+        { ".", "12345678-7", "raw", true },
+        { "..", "abcdef01-8", "iso", true },
+    };
+    assign(u, 3, out);
+    CHECK_STR(out[0], "~ffffffff.raw");
+    CHECK_STR(out[1], "~12345678.raw");
+    CHECK_STR(out[2], "~abcdef01.iso");
+    free_all(out, 3);
+
+    /* Too long: cut on a UTF-8 boundary and marked, within 255 bytes. */
+    char longname[400];
+    memset(longname, 0, sizeof longname);
+    for (int i = 0; i < 130; i++)
+        memcpy(longname + 2 * i, "\xc3\xa9", 2); /* é, 260 bytes */
+    struct cfs_name_in l[] = { { longname, "99999999-9", "qcow2", true } };
+    assign(l, 1, out);
+    CHECK(out[0] && strlen(out[0]) <= 255);
+    CHECK(out[0] && strstr(out[0], "~99999999.qcow2") != NULL);
+    CHECK(out[0] && ((unsigned char)out[0][strlen(out[0]) - 16] & 0xC0) != 0xC0);
+    free_all(out, 1);
+
+    /* Ids alike in 8 characters: the whole id marks them. */
+    struct cfs_name_in s[] = {
+        { "dup", "12345678-aaaa", "raw", true },
+        { "dup", "12345678-bbbb", "raw", true },
+    };
+    assign(s, 2, out);
+    CHECK_STR(out[0], "dup~12345678-aaaa.raw");
+    CHECK_STR(out[1], "dup~12345678-bbbb.raw");
+    free_all(out, 2);
+
+    /* The same object twice is shown once. */
+    struct cfs_name_in t[] = {
+        { "same", "77777777-1", "raw", true },
+        { "same", "77777777-1", "raw", true },
+    };
+    assign(t, 2, out);
+    CHECK((out[0] == NULL) != (out[1] == NULL));
+    free_all(out, 2);
+
+    char *id = cfs_name_by_id("0123-abcd", "qcow2");
+    CHECK_STR(id, "0123-abcd.qcow2");
+    free(id);
+    return UNIT_RESULT();
+}
