@@ -16,6 +16,7 @@ const struct fuse_opt cfs_option_spec[] = {
     OPT("timeout=%u", timeout),
     OPT("connect_timeout=%u", connect_timeout),
     OPT("retries=%u", retries),
+    OPT("read_ahead=%u", read_ahead_kb),
     FUSE_OPT_KEY("-f", CFS_KEY_FOREGROUND),
     FUSE_OPT_KEY("-d", CFS_KEY_FOREGROUND),
     FUSE_OPT_KEY("debug", CFS_KEY_FOREGROUND),
@@ -32,6 +33,7 @@ void cfs_options_defaults(struct cfs_options *o)
     o->timeout = 30;
     o->connect_timeout = 10;
     o->retries = 4;
+    o->read_ahead_kb = 1024;
 }
 
 void cfs_options_usage(const char *prog)
@@ -51,6 +53,8 @@ void cfs_options_usage(const char *prog)
            "    -o timeout=SECONDS     a request without progress this long fails (default 30)\n"
            "    -o connect_timeout=SECONDS  connection set-up bound (default 10)\n"
            "    -o retries=N           retries of failed requests, with backoff (default 4)\n"
+           "    -o read_ahead=KIB      kernel read-ahead of the mount, 0 = leave it (default 1024;\n"
+           "                           needs root)\n"
            "\n",
            prog);
 }

@@ -13,6 +13,7 @@ struct cfs_options {
     unsigned timeout;         /* seconds without progress before a request fails */
     unsigned connect_timeout; /* seconds to connect (TCP + TLS) */
     unsigned retries;         /* retries of failed requests */
+    unsigned read_ahead_kb;   /* kernel read-ahead of the mount */
     int foreground;
     int show_help;
     int show_version;

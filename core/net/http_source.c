@@ -27,11 +27,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DEFAULT_RING (8u << 20)
+#define DEFAULT_RING (16u << 20)
 #define FIRST_WINDOW (1u << 20)
 #define KEEP_BEHIND (1u << 20)     /* kernel readahead may step back a little */
 #define FORWARD_REACH (16u << 20)  /* reads this far ahead wait for the stream */
 #define AUTH_HEADER_MAX 8192
+#define MAX_WAITERS 64
+#define HASH_STEP (1u << 20)
 
 struct hsrc;
 
@@ -43,10 +45,16 @@ struct stream {
     uint64_t low;      /* ring holds [low, pos) */
     uint64_t pos;      /* next offset to receive */
     uint64_t visible;  /* readers may take [low, visible) */
-    uint64_t consumed; /* highest offset readers asked for */
+    uint64_t hashed;   /* the digest covers [start, hashed) */
+    uint64_t served;   /* highest end of a read served */
+    uint64_t demand;   /* highest end of a read asked for */
+    uint64_t waiting[MAX_WAITERS]; /* offsets of readers waiting for data */
+    unsigned n_waiting;
     int err;           /* terminal error, negative errno */
+    int threads;       /* producer and hasher still running */
     bool stop;         /* the source dropped this stream */
-    bool finished;     /* thread is done with the network */
+    bool producer_done;
+    bool hasher_done;
     struct cfs_digest *digest;
     double last_demand;
 };
@@ -230,29 +238,60 @@ static ssize_t read_range(struct hsrc *s, char *buf, size_t len, uint64_t off)
 
 /* ---- streams ---- */
 
-static size_t stream_window(const struct stream *st)
+static bool stream_done(const struct stream *st)
 {
-    uint64_t read_so_far = st->consumed > st->start ? st->consumed - st->start : 0;
-    uint64_t w = read_so_far * 2;
-    if (w < FIRST_WINDOW)
-        w = FIRST_WINDOW;
-    return w > st->cap ? st->cap : (size_t)w;
+    return st->producer_done && (!st->digest || st->hasher_done);
 }
 
-/* Bytes the producer may add now; drops what readers are done with. */
+/* Frees a stream whose threads are gone. Called with the lock held. */
+static void stream_free(struct stream *st)
+{
+    cfs_digest_free(st->digest);
+    free(st->ring);
+    free(st);
+}
+
+/* A thread of st ends; the last one out frees a dropped stream. */
+static void stream_thread_exit(struct stream *st)
+{
+    struct hsrc *s = st->src;
+    pthread_mutex_lock(&s->lock);
+    pthread_cond_broadcast(&s->cond);
+    bool last = --st->threads == 0 && st->stop;
+    if (last)
+        stream_free(st);
+    pthread_mutex_unlock(&s->lock);
+    hsrc_unref(s);
+}
+
+/* Bytes the producer may add now; drops what no reader needs any more.
+ * Readers may be out of order (kernel readahead runs several reads at
+ * once), so the floor is the lowest waiting reader, not the last one. */
 static size_t stream_room(struct stream *st)
 {
-    uint64_t keep_from = st->consumed > KEEP_BEHIND ? st->consumed - KEEP_BEHIND : 0;
-    if (keep_from > st->low)
-        st->low = keep_from < st->visible ? keep_from : st->visible;
+    uint64_t floor = st->served;
+    for (unsigned i = 0; i < st->n_waiting; i++)
+        if (st->waiting[i] < floor)
+            floor = st->waiting[i];
+    if (st->digest && st->hashed < floor)
+        floor = st->hashed;
+    floor = floor > st->start + KEEP_BEHIND ? floor - KEEP_BEHIND : st->start;
+    if (floor > st->visible)
+        floor = st->visible;
+    if (floor > st->low)
+        st->low = floor;
+
+    uint64_t read_so_far = st->served - st->start;
+    uint64_t window = read_so_far * 2 < FIRST_WINDOW ? FIRST_WINDOW : read_so_far * 2;
+    if (window > st->cap)
+        window = st->cap;
+    uint64_t front = (st->demand > st->served ? st->demand : st->served) + window;
     uint64_t held = st->pos - st->low;
-    uint64_t ahead = st->pos > st->consumed ? st->pos - st->consumed : 0;
-    size_t window = stream_window(st);
-    if (held >= st->cap || ahead >= window)
+    if (held >= st->cap || front <= st->pos)
         return 0;
     uint64_t room = st->cap - held;
-    if (room > window - ahead)
-        room = window - ahead;
+    if (room > front - st->pos)
+        room = front - st->pos;
     return (size_t)room;
 }
 
@@ -282,6 +321,7 @@ static int stream_sink(void *ctx, const char *data, size_t len)
     while (len > 0) {
         size_t room = 0, n;
         uint64_t at;
+        bool stop;
 
         pthread_mutex_lock(&s->lock);
         while (!st->stop && (room = stream_room(st)) == 0) {
@@ -299,7 +339,7 @@ static int stream_sink(void *ctx, const char *data, size_t len)
             pthread_cond_timedwait(&s->cond, &s->lock, &until);
         }
         at = st->pos;
-        bool stop = st->stop;
+        stop = st->stop;
         pthread_mutex_unlock(&s->lock);
         if (stop)
             return -ECANCELED;
@@ -312,11 +352,10 @@ static int stream_sink(void *ctx, const char *data, size_t len)
         size_t first = n < st->cap - i ? n : st->cap - i;
         memcpy(st->ring + i, data, first);
         memcpy(st->ring, data + first, n - first);
-        if (st->digest)
-            cfs_digest_update(st->digest, data, n);
 
         pthread_mutex_lock(&s->lock);
         st->pos += n;
+        /* While hashing, the last byte waits for the verdict. */
         st->visible = st->digest && st->pos == s->base.size ? st->pos - 1 : st->pos;
         pthread_cond_broadcast(&s->cond);
         pthread_mutex_unlock(&s->lock);
@@ -341,48 +380,75 @@ static void stream_fail(struct stream *st, int err)
 {
     struct hsrc *s = st->src;
     pthread_mutex_lock(&s->lock);
-    st->err = err;
+    if (!st->err)
+        st->err = err;
     pthread_cond_broadcast(&s->cond);
     pthread_mutex_unlock(&s->lock);
 }
 
-/* The end of a stream that began at 0: release the last byte only if the
- * whole object hashed to what the cloud says. */
-static void stream_verify(struct stream *st)
+/* Hashes what the producer received, on its own thread so that hashing
+ * and receiving use two cores; at the end, releases the last byte only
+ * if the whole object hashed to the cloud's digest. */
+static void *hasher_main(void *arg)
 {
+    struct stream *st = arg;
     struct hsrc *s = st->src;
     char got[2 * 64 + 1];
 
-    if (!st->digest)
-        return;
-    if (cfs_digest_matches(st->digest, s->digest_hex, got)) {
-        cfs_log_debug("%s: %s of the whole object verified", s->label, s->digest_algo);
-        pthread_mutex_lock(&s->lock);
-        st->visible = s->base.size;
-        pthread_cond_broadcast(&s->cond);
-        pthread_mutex_unlock(&s->lock);
-        return;
+    pthread_mutex_lock(&s->lock);
+    for (;;) {
+        if (st->stop || st->err)
+            break;
+        if (st->hashed < st->pos) {
+            uint64_t at = st->hashed;
+            size_t n = st->pos - at < HASH_STEP ? (size_t)(st->pos - at) : HASH_STEP;
+            pthread_mutex_unlock(&s->lock);
+            /* The producer never overwrites [low, pos), and low <= hashed. */
+            size_t i = (size_t)(at % st->cap);
+            size_t first = n < st->cap - i ? n : st->cap - i;
+            cfs_digest_update(st->digest, st->ring + i, first);
+            cfs_digest_update(st->digest, st->ring, n - first);
+            pthread_mutex_lock(&s->lock);
+            st->hashed += n;
+            pthread_cond_broadcast(&s->cond);
+            continue;
+        }
+        if (st->hashed == s->base.size) {
+            pthread_mutex_unlock(&s->lock);
+            bool ok = cfs_digest_matches(st->digest, s->digest_hex, got);
+            pthread_mutex_lock(&s->lock);
+            if (ok) {
+                cfs_log_debug("%s: %s of the whole object verified", s->label, s->digest_algo);
+                st->visible = s->base.size;
+            } else {
+                cfs_log_error("%s: downloaded data does not match the cloud's %s (got %.16s..., "
+                              "expected %.16s...): the end of the read fails", s->label,
+                              s->digest_algo, got, s->digest_hex);
+                st->err = -EIO;
+            }
+            break;
+        }
+        if (st->producer_done)
+            break;
+        pthread_cond_wait(&s->cond, &s->lock);
     }
-    cfs_log_error("%s: downloaded data does not match the cloud's %s (got %.16s..., expected "
-                  "%.16s...): refusing the end of the read", s->label, s->digest_algo, got,
-                  s->digest_hex);
-    stream_fail(st, -EIO);
+    st->hasher_done = true;
+    pthread_mutex_unlock(&s->lock);
+    stream_thread_exit(st);
+    return NULL;
 }
 
 /* Waits until a reader wants more (after an idle drop) or the stream stops. */
-static bool stream_wait_demand(struct stream *st)
+static void stream_wait_demand(struct stream *st)
 {
     struct hsrc *s = st->src;
-    bool go;
     pthread_mutex_lock(&s->lock);
     while (!st->stop && stream_room(st) == 0)
         pthread_cond_wait(&s->cond, &s->lock);
-    go = !st->stop;
     pthread_mutex_unlock(&s->lock);
-    return go;
 }
 
-static void *stream_main(void *arg)
+static void *producer_main(void *arg)
 {
     struct stream *st = arg;
     struct hsrc *s = st->src;
@@ -433,14 +499,15 @@ static void *stream_main(void *arg)
             cfs_http_resp_free(&resp);
             if (st->pos >= s->base.size)
                 break;
-            /* The server closed early: resume where it stopped. */
-            err = -ECONNRESET;
+            err = -ECONNRESET; /* the server closed early: resume where it stopped */
         }
         bool retry = err ? cfs_http_retryable(err, 0) : cfs_http_retryable(0, resp.status);
         if (retry && failures < hs->retries && !st->stop) {
             failures++;
             cfs_log_info("%s: download at %" PRIu64 " failed (%s), retry %u of %u", s->label,
-                         st->pos, err ? cfs_http_last_error() : "server error",
+                         st->pos,
+                         err == -ECONNRESET && !cfs_http_last_error()[0] ? "response ended early"
+                         : err ? cfs_http_last_error() : "server error",
                          failures, hs->retries);
             cfs_http_resp_free(&resp);
             cfs_sleep(cfs_http_backoff(failures));
@@ -464,74 +531,79 @@ static void *stream_main(void *arg)
     free(auth);
     if (err)
         stream_fail(st, err);
-    else if (st->pos >= s->base.size)
-        stream_verify(st);
-
     pthread_mutex_lock(&s->lock);
-    st->finished = true;
-    pthread_cond_broadcast(&s->cond);
-    bool orphan = st->stop;
+    st->producer_done = true;
+    if (!st->digest && st->pos == s->base.size)
+        st->visible = st->pos;
     pthread_mutex_unlock(&s->lock);
-    if (orphan) {
-        cfs_digest_free(st->digest);
-        free(st->ring);
-        free(st);
-    }
-    hsrc_unref(s);
+    stream_thread_exit(st);
     return NULL;
 }
 
-/* Called with the lock held. The thread frees a stopped stream. */
+/* Called with the lock held: the threads free a stream they still use. */
 static void stream_drop(struct hsrc *s)
 {
     struct stream *st = s->st;
     if (!st)
         return;
     s->st = NULL;
-    if (st->finished) {
-        cfs_digest_free(st->digest);
-        free(st->ring);
-        free(st);
+    if (st->threads == 0) {
+        stream_free(st);
         return;
     }
     st->stop = true;
     pthread_cond_broadcast(&s->cond);
 }
 
+static int spawn(struct stream *st, void *(*fn)(void *))
+{
+    pthread_attr_t attr;
+    pthread_t tid;
+    int rc;
+
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, 256 * 1024);
+    atomic_fetch_add(&st->src->refs, 1);
+    st->threads++;
+    rc = pthread_create(&tid, &attr, fn, st);
+    pthread_attr_destroy(&attr);
+    if (rc != 0) {
+        st->threads--;
+        atomic_fetch_sub(&st->src->refs, 1);
+    }
+    return -rc;
+}
+
 /* Called with the lock held. */
 static int stream_start(struct hsrc *s, uint64_t off)
 {
     struct stream *st = calloc(1, sizeof *st);
-    pthread_attr_t attr;
-    pthread_t tid;
-    int rc;
+    int err;
 
     if (!st)
         return -ENOMEM;
     st->src = s;
     st->cap = s->ring_bytes;
     st->ring = malloc(st->cap);
-    st->start = st->low = st->pos = st->visible = st->consumed = off;
+    st->start = st->low = st->pos = st->visible = st->served = st->demand = st->hashed = off;
     st->last_demand = cfs_now();
-    if (off == 0 && s->digest_algo && s->digest_hex &&
-        cfs_digest_new(s->digest_algo, &st->digest) != 0)
-        st->digest = NULL;
     if (!st->ring) {
         free(st);
         return -ENOMEM;
     }
-    atomic_fetch_add(&s->refs, 1);
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    pthread_attr_setstacksize(&attr, 256 * 1024);
-    rc = pthread_create(&tid, &attr, stream_main, st);
-    pthread_attr_destroy(&attr);
-    if (rc != 0) {
-        atomic_fetch_sub(&s->refs, 1);
-        cfs_digest_free(st->digest);
-        free(st->ring);
-        free(st);
-        return -rc;
+    if (off == 0 && s->digest_algo && s->digest_hex &&
+        cfs_digest_new(s->digest_algo, &st->digest) != 0) {
+        cfs_log_warn("%s: cannot check downloads: unknown digest %s", s->label, s->digest_algo);
+        st->digest = NULL;
+    }
+    err = spawn(st, producer_main);
+    if (!err && st->digest && (err = spawn(st, hasher_main)) != 0)
+        st->stop = true; /* the producer frees it */
+    if (err) {
+        if (st->threads == 0)
+            stream_free(st);
+        return err;
     }
     s->st = st;
     return 0;
@@ -545,6 +617,22 @@ static void ring_copy(const struct stream *st, char *buf, size_t n, uint64_t off
     memcpy(buf + first, st->ring, n - first);
 }
 
+static void waiting_add(struct stream *st, uint64_t off)
+{
+    if (st->n_waiting < MAX_WAITERS)
+        st->waiting[st->n_waiting++] = off;
+}
+
+static void waiting_remove(struct stream *st, uint64_t off)
+{
+    for (unsigned i = 0; i < st->n_waiting; i++) {
+        if (st->waiting[i] == off) {
+            st->waiting[i] = st->waiting[--st->n_waiting];
+            return;
+        }
+    }
+}
+
 static ssize_t hsrc_pread(struct cfs_source *src, void *buf, size_t len, uint64_t off)
 {
     struct hsrc *s = (struct hsrc *)src;
@@ -555,20 +643,22 @@ static ssize_t hsrc_pread(struct cfs_source *src, void *buf, size_t len, uint64_
     for (;;) {
         struct stream *st = s->st;
         if (st && off >= st->low && off <= st->pos + FORWARD_REACH) {
-            if (off > st->consumed)
-                st->consumed = off;
+            waiting_add(st, off);
+            if (end > st->demand)
+                st->demand = end;
             st->last_demand = cfs_now();
             pthread_cond_broadcast(&s->cond);
-            /* A stopped stream is freed by its thread once s->st moved on:
-             * look at st only while it is still the current stream. */
-            while (s->st == st && st->visible < end && st->visible < s->base.size &&
-                   !st->err && !st->finished && off >= st->low) {
+            /* A dropped stream is freed by its threads: look at st only
+             * while it is still the current stream. */
+            while (s->st == st && st->visible < end && !st->err && !stream_done(st) &&
+                   off >= st->low) {
                 pthread_cond_wait(&s->cond, &s->lock);
                 if (s->st == st)
                     st->last_demand = cfs_now();
             }
             if (s->st != st)
                 continue;
+            waiting_remove(st, off);
             if (st->err) {
                 r = st->err;
                 stream_drop(s);
@@ -578,8 +668,8 @@ static ssize_t hsrc_pread(struct cfs_source *src, void *buf, size_t len, uint64_
             if (off >= st->low && off < st->visible) {
                 size_t n = st->visible - off < len ? (size_t)(st->visible - off) : len;
                 ring_copy(st, buf, n, off);
-                if (off + n > st->consumed)
-                    st->consumed = off + n;
+                if (off + n > st->served)
+                    st->served = off + n;
                 s->last_end = off + n;
                 pthread_cond_broadcast(&s->cond);
                 r = (ssize_t)n;
@@ -592,7 +682,7 @@ static ssize_t hsrc_pread(struct cfs_source *src, void *buf, size_t len, uint64_
         }
         if (st)
             stream_drop(s); /* far seek: this stream will not serve the reader */
-        if (off == s->last_end) {
+        if (off == s->last_end || off == 0) {
             int err = stream_start(s, off);
             if (err) {
                 r = err;
