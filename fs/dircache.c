@@ -66,8 +66,7 @@ static int build_snapshot(struct cfs_object_list *objs, struct cfs_snapshot **ou
         goto out;
     }
     for (size_t i = 0; i < n; i++) {
-        in[i] = (struct cfs_name_in){ s->objs.v[i].name, s->objs.v[i].id, s->objs.v[i].ext,
-                                      true };
+        in[i] = (struct cfs_name_in){ s->objs.v[i].name, s->objs.v[i].id, s->objs.v[i].ext, true };
     }
     err = cfs_names_assign(in, n, names);
     if (err)

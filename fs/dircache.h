@@ -10,17 +10,17 @@
 #include "provider.h"
 
 struct cfs_entry {
-    char *fname;                   /* name in the directory (or in by-id/) */
-    const struct cfs_object *obj;  /* points into the snapshot's objects */
+    char *fname;                  /* name in the directory (or in by-id/) */
+    const struct cfs_object *obj; /* points into the snapshot's objects */
 };
 
 struct cfs_snapshot {
     struct cfs_object_list objs;
-    struct cfs_entry *names;  /* sorted by fname */
+    struct cfs_entry *names; /* sorted by fname */
     size_t n_names;
-    struct cfs_entry *ids;    /* by-id/ entries, sorted by fname */
+    struct cfs_entry *ids; /* by-id/ entries, sorted by fname */
     size_t n_ids;
-    int refs;                 /* guarded by the owning cache's lock */
+    int refs; /* guarded by the owning cache's lock */
     struct cfs_dircache *owner;
 };
 

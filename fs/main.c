@@ -65,13 +65,11 @@ static int create_clouds(struct cfs_mount *m, const struct cfs_config *cfg)
             continue;
         p = cfs_provider_find(c->type);
         if (!p) {
-            cfs_log_error("cloud %s (%s): unknown type '%s', skipped", c->name, c->origin,
-                          c->type);
+            cfs_log_error("cloud %s (%s): unknown type '%s', skipped", c->name, c->origin, c->type);
             continue;
         }
         if (p->create(c, &mc->cloud) != 0) {
-            cfs_log_error("cloud %s (%s): configuration not usable, skipped", c->name,
-                          c->origin);
+            cfs_log_error("cloud %s (%s): configuration not usable, skipped", c->name, c->origin);
             continue;
         }
         mc->cloud->provider = p;
@@ -150,8 +148,9 @@ int main(int argc, char *argv[])
     if (create_clouds(&m, &cfg) != 0)
         goto out;
     if (m.n_clouds == 0) {
-        fprintf(stderr, "cloudfs: no usable cloud: put clouds in clouds.yaml "
-                        "(or set OS_CLIENT_CONFIG_FILE, or the OS_* variables)%s\n",
+        fprintf(stderr,
+                "cloudfs: no usable cloud: put clouds in clouds.yaml "
+                "(or set OS_CLIENT_CONFIG_FILE, or the OS_* variables)%s\n",
                 m.opts.clouds ? ", and check -o clouds=" : "");
         goto out;
     }

@@ -11,14 +11,14 @@
 
 struct cfs_mcloud {
     struct cfs_cloud *cloud;
-    size_t n_dirs;                /* the provider's directories */
+    size_t n_dirs; /* the provider's directories */
     struct cfs_dircache **dirs;
 };
 
 struct cfs_mount {
     struct cfs_options opts;
     char *mountpoint;
-    struct cfs_mcloud *clouds;    /* sorted by name */
+    struct cfs_mcloud *clouds; /* sorted by name */
     size_t n_clouds;
     uid_t uid;
     gid_t gid;

@@ -12,12 +12,12 @@
 #include <string.h>
 
 #define NAME_MAX_BYTES 255
-#define SOLIDUS "\xef\xbc\x8f"
+#define SOLIDUS        "\xef\xbc\x8f"
 
 struct slot {
     size_t idx;
-    char *plain;   /* base.ext, or NULL when the base cannot stand alone */
-    char *base;    /* the cloud name made a file-name part */
+    char *plain; /* base.ext, or NULL when the base cannot stand alone */
+    char *base;  /* the cloud name made a file-name part */
     bool marked;
 };
 

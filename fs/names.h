@@ -8,10 +8,10 @@
 #include <stddef.h>
 
 struct cfs_name_in {
-    const char *name;  /* the cloud's name */
-    const char *id;    /* the cloud's id (safe characters only) */
-    const char *ext;   /* extension without the dot */
-    bool native;       /* the stored bytes, not a view: wins a tie with a view */
+    const char *name; /* the cloud's name */
+    const char *id;   /* the cloud's id (safe characters only) */
+    const char *ext;  /* extension without the dot */
+    bool native;      /* the stored bytes, not a view: wins a tie with a view */
 };
 
 /* Fills out[i] with a malloc'd file name for in[i], or NULL when the

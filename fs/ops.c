@@ -156,8 +156,7 @@ static int cfs_open(const char *path, struct fuse_file_info *fi)
     return 0;
 }
 
-static int cfs_read(const char *path, char *buf, size_t size, off_t off,
-                    struct fuse_file_info *fi)
+static int cfs_read(const char *path, char *buf, size_t size, off_t off, struct fuse_file_info *fi)
 {
     struct cfs_handle *h = (struct cfs_handle *)(uintptr_t)fi->fh;
     size_t done = 0;

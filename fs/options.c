@@ -5,27 +5,28 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#define OPT(t, p) { t, offsetof(struct cfs_options, p), 1 }
+#define OPT(t, p)                             \
+    {                                         \
+        t, offsetof(struct cfs_options, p), 1 \
+    }
 
-const struct fuse_opt cfs_option_spec[] = {
-    OPT("config=%s", config),
-    OPT("clouds=%s", clouds),
-    OPT("log=%s", log),
-    OPT("log_level=%s", log_level),
-    OPT("list_ttl=%u", list_ttl),
-    OPT("timeout=%u", timeout),
-    OPT("connect_timeout=%u", connect_timeout),
-    OPT("retries=%u", retries),
-    OPT("read_ahead=%u", read_ahead_kb),
-    FUSE_OPT_KEY("-f", CFS_KEY_FOREGROUND),
-    FUSE_OPT_KEY("-d", CFS_KEY_FOREGROUND),
-    FUSE_OPT_KEY("debug", CFS_KEY_FOREGROUND),
-    OPT("-h", show_help),
-    OPT("--help", show_help),
-    OPT("-V", show_version),
-    OPT("--version", show_version),
-    FUSE_OPT_END
-};
+const struct fuse_opt cfs_option_spec[] = { OPT("config=%s", config),
+                                            OPT("clouds=%s", clouds),
+                                            OPT("log=%s", log),
+                                            OPT("log_level=%s", log_level),
+                                            OPT("list_ttl=%u", list_ttl),
+                                            OPT("timeout=%u", timeout),
+                                            OPT("connect_timeout=%u", connect_timeout),
+                                            OPT("retries=%u", retries),
+                                            OPT("read_ahead=%u", read_ahead_kb),
+                                            FUSE_OPT_KEY("-f", CFS_KEY_FOREGROUND),
+                                            FUSE_OPT_KEY("-d", CFS_KEY_FOREGROUND),
+                                            FUSE_OPT_KEY("debug", CFS_KEY_FOREGROUND),
+                                            OPT("-h", show_help),
+                                            OPT("--help", show_help),
+                                            OPT("-V", show_version),
+                                            OPT("--version", show_version),
+                                            FUSE_OPT_END };
 
 void cfs_options_defaults(struct cfs_options *o)
 {
@@ -38,23 +39,24 @@ void cfs_options_defaults(struct cfs_options *o)
 
 void cfs_options_usage(const char *prog)
 {
-    printf("usage: %s MOUNTPOINT [-f] [-d] [-o opt,...]\n"
-           "\n"
-           "Mounts the clouds of clouds.yaml, the OS_* variables and cloudfs.yaml\n"
-           "as directories. Unmount with: fusermount3 -u MOUNTPOINT\n"
-           "\n"
-           "cloudfs options:\n"
-           "    -o config=FILE         cloudfs.yaml to read (default: $CLOUDFS_CONFIG,\n"
-           "                           ~/.config/cloudfs/cloudfs.yaml, /etc/cloudfs/cloudfs.yaml)\n"
-           "    -o clouds=A,B          mount only these clouds\n"
-           "    -o log=FILE            log to FILE (default: stderr with -f, else syslog)\n"
-           "    -o log_level=LEVEL     error, warn, info (default) or debug\n"
-           "    -o list_ttl=SECONDS    reuse directory listings this long (default 60)\n"
-           "    -o timeout=SECONDS     a request without progress this long fails (default 30)\n"
-           "    -o connect_timeout=SECONDS  connection set-up bound (default 10)\n"
-           "    -o retries=N           retries of failed requests, with backoff (default 4)\n"
-           "    -o read_ahead=KIB      kernel read-ahead of the mount, 0 = leave it (default 1024;\n"
-           "                           needs root)\n"
-           "\n",
-           prog);
+    printf(
+        "usage: %s MOUNTPOINT [-f] [-d] [-o opt,...]\n"
+        "\n"
+        "Mounts the clouds of clouds.yaml, the OS_* variables and cloudfs.yaml\n"
+        "as directories. Unmount with: fusermount3 -u MOUNTPOINT\n"
+        "\n"
+        "cloudfs options:\n"
+        "    -o config=FILE         cloudfs.yaml to read (default: $CLOUDFS_CONFIG,\n"
+        "                           ~/.config/cloudfs/cloudfs.yaml, /etc/cloudfs/cloudfs.yaml)\n"
+        "    -o clouds=A,B          mount only these clouds\n"
+        "    -o log=FILE            log to FILE (default: stderr with -f, else syslog)\n"
+        "    -o log_level=LEVEL     error, warn, info (default) or debug\n"
+        "    -o list_ttl=SECONDS    reuse directory listings this long (default 60)\n"
+        "    -o timeout=SECONDS     a request without progress this long fails (default 30)\n"
+        "    -o connect_timeout=SECONDS  connection set-up bound (default 10)\n"
+        "    -o retries=N           retries of failed requests, with backoff (default 4)\n"
+        "    -o read_ahead=KIB      kernel read-ahead of the mount, 0 = leave it (default 1024;\n"
+        "                           needs root)\n"
+        "\n",
+        prog);
 }

@@ -13,9 +13,9 @@ struct json_t;
 
 struct cfs_cloud_config {
     char *name;
-    char *type;            /* provider type: "openstack", ... */
-    char *origin;          /* file it came from, or "environment" */
-    struct json_t *tree;   /* the cloud's mapping */
+    char *type;          /* provider type: "openstack", ... */
+    char *origin;        /* file it came from, or "environment" */
+    struct json_t *tree; /* the cloud's mapping */
 };
 
 struct cfs_config {

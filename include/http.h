@@ -28,24 +28,24 @@ struct cfs_tls {
 typedef int (*cfs_http_sink)(void *ctx, const char *data, size_t len);
 
 struct cfs_http_req {
-    const char *method;          /* "GET", "POST", ... */
+    const char *method; /* "GET", "POST", ... */
     const char *url;
-    const char *const *headers;  /* NULL-terminated "Name: value" list, or NULL */
-    const char *body;            /* request body, or NULL */
+    const char *const *headers; /* NULL-terminated "Name: value" list, or NULL */
+    const char *body;           /* request body, or NULL */
     size_t body_len;
-    const struct cfs_tls *tls;   /* NULL: verify with the system's CAs */
-    cfs_http_sink sink;          /* NULL: collect the body into resp->body */
+    const struct cfs_tls *tls; /* NULL: verify with the system's CAs */
+    cfs_http_sink sink;        /* NULL: collect the body into resp->body */
     void *sink_ctx;
-    size_t max_body;             /* collected body limit; 0 = 16 MiB */
-    bool only_2xx_to_sink;       /* error bodies are collected, not sunk */
+    size_t max_body;              /* collected body limit; 0 = 16 MiB */
+    bool only_2xx_to_sink;        /* error bodies are collected, not sunk */
     bool (*cancelled)(void *ctx); /* polled about once a second; true aborts
                                      the transfer with -ECANCELED */
     void *cancel_ctx;
 };
 
 struct cfs_http_resp {
-    long status;       /* HTTP status of the final response */
-    char *body;        /* NUL-terminated collected body (may be NULL) */
+    long status; /* HTTP status of the final response */
+    char *body;  /* NUL-terminated collected body (may be NULL) */
     size_t body_len;
     char *headers;     /* raw header block of the final response */
     uint64_t received; /* body bytes received (sunk or collected) */

@@ -18,16 +18,15 @@ struct cfs_http_auth {
 
 struct cfs_http_source_params {
     const char *url;
-    uint64_t size;               /* exact size of the object */
+    uint64_t size; /* exact size of the object */
     const struct cfs_tls *tls;
-    struct cfs_http_auth *auth;  /* may be NULL */
-    const char *digest_algo;     /* check a complete sequential read, or NULL */
+    struct cfs_http_auth *auth; /* may be NULL */
+    const char *digest_algo;    /* check a complete sequential read, or NULL */
     const char *digest_hex;
-    const char *label;           /* for log lines, e.g. "openstack:images/x.qcow2" */
-    size_t buffer_bytes;         /* read-ahead buffer of the stream; 0 = default */
+    const char *label;   /* for log lines, e.g. "openstack:images/x.qcow2" */
+    size_t buffer_bytes; /* read-ahead buffer of the stream; 0 = default */
 };
 
-int cfs_http_source_open(const struct cfs_http_source_params *params,
-                         struct cfs_source **out);
+int cfs_http_source_open(const struct cfs_http_source_params *params, struct cfs_source **out);
 
 #endif

@@ -11,8 +11,7 @@ int cfs_log_open(const char *path, enum cfs_log_level level);
 void cfs_log_use_syslog(void);
 int cfs_log_level_parse(const char *s, enum cfs_log_level *out);
 int cfs_log_enabled(enum cfs_log_level level);
-void cfs_log(enum cfs_log_level level, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+void cfs_log(enum cfs_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define cfs_log_error(...) cfs_log(CFS_LOG_ERROR, __VA_ARGS__)
 #define cfs_log_warn(...)  cfs_log(CFS_LOG_WARN, __VA_ARGS__)

@@ -14,13 +14,13 @@
 
 /* One listed cloud object (an image, a template's file). */
 struct cfs_object {
-    char *id;           /* the cloud's id: letters, digits, '-' only */
-    char *name;         /* the cloud's name, any bytes but NUL */
-    char *ext;          /* file extension of the stored bytes: "qcow2", "raw", ... */
+    char *id;   /* the cloud's id: letters, digits, '-' only */
+    char *name; /* the cloud's name, any bytes but NUL */
+    char *ext;  /* file extension of the stored bytes: "qcow2", "raw", ... */
     uint64_t size;
     struct timespec mtime, ctime;
-    bool immutable;     /* content never changes: the kernel may cache it */
-    char *digest_algo;  /* the cloud's digest of the content, or NULL */
+    bool immutable;    /* content never changes: the kernel may cache it */
+    char *digest_algo; /* the cloud's digest of the content, or NULL */
     char *digest_hex;
 };
 
@@ -34,8 +34,8 @@ void cfs_object_list_free(struct cfs_object_list *list);
 struct cfs_cloud;
 
 struct cfs_provider {
-    const char *type;           /* "openstack" */
-    const char *const *dirs;    /* directories under /<cloud>/, NULL-terminated */
+    const char *type;        /* "openstack" */
+    const char *const *dirs; /* directories under /<cloud>/, NULL-terminated */
     /* Must not touch the network: clouds authenticate on first use. */
     int (*create)(const struct cfs_cloud_config *cfg, struct cfs_cloud **out);
     void (*destroy)(struct cfs_cloud *cloud);

@@ -24,8 +24,7 @@ struct cfs_source {
     uint64_t size;
 };
 
-static inline ssize_t cfs_source_pread(struct cfs_source *src, void *buf, size_t len,
-                                       uint64_t off)
+static inline ssize_t cfs_source_pread(struct cfs_source *src, void *buf, size_t len, uint64_t off)
 {
     if (off >= src->size)
         return 0;

@@ -24,11 +24,26 @@
 /* Keys that openstacksdk moves under "auth" when they appear at the top
  * level of a cloud, as they do when they come from OS_* variables. */
 static const char *const auth_keys[] = {
-    "auth_url", "username", "user_id", "password", "project_name", "project_id",
-    "tenant_name", "tenant_id", "user_domain_name", "user_domain_id",
-    "project_domain_name", "project_domain_id", "domain_name", "domain_id",
-    "application_credential_id", "application_credential_name",
-    "application_credential_secret", "token", "default_domain", "system_scope",
+    "auth_url",
+    "username",
+    "user_id",
+    "password",
+    "project_name",
+    "project_id",
+    "tenant_name",
+    "tenant_id",
+    "user_domain_name",
+    "user_domain_id",
+    "project_domain_name",
+    "project_domain_id",
+    "domain_name",
+    "domain_id",
+    "application_credential_id",
+    "application_credential_name",
+    "application_credential_secret",
+    "token",
+    "default_domain",
+    "system_scope",
 };
 
 static bool is_auth_key(const char *k)
@@ -94,7 +109,7 @@ static void merge(json_t *dst, json_t *src)
 {
     const char *k;
     json_t *v;
-    json_object_foreach(src, k, v) {
+    json_object_foreach (src, k, v) {
         json_t *d = json_object_get(dst, k);
         if (json_is_object(d) && json_is_object(v))
             merge(d, v);
@@ -141,7 +156,7 @@ static void warn_if_exposed(const char *path, json_t *clouds)
     json_t *c;
     bool secrets = false;
 
-    json_object_foreach(clouds, name, c) {
+    json_object_foreach (clouds, name, c) {
         json_t *auth = json_object_get(c, "auth");
         if (json_object_get(auth, "password") ||
             json_object_get(auth, "application_credential_secret") ||
@@ -150,11 +165,12 @@ static void warn_if_exposed(const char *path, json_t *clouds)
     }
     if (secrets && stat(path, &st) == 0 && (st.st_mode & 0044))
         cfs_log_warn("config: %s holds passwords and is readable by other users (mode %03o): "
-                     "chmod 600 it", path, (unsigned)(st.st_mode & 0777));
+                     "chmod 600 it",
+                     path, (unsigned)(st.st_mode & 0777));
 }
 
-static int add_cloud(struct cfs_config *cfg, const char *name, const char *type,
-                     const char *origin, json_t *tree)
+static int add_cloud(struct cfs_config *cfg, const char *name, const char *type, const char *origin,
+                     json_t *tree)
 {
     for (size_t i = 0; i < cfg->n; i++) {
         if (strcmp(cfg->clouds[i].name, name) == 0) {
@@ -198,20 +214,21 @@ static int add_clouds_of(struct cfs_config *cfg, json_t *clouds, const char *ori
         cfs_log_error("config: %s: 'clouds' is not a mapping", origin);
         return -EINVAL;
     }
-    json_object_foreach(clouds, name, c) {
+    json_object_foreach (clouds, name, c) {
         const char *type = json_string_value(json_object_get(c, "type"));
         if (!json_is_object(c)) {
             cfs_log_warn("config: %s: cloud %s is not a mapping, skipped", origin, name);
             continue;
         }
         if (!valid_cloud_name(name)) {
-            cfs_log_warn("config: %s: cloud name '%s' cannot be a directory name, skipped",
-                         origin, name);
+            cfs_log_warn("config: %s: cloud name '%s' cannot be a directory name, skipped", origin,
+                         name);
             continue;
         }
         if (json_object_get(c, "profile") || json_object_get(c, "cloud"))
             cfs_log_warn("config: %s: cloud %s uses a vendor profile, which cloudfs does not "
-                         "know; only its own keys are used", origin, name);
+                         "know; only its own keys are used",
+                         origin, name);
         err = add_cloud(cfg, name, type ? type : default_type, origin, c);
         if (err)
             return err;

@@ -106,8 +106,8 @@ static int parse_node(struct yctx *y, yaml_event_t *ev, json_t **out, int depth)
     case YAML_MAPPING_START_EVENT:
     case YAML_SEQUENCE_START_EVENT: {
         bool mapping = ev->type == YAML_MAPPING_START_EVENT;
-        const yaml_char_t *anchor = mapping ? ev->data.mapping_start.anchor
-                                            : ev->data.sequence_start.anchor;
+        const yaml_char_t *anchor =
+            mapping ? ev->data.mapping_start.anchor : ev->data.sequence_start.anchor;
         v = mapping ? json_object() : json_array();
         if (!v)
             return -ENOMEM;
@@ -151,8 +151,7 @@ int cfs_yaml_parse(const char *text, size_t len, json_t **out, char *err, size_t
         }
         if (t == YAML_DOCUMENT_START_EVENT) {
             in_doc = true;
-        } else if (in_doc && !doc && t != YAML_DOCUMENT_END_EVENT &&
-                   t != YAML_STREAM_START_EVENT) {
+        } else if (in_doc && !doc && t != YAML_DOCUMENT_END_EVENT && t != YAML_STREAM_START_EVENT) {
             rc = parse_node(&y, &ev, &doc, 0);
             if (rc) {
                 yaml_event_delete(&ev);

@@ -350,7 +350,7 @@ static const char *json_message(json_t *j)
     json_t *m = json_object_get(j, "message");
     if (json_is_string(m))
         return json_string_value(m);
-    json_object_foreach(j, key, v) {
+    json_object_foreach (j, key, v) {
         m = json_object_get(v, "message");
         if (json_is_string(m))
             return json_string_value(m);

@@ -27,13 +27,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DEFAULT_RING (16u << 20)
-#define FIRST_WINDOW (1u << 20)
-#define KEEP_BEHIND (1u << 20)     /* kernel readahead may step back a little */
-#define FORWARD_REACH (16u << 20)  /* reads this far ahead wait for the stream */
+#define DEFAULT_RING    (16u << 20)
+#define FIRST_WINDOW    (1u << 20)
+#define KEEP_BEHIND     (1u << 20)  /* kernel readahead may step back a little */
+#define FORWARD_REACH   (16u << 20) /* reads this far ahead wait for the stream */
 #define AUTH_HEADER_MAX 8192
-#define MAX_WAITERS 64
-#define HASH_STEP (1u << 20)
+#define MAX_WAITERS     64
+#define HASH_STEP       (1u << 20)
 
 struct hsrc;
 
@@ -41,18 +41,18 @@ struct stream {
     struct hsrc *src;
     char *ring;
     size_t cap;
-    uint64_t start;    /* offset the stream began at */
-    uint64_t low;      /* ring holds [low, pos) */
-    uint64_t pos;      /* next offset to receive */
-    uint64_t visible;  /* readers may take [low, visible) */
-    uint64_t hashed;   /* the digest covers [start, hashed) */
-    uint64_t served;   /* highest end of a read served */
-    uint64_t demand;   /* highest end of a read asked for */
+    uint64_t start;                /* offset the stream began at */
+    uint64_t low;                  /* ring holds [low, pos) */
+    uint64_t pos;                  /* next offset to receive */
+    uint64_t visible;              /* readers may take [low, visible) */
+    uint64_t hashed;               /* the digest covers [start, hashed) */
+    uint64_t served;               /* highest end of a read served */
+    uint64_t demand;               /* highest end of a read asked for */
     uint64_t waiting[MAX_WAITERS]; /* offsets of readers waiting for data */
     unsigned n_waiting;
-    int err;           /* terminal error, negative errno */
-    int threads;       /* producer and hasher still running */
-    bool stop;         /* the source dropped this stream */
+    int err;     /* terminal error, negative errno */
+    int threads; /* producer and hasher still running */
+    bool stop;   /* the source dropped this stream */
     bool producer_done;
     bool hasher_done;
     struct cfs_digest *digest;
@@ -72,9 +72,9 @@ struct hsrc {
 
     pthread_mutex_t lock;
     pthread_cond_t cond;
-    atomic_int refs;     /* the open source + one per stream thread */
-    struct stream *st;   /* current stream, or NULL */
-    uint64_t last_end;   /* end of the previous read, for sequence detection */
+    atomic_int refs;   /* the open source + one per stream thread */
+    struct stream *st; /* current stream, or NULL */
+    uint64_t last_end; /* end of the previous read, for sequence detection */
 };
 
 static void hsrc_unref(struct hsrc *s)
@@ -127,8 +127,8 @@ static int check_content_range(struct hsrc *s, const struct cfs_http_resp *resp,
 }
 
 /* Fills the header list: authentication and Range. */
-static int make_headers(struct hsrc *s, const char *stale, char *auth, char *range,
-                        size_t range_n, uint64_t a, uint64_t b, const char **hdrs)
+static int make_headers(struct hsrc *s, const char *stale, char *auth, char *range, size_t range_n,
+                        uint64_t a, uint64_t b, const char **hdrs)
 {
     int n = 0;
     if (s->auth) {
@@ -177,13 +177,17 @@ static ssize_t read_range(struct hsrc *s, char *buf, size_t len, uint64_t off)
     while (done < len) {
         struct oneshot o = { buf + done, len - done, 0 };
         struct cfs_http_req req = {
-            .method = "GET", .url = s->url, .headers = hdrs, .tls = &s->tls,
-            .sink = oneshot_sink, .sink_ctx = &o, .only_2xx_to_sink = true,
+            .method = "GET",
+            .url = s->url,
+            .headers = hdrs,
+            .tls = &s->tls,
+            .sink = oneshot_sink,
+            .sink_ctx = &o,
+            .only_2xx_to_sink = true,
         };
         struct cfs_http_resp resp;
 
-        err = make_headers(s, stale, auth, range, sizeof range, off + done,
-                           off + len - 1, hdrs);
+        err = make_headers(s, stale, auth, range, sizeof range, off + done, off + len - 1, hdrs);
         if (err)
             break;
         stale = NULL;
@@ -231,8 +235,7 @@ static ssize_t read_range(struct hsrc *s, char *buf, size_t len, uint64_t off)
     }
     free(auth);
     if (err)
-        return err == -ETIMEDOUT || err == -EACCES || err == -ENOENT || err == -ENOMEM
-                   ? err : -EIO;
+        return err == -ETIMEDOUT || err == -EACCES || err == -ENOENT || err == -ENOMEM ? err : -EIO;
     return (ssize_t)done;
 }
 
@@ -422,8 +425,8 @@ static void *hasher_main(void *arg)
                 st->visible = s->base.size;
             } else {
                 cfs_log_error("%s: downloaded data does not match the cloud's %s (got %.16s..., "
-                              "expected %.16s...): the end of the read fails", s->label,
-                              s->digest_algo, got, s->digest_hex);
+                              "expected %.16s...): the end of the read fails",
+                              s->label, s->digest_algo, got, s->digest_hex);
                 st->err = -EIO;
             }
             break;
@@ -464,14 +467,19 @@ static void *producer_main(void *arg)
         struct cfs_http_resp resp;
         struct stream_xfer x = { st, &resp, false };
         struct cfs_http_req req = {
-            .method = "GET", .url = s->url, .headers = hdrs, .tls = &s->tls,
-            .sink = stream_sink, .sink_ctx = &x, .only_2xx_to_sink = true,
-            .cancelled = stream_cancelled, .cancel_ctx = st,
+            .method = "GET",
+            .url = s->url,
+            .headers = hdrs,
+            .tls = &s->tls,
+            .sink = stream_sink,
+            .sink_ctx = &x,
+            .only_2xx_to_sink = true,
+            .cancelled = stream_cancelled,
+            .cancel_ctx = st,
         };
         uint64_t before = st->pos;
 
-        err = make_headers(s, stale, auth, range, sizeof range, st->pos, s->base.size - 1,
-                           hdrs);
+        err = make_headers(s, stale, auth, range, sizeof range, st->pos, s->base.size - 1, hdrs);
         if (err)
             break;
         stale = NULL;
@@ -507,7 +515,8 @@ static void *producer_main(void *arg)
             cfs_log_info("%s: download at %" PRIu64 " failed (%s), retry %u of %u", s->label,
                          st->pos,
                          err == -ECONNRESET && !cfs_http_last_error()[0] ? "response ended early"
-                         : err ? cfs_http_last_error() : "server error",
+                         : err                                           ? cfs_http_last_error()
+                                                                         : "server error",
                          failures, hs->retries);
             cfs_http_resp_free(&resp);
             cfs_sleep(cfs_http_backoff(failures));

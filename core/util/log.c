@@ -80,7 +80,7 @@ void cfs_log(enum cfs_log_level level, const char *fmt, ...)
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
 
     pthread_mutex_lock(&log_lock);
-    fprintf(log_file ? log_file : stderr, "%s.%03ldZ cloudfs %s: %s\n", when,
-            ts.tv_nsec / 1000000, level_names[level], msg);
+    fprintf(log_file ? log_file : stderr, "%s.%03ldZ cloudfs %s: %s\n", when, ts.tv_nsec / 1000000,
+            level_names[level], msg);
     pthread_mutex_unlock(&log_lock);
 }

@@ -26,7 +26,8 @@ int main(void)
     };
     assign(a, 2, out);
     CHECK_STR(out[0], "centos7.qcow2");
-    CHECK_STR(out[1], "a\xef\xbc\x8f" "b.raw");
+    CHECK_STR(out[1], "a\xef\xbc\x8f"
+                      "b.raw");
     free_all(out, 2);
 
     /* Duplicates: both marked, whatever the order. */

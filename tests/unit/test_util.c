@@ -13,8 +13,8 @@ int main(void)
     uint64_t v;
 
     CHECK(cfs_parse_iso8601("2026-11-22T09:37:01Z", &ts) == 0 && ts.tv_sec == 1795340221);
-    CHECK(cfs_parse_iso8601("2026-11-22T09:37:01.500000Z", &ts) == 0 &&
-          ts.tv_sec == 1795340221 && ts.tv_nsec == 500000000);
+    CHECK(cfs_parse_iso8601("2026-11-22T09:37:01.500000Z", &ts) == 0 && ts.tv_sec == 1795340221 &&
+          ts.tv_nsec == 500000000);
     CHECK(cfs_parse_iso8601("2026-11-22T10:37:01+01:00", &ts) == 0 && ts.tv_sec == 1795340221);
     CHECK(cfs_parse_iso8601("2026-11-22T09:37:01", &ts) == 0 && ts.tv_sec == 1795340221);
     CHECK(cfs_parse_iso8601("yesterday", &ts) == -EINVAL);
@@ -44,7 +44,8 @@ int main(void)
     cfs_http_error_text(&r, msg, sizeof msg);
     CHECK_STR(msg, "413 Too large x");
 
-    char hdrs[] = "HTTP/1.1 206 Partial\r\nContent-Range: bytes 0-4/20\r\nX-Subject-Token:  t0k \r\n";
+    char hdrs[] =
+        "HTTP/1.1 206 Partial\r\nContent-Range: bytes 0-4/20\r\nX-Subject-Token:  t0k \r\n";
     r.headers = hdrs;
     char *h = cfs_http_header(&r, "content-range");
     CHECK_STR(h, "bytes 0-4/20");

@@ -13,16 +13,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PAGE_LIMIT 1000
-#define MAX_PAGES 10000
+#define PAGE_LIMIT       1000
+#define MAX_PAGES        10000
 #define MAX_LISTING_BODY (64u << 20)
 
 /* Ids become file names under by-id/: letters, digits and '-' only. */
 static bool safe_id(const char *id)
 {
     size_t n = strlen(id);
-    return n > 0 && n <= 64 && strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                          "0123456789-") == n;
+    return n > 0 && n <= 64 &&
+           strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                      "0123456789-") == n;
 }
 
 /* The extension of the stored bytes: the disk format, "ova" for an OVA
@@ -33,8 +34,8 @@ static char *extension(json_t *img)
     const char *df = json_string_value(json_object_get(img, "disk_format"));
     if (cf && strcmp(cf, "ova") == 0)
         return strdup("ova");
-    if (!df || !*df || strlen(df) > 16 || strspn(df, "abcdefghijklmnopqrstuvwxyz0123456789") !=
-                                             strlen(df))
+    if (!df || !*df || strlen(df) > 16 ||
+        strspn(df, "abcdefghijklmnopqrstuvwxyz0123456789") != strlen(df))
         return strdup("img");
     return strdup(df);
 }
@@ -156,7 +157,7 @@ int glance_list_images(struct openstack *os, struct cfs_object_list *out)
             err = -EIO;
             break;
         }
-        json_array_foreach(images, i, img) {
+        json_array_foreach (images, i, img) {
             struct cfs_object o;
             int perr = parse_image(img, &o);
             if (perr == -ENOMEM || (!perr && append(out, &cap, &o) != 0)) {
@@ -186,8 +187,7 @@ int glance_list_images(struct openstack *os, struct cfs_object_list *out)
     return err;
 }
 
-int glance_open_image(struct openstack *os, const struct cfs_object *obj,
-                      struct cfs_source **out)
+int glance_open_image(struct openstack *os, const struct cfs_object *obj, struct cfs_source **out)
 {
     char *base = NULL, *url, *label;
     int err = openstack_image_url(os, &base);
@@ -202,8 +202,13 @@ int glance_open_image(struct openstack *os, const struct cfs_object *obj,
         return -ENOMEM;
     }
     struct cfs_http_source_params p = {
-        .url = url, .size = obj->size, .tls = &os->tls, .auth = &os->auth,
-        .digest_algo = obj->digest_algo, .digest_hex = obj->digest_hex, .label = label,
+        .url = url,
+        .size = obj->size,
+        .tls = &os->tls,
+        .auth = &os->auth,
+        .digest_algo = obj->digest_algo,
+        .digest_hex = obj->digest_hex,
+        .label = label,
     };
     err = cfs_http_source_open(&p, out);
     free(url);

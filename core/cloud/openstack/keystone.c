@@ -25,9 +25,9 @@ enum ks_method { KS_PASSWORD, KS_APPCRED, KS_TOKEN };
 
 struct keystone {
     char *cloud;
-    char *auth_url;       /* ends in /v3 */
-    json_t *auth_body;    /* the request body; holds secrets, never logged */
-    char *identity;       /* "user demo, project demo" for log lines */
+    char *auth_url;    /* ends in /v3 */
+    json_t *auth_body; /* the request body; holds secrets, never logged */
+    char *identity;    /* "user demo, project demo" for log lines */
     char *interface;
     char *region;
     char *image_interface;
@@ -35,12 +35,12 @@ struct keystone {
 
     pthread_mutex_t lock;
     pthread_cond_t cond;
-    bool busy;            /* a thread is authenticating */
+    bool busy; /* a thread is authenticating */
     char *token;
-    double renew_at;      /* monotonic */
+    double renew_at; /* monotonic */
     json_t *catalog;
     int fail_err;
-    double fail_until;    /* monotonic */
+    double fail_until; /* monotonic */
     unsigned renewals;
 };
 
@@ -118,8 +118,8 @@ static int build_body(struct keystone *ks, const struct cfs_cloud_config *c)
     enum ks_method m = method_of(c);
     json_t *identity = NULL, *sc = NULL;
     const char *who = str(c, "auth.username") ? str(c, "auth.username") : str(c, "auth.user_id");
-    const char *proj = str(c, "auth.project_name") ? str(c, "auth.project_name")
-                                                   : str(c, "auth.project_id");
+    const char *proj =
+        str(c, "auth.project_name") ? str(c, "auth.project_name") : str(c, "auth.project_id");
 
     switch (m) {
     case KS_PASSWORD: {
@@ -128,7 +128,8 @@ static int build_body(struct keystone *ks, const struct cfs_cloud_config *c)
         if (!user || !pw) {
             json_decref(user);
             cfs_log_error("keystone: cloud %s: password auth needs username (or user_id) and "
-                          "password", c->name);
+                          "password",
+                          c->name);
             return -EINVAL;
         }
         json_object_set_new(user, "password", json_string(pw));
@@ -143,7 +144,8 @@ static int build_body(struct keystone *ks, const struct cfs_cloud_config *c)
         json_t *ac;
         if (!secret || (!id && !name)) {
             cfs_log_error("keystone: cloud %s: application credential auth needs "
-                          "application_credential_id (or _name and a user) and _secret", c->name);
+                          "application_credential_id (or _name and a user) and _secret",
+                          c->name);
             return -EINVAL;
         }
         if (id) {
@@ -287,8 +289,12 @@ static int authenticate(struct keystone *ks, char **token, json_t **catalog, dou
     }
     for (;;) {
         struct cfs_http_req req = {
-            .method = "POST", .url = url, .headers = hdrs, .body = body,
-            .body_len = strlen(body), .tls = &ks->tls,
+            .method = "POST",
+            .url = url,
+            .headers = hdrs,
+            .body = body,
+            .body_len = strlen(body),
+            .tls = &ks->tls,
         };
         cfs_http_resp_free(&resp);
         err = cfs_http_do(&req, &resp);
@@ -307,8 +313,8 @@ static int authenticate(struct keystone *ks, char **token, json_t **catalog, dou
     if (resp.status != 201 && resp.status != 200) {
         char msg[256];
         cfs_http_error_text(&resp, msg, sizeof msg);
-        cfs_log_error("keystone: cloud %s: authentication as %s refused: HTTP %ld: %s",
-                      ks->cloud, ks->identity, resp.status, msg);
+        cfs_log_error("keystone: cloud %s: authentication as %s refused: HTTP %ld: %s", ks->cloud,
+                      ks->identity, resp.status, msg);
         err = status_errno(resp.status);
         goto out;
     }
@@ -321,7 +327,8 @@ static int authenticate(struct keystone *ks, char **token, json_t **catalog, dou
         cfs_parse_iso8601(json_string_value(json_object_get(tok, "expires_at")), &exp) ||
         cfs_parse_iso8601(json_string_value(json_object_get(tok, "issued_at")), &iss)) {
         cfs_log_error("keystone: cloud %s: malformed answer to authentication (no token or "
-                      "expiry)", ks->cloud);
+                      "expiry)",
+                      ks->cloud);
         free(subject);
         json_decref(doc);
         err = -EIO;
@@ -376,7 +383,8 @@ static int ensure_token(struct keystone *ks, const char *stale_token)
         if (why) {
             ks->renewals++;
             cfs_log_info("keystone: cloud %s: re-authenticated (%s; renewal %u), token valid "
-                         "for %.0f s", ks->cloud, why, ks->renewals, lifetime);
+                         "for %.0f s",
+                         ks->cloud, why, ks->renewals, lifetime);
         } else {
             cfs_log_info("keystone: cloud %s: authenticated as %s, token valid for %.0f s",
                          ks->cloud, ks->identity, lifetime);
@@ -406,11 +414,11 @@ static const char *pick_endpoint(json_t *catalog, const char *type, const char *
 {
     size_t i, j;
     json_t *svc, *ep;
-    json_array_foreach(catalog, i, svc) {
+    json_array_foreach (catalog, i, svc) {
         if (!json_is_string(json_object_get(svc, "type")) ||
             strcmp(json_string_value(json_object_get(svc, "type")), type) != 0)
             continue;
-        json_array_foreach(json_object_get(svc, "endpoints"), j, ep) {
+        json_array_foreach (json_object_get(svc, "endpoints"), j, ep) {
             const char *itf = json_string_value(json_object_get(ep, "interface"));
             const char *reg = json_string_value(json_object_get(ep, "region_id"));
             const char *url = json_string_value(json_object_get(ep, "url"));
@@ -437,8 +445,8 @@ int keystone_endpoint(struct keystone *ks, const char *type, char **url)
         pthread_mutex_unlock(&ks->lock);
         return err;
     }
-    interface = strcmp(type, "image") == 0 && ks->image_interface ? ks->image_interface
-                                                                   : ks->interface;
+    interface =
+        strcmp(type, "image") == 0 && ks->image_interface ? ks->image_interface : ks->interface;
     /* "publicURL" is how older configs spell the interface. */
     char itf[32];
     snprintf(itf, sizeof itf, "%s", interface);

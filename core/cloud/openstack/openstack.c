@@ -77,8 +77,8 @@ int openstack_request(struct openstack *os, const char *what, struct cfs_http_re
         }
         if (cfs_http_retryable(err, err ? 0 : resp->status) && attempt < hs->retries) {
             attempt++;
-            cfs_log_info("openstack: cloud %s: %s failed (%s), retry %u of %u", os->base.name,
-                         what, err ? cfs_http_last_error() : "server error", attempt, hs->retries);
+            cfs_log_info("openstack: cloud %s: %s failed (%s), retry %u of %u", os->base.name, what,
+                         err ? cfs_http_last_error() : "server error", attempt, hs->retries);
             cfs_http_resp_free(resp);
             cfs_sleep(cfs_http_backoff(attempt));
             continue;
@@ -91,8 +91,8 @@ int openstack_request(struct openstack *os, const char *what, struct cfs_http_re
     } else if (!err && (resp->status < 200 || resp->status >= 300)) {
         char msg[256];
         cfs_http_error_text(resp, msg, sizeof msg);
-        cfs_log_error("openstack: cloud %s: %s: HTTP %ld: %s", os->base.name, what,
-                      resp->status, msg);
+        cfs_log_error("openstack: cloud %s: %s: HTTP %ld: %s", os->base.name, what, resp->status,
+                      msg);
         err = openstack_errno(resp->status, msg);
     }
     free(auth);

@@ -14,11 +14,11 @@ struct openstack {
     struct keystone *ks;
     struct cfs_tls tls;
     char *cacert;
-    struct cfs_http_auth auth;  /* hands out Keystone tokens to requests */
-    char *image_override;       /* clouds.yaml image_endpoint_override */
+    struct cfs_http_auth auth; /* hands out Keystone tokens to requests */
+    char *image_override;      /* clouds.yaml image_endpoint_override */
 
     pthread_mutex_t lock;
-    char *image_url;            /* Glance base URL without /v2, once known */
+    char *image_url; /* Glance base URL without /v2, once known */
 };
 
 /* The Glance base URL (override or catalog), without a trailing /v2. */
@@ -35,7 +35,6 @@ int openstack_request(struct openstack *os, const char *what, struct cfs_http_re
 int openstack_errno(long status, const char *message);
 
 int glance_list_images(struct openstack *os, struct cfs_object_list *out);
-int glance_open_image(struct openstack *os, const struct cfs_object *obj,
-                      struct cfs_source **out);
+int glance_open_image(struct openstack *os, const struct cfs_object *obj, struct cfs_source **out);
 
 #endif
