@@ -21,7 +21,7 @@ SAN_OBJ   := $(CORE_SRC:%.c=$(BUILD)/san/%.o) $(FS_SRC:%.c=$(BUILD)/san/%.o)
 
 CLOUDS_DIR ?= $(CURDIR)/.clouds
 
-.PHONY: all deps check unit integration demo demo-stop bench clean format-check
+.PHONY: all deps check unit integration demo demo-stop bench clean format-check fuzz
 all: cloudfs
 
 cloudfs: $(BUILD)/fs/main.o $(FS_OBJ) $(CORE_OBJ)
@@ -69,3 +69,25 @@ format-check:
 
 clean:
 	rm -rf $(BUILD) cloudfs
+
+# Fuzzing (libFuzzer, clang): make fuzz runs each target FUZZ_SECONDS.
+FUZZ_SECONDS ?= 60
+FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN  := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_FLAGS = -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -D_FILE_OFFSET_BITS=64 \
+             -pthread -Iinclude -Ifs -Icore/cloud/openstack $(PKG_CFLAGS)
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(CORE_SRC) $(FS_SRC)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	@clang $(FUZZ_FLAGS) -o $@ $< $(CORE_SRC) $(FS_SRC) $(PKG_LIBS)
+
+fuzz: $(FUZZ_BIN)
+	@for f in $(FUZZ_BIN); do \
+	    name=$${f##*/fuzz_}; mkdir -p $(BUILD)/fuzz/found-$$name; \
+	    echo "fuzz: $$name for $(FUZZ_SECONDS) s"; \
+	    $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -artifact_prefix=$(BUILD)/fuzz/found-$$name/ \
+	        $(BUILD)/fuzz/found-$$name tests/fuzz/corpus/$$name >$(BUILD)/fuzz/$$name.log 2>&1 \
+	        || { tail -30 $(BUILD)/fuzz/$$name.log; exit 1; }; \
+	    grep '^Done' $(BUILD)/fuzz/$$name.log; \
+	done

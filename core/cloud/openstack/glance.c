@@ -15,6 +15,7 @@
 
 #define PAGE_LIMIT       1000
 #define MAX_PAGES        10000
+#define MAX_IMAGES       200000
 #define MAX_LISTING_BODY (64u << 20)
 
 /* Ids become file names under by-id/: letters, digits and '-' only. */
@@ -115,9 +116,43 @@ static char *next_query(json_t *doc)
     return q ? strdup(q) : NULL;
 }
 
+int glance_parse_page(const char *body, size_t len, struct cfs_object_list *out, size_t *cap,
+                      char **next)
+{
+    json_t *doc = json_loadb(body ? body : "", len, 0, NULL);
+    json_t *images = json_object_get(doc, "images"), *img;
+    size_t i;
+    int err = 0;
+
+    *next = NULL;
+    if (!json_is_array(images)) {
+        json_decref(doc);
+        return -EPROTO;
+    }
+    json_array_foreach (images, i, img) {
+        struct cfs_object o;
+        int perr = parse_image(img, &o);
+        if (!perr && out->n >= MAX_IMAGES)
+            perr = -EFBIG;
+        if (!perr)
+            perr = append(out, cap, &o);
+        if (perr)
+            free_object(&o);
+        if (perr == -ENOMEM || perr == -EFBIG) {
+            err = perr;
+            break;
+        }
+    }
+    /* Glance sends "next" whenever a page is full, even the last one. */
+    if (!err && json_array_size(images) > 0)
+        *next = next_query(doc);
+    json_decref(doc);
+    return err;
+}
+
 int glance_list_images(struct openstack *os, struct cfs_object_list *out)
 {
-    char *base = NULL, *query = NULL;
+    char *base = NULL, *query = NULL, *prev = NULL;
     size_t cap = 0;
     unsigned pages = 0;
     int err;
@@ -131,11 +166,9 @@ int glance_list_images(struct openstack *os, struct cfs_object_list *out)
         char *url = cfs_printf("%s/v2/images%s", base, query);
         struct cfs_http_req req = { .method = "GET", .url = url, .max_body = MAX_LISTING_BODY };
         struct cfs_http_resp resp;
-        json_t *doc, *images, *img;
-        json_error_t jerr;
-        size_t i;
 
-        free(query);
+        free(prev);
+        prev = query;
         query = NULL;
         if (!url) {
             err = -ENOMEM;
@@ -143,48 +176,32 @@ int glance_list_images(struct openstack *os, struct cfs_object_list *out)
         }
         err = openstack_request(os, "list images", &req, &resp);
         free(url);
-        if (err) {
-            cfs_http_resp_free(&resp);
-            break;
-        }
-        doc = json_loadb(resp.body ? resp.body : "", resp.body_len, 0, &jerr);
+        if (!err)
+            err = glance_parse_page(resp.body, resp.body_len, out, &cap, &query);
         cfs_http_resp_free(&resp);
-        images = json_object_get(doc, "images");
-        if (!json_is_array(images)) {
+        if (err == -EPROTO)
             cfs_log_error("glance: cloud %s: image listing is not a JSON list of images",
                           os->base.name);
-            json_decref(doc);
-            err = -EIO;
+        else if (err == -EFBIG)
+            cfs_log_error("glance: cloud %s: more than %d images", os->base.name, MAX_IMAGES);
+        if (err)
             break;
-        }
-        json_array_foreach (images, i, img) {
-            struct cfs_object o;
-            int perr = parse_image(img, &o);
-            if (perr == -ENOMEM || (!perr && append(out, &cap, &o) != 0)) {
-                free_object(&o);
-                err = -ENOMEM;
-                break;
-            }
-            if (perr)
-                free_object(&o);
-        }
-        if (json_array_size(images) > 0)
-            query = next_query(doc);
-        json_decref(doc);
-        if (++pages >= MAX_PAGES && query) {
-            cfs_log_error("glance: cloud %s: listing did not end after %d pages", os->base.name,
-                          MAX_PAGES);
+        if (query && (strcmp(query, prev) == 0 || ++pages >= MAX_PAGES)) {
+            cfs_log_error("glance: cloud %s: image listing does not end (page %u)", os->base.name,
+                          pages);
             err = -EIO;
         }
     }
+    free(prev);
     free(query);
     free(base);
-    if (err)
+    if (err) {
         cfs_object_list_free(out);
-    else
-        cfs_log_debug("glance: cloud %s: %zu active images in %u pages", os->base.name, out->n,
-                      pages);
-    return err;
+        return err == -EPROTO || err == -EFBIG ? -EIO : err;
+    }
+    cfs_log_debug("glance: cloud %s: %zu active images in %u pages", os->base.name, out->n,
+                  pages + 1);
+    return 0;
 }
 
 int glance_open_image(struct openstack *os, const struct cfs_object *obj, struct cfs_source **out)

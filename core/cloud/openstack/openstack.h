@@ -34,6 +34,11 @@ int openstack_request(struct openstack *os, const char *what, struct cfs_http_re
 /* The errno for an HTTP error answer of an OpenStack service. */
 int openstack_errno(long status, const char *message);
 
+/* Appends the active images of one listing page (Glance's JSON) to out
+ * (capacity *cap); *next receives the query of the next page, or NULL.
+ * 0, -EPROTO (not a listing), -EFBIG (too many images), -ENOMEM. */
+int glance_parse_page(const char *body, size_t len, struct cfs_object_list *out, size_t *cap,
+                      char **next);
 int glance_list_images(struct openstack *os, struct cfs_object_list *out);
 int glance_open_image(struct openstack *os, const struct cfs_object *obj, struct cfs_source **out);
 
