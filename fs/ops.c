@@ -16,6 +16,7 @@
 
 struct cfs_handle {
     struct cfs_source *src;
+    bool failed; /* a read failed: the pages the kernel holds are suspect */
 };
 
 static struct cfs_mount *mount_of(void)
@@ -166,8 +167,10 @@ static int cfs_read(const char *path, char *buf, size_t size, off_t off, struct 
         return -EINVAL;
     while (done < size) {
         ssize_t n = cfs_source_pread(h->src, buf + done, size - done, (uint64_t)off + done);
-        if (n < 0)
+        if (n < 0) {
+            h->failed = true;
             return done ? (int)done : (int)n;
+        }
         if (n == 0)
             break;
         done += (size_t)n;
@@ -178,7 +181,11 @@ static int cfs_read(const char *path, char *buf, size_t size, off_t off, struct 
 static int cfs_release(const char *path, struct fuse_file_info *fi)
 {
     struct cfs_handle *h = (struct cfs_handle *)(uintptr_t)fi->fh;
-    (void)path;
+    /* After a failed read (a digest mismatch above all) the kernel must not
+     * serve the pages it cached to the next reader. Not from read(): the
+     * kernel holds those pages locked there. */
+    if (h->failed && path)
+        fuse_invalidate_path(fuse_get_context()->fuse, path);
     cfs_source_close(h->src);
     free(h);
     return 0;

@@ -3,11 +3,12 @@
  * Each thread keeps one easy handle (reset between requests); all handles
  * share a connection pool, DNS cache and TLS sessions through one CURLSH,
  * so FUSE threads run requests in parallel and still reuse connections.
- * Stalls are bounded with CURLOPT_LOW_SPEED_*: a server that sends nothing
+ * Stalls are bounded by the progress callback: a transfer that moves no byte
  * for stall_timeout_s seconds fails the request with -ETIMEDOUT. */
 #define _GNU_SOURCE
 #include "http.h"
 #include "log.h"
+#include "util.h"
 
 #include <ctype.h>
 #include <curl/curl.h>
@@ -107,6 +108,8 @@ struct transfer {
     size_t body_cap;
     size_t headers_len;
     int sink_err;
+    curl_off_t last_bytes; /* progress seen at last_change */
+    double last_change;    /* monotonic time of the last progress */
 };
 
 static size_t on_header(char *data, size_t size, size_t n, void *p)
@@ -175,12 +178,22 @@ static size_t on_body(char *data, size_t size, size_t n, void *p)
     return len;
 }
 
+/* Our own stall bound: curl's low-speed check averages over several
+ * seconds, so a stall would last timeout + ~5 s; this one is exact. */
 static int on_progress(void *p, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
 {
     struct transfer *t = p;
-    (void)dt, (void)dn, (void)ut, (void)un;
-    if (t->req->cancelled(t->req->cancel_ctx)) {
+    double now = cfs_now();
+    (void)dt, (void)ut;
+    if (t->req->cancelled && t->req->cancelled(t->req->cancel_ctx)) {
         t->sink_err = -ECANCELED;
+        return 1;
+    }
+    if (dn + un != t->last_bytes || t->last_change == 0) {
+        t->last_bytes = dn + un;
+        t->last_change = now;
+    } else if (now - t->last_change > settings.stall_timeout_s) {
+        t->sink_err = -ETIMEDOUT;
         return 1;
     }
     return 0;
@@ -266,14 +279,10 @@ int cfs_http_do(const struct cfs_http_req *req, struct cfs_http_resp *resp)
     curl_easy_setopt(h, CURLOPT_HEADERDATA, &t);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &t);
-    if (req->cancelled) {
-        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
-        curl_easy_setopt(h, CURLOPT_XFERINFODATA, &t);
-        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-    }
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, &t);
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, (long)settings.connect_timeout_s);
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, (long)settings.stall_timeout_s);
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 256L * 1024);
     if (req->tls) {
@@ -287,6 +296,8 @@ int cfs_http_do(const struct cfs_http_req *req, struct cfs_http_resp *resp)
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
     if (t.sink_err) {
         err = t.sink_err;
+        if (err == -ETIMEDOUT)
+            snprintf(last_error, sizeof last_error, "no data for %u s", settings.stall_timeout_s);
     } else if (rc != CURLE_OK) {
         err = map_curl_error(rc);
         if (!last_error[0])

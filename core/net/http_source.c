@@ -27,10 +27,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DEFAULT_RING    (16u << 20)
+#define DEFAULT_RING    (24u << 20)
 #define FIRST_WINDOW    (1u << 20)
-#define KEEP_BEHIND     (1u << 20)  /* kernel readahead may step back a little */
+#define KEEP_BEHIND     (8u << 20)  /* concurrent readahead reads arrive out of order */
 #define FORWARD_REACH   (16u << 20) /* reads this far ahead wait for the stream */
+#define STRAGGLER_REACH (32u << 20) /* reads this far behind leave the stream alone */
 #define AUTH_HEADER_MAX 8192
 #define MAX_WAITERS     64
 #define HASH_STEP       (1u << 20)
@@ -75,6 +76,7 @@ struct hsrc {
     atomic_int refs;   /* the open source + one per stream thread */
     struct stream *st; /* current stream, or NULL */
     uint64_t last_end; /* end of the previous read, for sequence detection */
+    bool corrupt;      /* a digest mismatch: no read of this handle succeeds */
 };
 
 static void hsrc_unref(struct hsrc *s)
@@ -428,6 +430,9 @@ static void *hasher_main(void *arg)
                               "expected %.16s...): the end of the read fails",
                               s->label, s->digest_algo, got, s->digest_hex);
                 st->err = -EIO;
+                /* The kernel retries a failed readahead page by page; each
+                 * retry must fail too, or the copy ends "successfully". */
+                s->corrupt = true;
             }
             break;
         }
@@ -651,6 +656,10 @@ static ssize_t hsrc_pread(struct cfs_source *src, void *buf, size_t len, uint64_
     pthread_mutex_lock(&s->lock);
     for (;;) {
         struct stream *st = s->st;
+        if (s->corrupt) {
+            r = -EIO;
+            break;
+        }
         if (st && off >= st->low && off <= st->pos + FORWARD_REACH) {
             waiting_add(st, off);
             if (end > st->demand)
@@ -685,13 +694,31 @@ static ssize_t hsrc_pread(struct cfs_source *src, void *buf, size_t len, uint64_
                 break;
             }
             /* The stream ended short of this read, or moved past it. */
+            cfs_log_debug("%s: read at %" PRIu64 " missed the stream [%" PRIu64 ", %" PRIu64
+                          "): dropped",
+                          s->label, off, st->low, st->pos);
             stream_drop(s);
             s->last_end = UINT64_MAX;
             continue;
         }
-        if (st)
-            stream_drop(s); /* far seek: this stream will not serve the reader */
-        if (off == s->last_end || off == 0) {
+        if (st && off < st->low && st->low - off <= STRAGGLER_REACH) {
+            /* A straggler of the kernel's readahead, behind what the stream
+             * still holds: fetch it alone and keep the stream going. */
+            pthread_mutex_unlock(&s->lock);
+            cfs_log_debug("%s: late read of %zu at %" PRIu64 " behind the stream", s->label,
+                          len, off);
+            return read_range(s, buf, len, off);
+        }
+        if (st) {
+            /* Far seek: this stream will not serve the reader. */
+            cfs_log_debug("%s: read at %" PRIu64 " outside the stream [%" PRIu64 ", %" PRIu64
+                          "): dropped",
+                          s->label, off, st->low, st->pos);
+            stream_drop(s);
+        }
+        /* Sequential, or nearly: the kernel skips pages it still caches. */
+        if (off == 0 || (s->last_end != UINT64_MAX && off >= s->last_end &&
+                         off - s->last_end <= FORWARD_REACH)) {
             int err = stream_start(s, off);
             if (err) {
                 r = err;
@@ -701,6 +728,7 @@ static ssize_t hsrc_pread(struct cfs_source *src, void *buf, size_t len, uint64_
         }
         s->last_end = end;
         pthread_mutex_unlock(&s->lock);
+        cfs_log_debug("%s: random read of %zu at %" PRIu64, s->label, len, off);
         return read_range(s, buf, len, off);
     }
     pthread_mutex_unlock(&s->lock);
