@@ -162,8 +162,8 @@ int main(int argc, char *argv[])
     /* Threads wait on the network for their own image only; 16 keep a few
      * stalled readers from starving the rest. The user's -o comes later
      * and wins. (Explicit also because libfuse 3.14 warns about its own
-     * default.) */
-    fuse_opt_insert_arg(&args, 1, "-omax_threads=16");
+     * defaults for idle threads.) */
+    fuse_opt_insert_arg(&args, 1, "-omax_threads=16,max_idle_threads=16");
     ret = fuse_main(args.argc, args.argv, &cfs_ops, &m);
 out:
     destroy_clouds(&m);
