@@ -1,19 +1,22 @@
 /* A byte source over an HTTP object, read with Range requests.
  *
- * Sequential reading (mountpoint-s3's prefetcher is the model): the first
- * read at offset 0, or a read that continues where the last one ended,
- * starts a stream: one background thread issues "Range: bytes=pos-" and
- * copies what arrives into a ring buffer. The stream may run ahead of the
- * reader by a window that starts at 1 MiB and doubles as the reader keeps
- * up, up to the ring's size; when the ring is full the thread blocks, which
- * throttles the server through TCP. A reader idle for a while makes the
- * thread drop the connection; it reconnects at the same byte on demand.
- * A far seek stops the stream; a random read is one range request.
+ * Sequential reading (mountpoint-s3's prefetcher is the model): a read at
+ * offset 0, or one that continues (nearly) where the last one ended,
+ * starts a stream: a producer thread issues "Range: bytes=pos-" and copies
+ * what arrives into a ring buffer. The stream may run ahead of the readers
+ * by a window that starts at 1 MiB and doubles as they keep up, up to the
+ * ring's size; when the ring is full the producer blocks, which throttles
+ * the server through TCP. Readers may arrive out of order (the kernel runs
+ * several readahead reads at once), so the ring keeps what the slowest
+ * waiting reader still needs. A reader idle for a while makes the producer
+ * drop the connection; it reconnects at the same byte on demand. A far
+ * seek stops the stream; a random read is one range request.
  *
- * A stream that started at offset 0 hashes what it receives and holds back
- * the last byte until the digest matches the cloud's, so a complete
- * sequential read that does not match fails with EIO instead of ending
- * with wrong bytes. */
+ * A stream that starts at offset 0 is hashed by a second thread, so that
+ * receiving and hashing use two cores, and the last byte is held back until
+ * the digest matches the cloud's: a complete sequential read that does not
+ * match fails with EIO (and every later read of the handle too) instead of
+ * ending with wrong bytes. */
 #include "http_source.h"
 #include "digest.h"
 #include "log.h"
@@ -42,18 +45,22 @@ struct stream {
     struct hsrc *src;
     char *ring;
     size_t cap;
-    uint64_t start;                /* offset the stream began at */
-    uint64_t low;                  /* ring holds [low, pos) */
-    uint64_t pos;                  /* next offset to receive */
-    uint64_t visible;              /* readers may take [low, visible) */
-    uint64_t hashed;               /* the digest covers [start, hashed) */
-    uint64_t served;               /* highest end of a read served */
-    uint64_t demand;               /* highest end of a read asked for */
-    uint64_t waiting[MAX_WAITERS]; /* offsets of readers waiting for data */
+    uint64_t start;   /* offset the stream began at */
+    uint64_t low;     /* ring holds [low, pos) */
+    uint64_t pos;     /* next offset to receive */
+    uint64_t visible; /* readers may take [low, visible) */
+    uint64_t hashed;  /* the digest covers [start, hashed) */
+    uint64_t served;  /* highest end of a read served */
+    uint64_t demand;  /* highest end of a read asked for */
+    struct {
+        uint64_t off, end;
+    } waiting[MAX_WAITERS]; /* readers waiting for data */
     unsigned n_waiting;
-    int err;     /* terminal error, negative errno */
-    int threads; /* producer and hasher still running */
-    bool stop;   /* the source dropped this stream */
+    bool producer_waiting; /* for room: readers and hasher signal it */
+    bool hasher_waiting;   /* for bytes: the producer signals it */
+    int err;               /* terminal error, negative errno */
+    int threads;           /* producer and hasher still running */
+    bool stop;             /* the source dropped this stream */
     bool producer_done;
     bool hasher_done;
     struct cfs_digest *digest;
@@ -72,11 +79,13 @@ struct hsrc {
     size_t ring_bytes;
 
     pthread_mutex_t lock;
-    pthread_cond_t cond;
-    atomic_int refs;   /* the open source + one per stream thread */
-    struct stream *st; /* current stream, or NULL */
-    uint64_t last_end; /* end of the previous read, for sequence detection */
-    bool corrupt;      /* a digest mismatch: no read of this handle succeeds */
+    pthread_cond_t data; /* readers wait for bytes */
+    pthread_cond_t work; /* the hasher waits for bytes */
+    pthread_cond_t room; /* the producer waits for room */
+    atomic_int refs;     /* the open source + one per stream thread */
+    struct stream *st;   /* current stream, or NULL */
+    uint64_t last_end;   /* end of the previous read, for sequence detection */
+    bool corrupt;        /* a digest mismatch: no read of this handle succeeds */
 };
 
 static void hsrc_unref(struct hsrc *s)
@@ -84,13 +93,23 @@ static void hsrc_unref(struct hsrc *s)
     if (atomic_fetch_sub(&s->refs, 1) != 1)
         return;
     pthread_mutex_destroy(&s->lock);
-    pthread_cond_destroy(&s->cond);
+    pthread_cond_destroy(&s->data);
+    pthread_cond_destroy(&s->work);
+    pthread_cond_destroy(&s->room);
     free(s->url);
     free(s->label);
     free(s->digest_algo);
     free(s->digest_hex);
     free(s->cacert);
     free(s);
+}
+
+/* A state change every thread of the source must see (stop, error, end). */
+static void wake_all(struct hsrc *s)
+{
+    pthread_cond_broadcast(&s->data);
+    pthread_cond_broadcast(&s->work);
+    pthread_cond_broadcast(&s->room);
 }
 
 static int errno_for_status(long status)
@@ -261,7 +280,7 @@ static void stream_thread_exit(struct stream *st)
 {
     struct hsrc *s = st->src;
     pthread_mutex_lock(&s->lock);
-    pthread_cond_broadcast(&s->cond);
+    wake_all(s);
     bool last = --st->threads == 0 && st->stop;
     if (last)
         stream_free(st);
@@ -276,8 +295,8 @@ static size_t stream_room(struct stream *st)
 {
     uint64_t floor = st->served;
     for (unsigned i = 0; i < st->n_waiting; i++)
-        if (st->waiting[i] < floor)
-            floor = st->waiting[i];
+        if (st->waiting[i].off < floor)
+            floor = st->waiting[i].off;
     if (st->digest && st->hashed < floor)
         floor = st->hashed;
     floor = floor > st->start + KEEP_BEHIND ? floor - KEEP_BEHIND : st->start;
@@ -306,6 +325,18 @@ struct stream_xfer {
     bool checked;
 };
 
+/* Wakes readers only when one of them has its bytes: every chunk curl
+ * hands over would otherwise wake them all for nothing. */
+static void wake_readers(struct stream *st)
+{
+    for (unsigned i = 0; i < st->n_waiting; i++) {
+        if (st->visible >= st->waiting[i].end) {
+            pthread_cond_broadcast(&st->src->data);
+            return;
+        }
+    }
+}
+
 static int stream_sink(void *ctx, const char *data, size_t len)
 {
     struct stream_xfer *x = ctx;
@@ -330,7 +361,7 @@ static int stream_sink(void *ctx, const char *data, size_t len)
 
         pthread_mutex_lock(&s->lock);
         while (!st->stop && (room = stream_room(st)) == 0) {
-            if (cfs_now() - st->last_demand > idle_limit) {
+            if (st->n_waiting == 0 && cfs_now() - st->last_demand > idle_limit) {
                 pthread_mutex_unlock(&s->lock);
                 return -EAGAIN; /* reader went away: drop the connection */
             }
@@ -341,7 +372,9 @@ static int stream_sink(void *ctx, const char *data, size_t len)
                 until.tv_sec++;
                 until.tv_nsec -= 1000000000;
             }
-            pthread_cond_timedwait(&s->cond, &s->lock, &until);
+            st->producer_waiting = true;
+            pthread_cond_timedwait(&s->room, &s->lock, &until);
+            st->producer_waiting = false;
         }
         at = st->pos;
         stop = st->stop;
@@ -362,7 +395,9 @@ static int stream_sink(void *ctx, const char *data, size_t len)
         st->pos += n;
         /* While hashing, the last byte waits for the verdict. */
         st->visible = st->digest && st->pos == s->base.size ? st->pos - 1 : st->pos;
-        pthread_cond_broadcast(&s->cond);
+        wake_readers(st);
+        if (st->hasher_waiting && (st->pos - st->hashed >= HASH_STEP || st->pos == s->base.size))
+            pthread_cond_signal(&s->work);
         pthread_mutex_unlock(&s->lock);
         data += n;
         len -= n;
@@ -387,7 +422,7 @@ static void stream_fail(struct stream *st, int err)
     pthread_mutex_lock(&s->lock);
     if (!st->err)
         st->err = err;
-    pthread_cond_broadcast(&s->cond);
+    wake_all(s);
     pthread_mutex_unlock(&s->lock);
 }
 
@@ -415,7 +450,8 @@ static void *hasher_main(void *arg)
             cfs_digest_update(st->digest, st->ring, n - first);
             pthread_mutex_lock(&s->lock);
             st->hashed += n;
-            pthread_cond_broadcast(&s->cond);
+            if (st->producer_waiting)
+                pthread_cond_signal(&s->room);
             continue;
         }
         if (st->hashed == s->base.size) {
@@ -438,7 +474,9 @@ static void *hasher_main(void *arg)
         }
         if (st->producer_done)
             break;
-        pthread_cond_wait(&s->cond, &s->lock);
+        st->hasher_waiting = true;
+        pthread_cond_wait(&s->work, &s->lock);
+        st->hasher_waiting = false;
     }
     st->hasher_done = true;
     pthread_mutex_unlock(&s->lock);
@@ -451,8 +489,11 @@ static void stream_wait_demand(struct stream *st)
 {
     struct hsrc *s = st->src;
     pthread_mutex_lock(&s->lock);
-    while (!st->stop && stream_room(st) == 0)
-        pthread_cond_wait(&s->cond, &s->lock);
+    while (!st->stop && stream_room(st) == 0) {
+        st->producer_waiting = true;
+        pthread_cond_wait(&s->room, &s->lock);
+        st->producer_waiting = false;
+    }
     pthread_mutex_unlock(&s->lock);
 }
 
@@ -566,7 +607,7 @@ static void stream_drop(struct hsrc *s)
         return;
     }
     st->stop = true;
-    pthread_cond_broadcast(&s->cond);
+    wake_all(s);
 }
 
 static int spawn(struct stream *st, void *(*fn)(void *))
@@ -631,16 +672,19 @@ static void ring_copy(const struct stream *st, char *buf, size_t n, uint64_t off
     memcpy(buf + first, st->ring, n - first);
 }
 
-static void waiting_add(struct stream *st, uint64_t off)
+static void waiting_add(struct stream *st, uint64_t off, uint64_t end)
 {
-    if (st->n_waiting < MAX_WAITERS)
-        st->waiting[st->n_waiting++] = off;
+    if (st->n_waiting < MAX_WAITERS) {
+        st->waiting[st->n_waiting].off = off;
+        st->waiting[st->n_waiting].end = end;
+        st->n_waiting++;
+    }
 }
 
 static void waiting_remove(struct stream *st, uint64_t off)
 {
     for (unsigned i = 0; i < st->n_waiting; i++) {
-        if (st->waiting[i] == off) {
+        if (st->waiting[i].off == off) {
             st->waiting[i] = st->waiting[--st->n_waiting];
             return;
         }
@@ -661,16 +705,20 @@ static ssize_t hsrc_pread(struct cfs_source *src, void *buf, size_t len, uint64_
             break;
         }
         if (st && off >= st->low && off <= st->pos + FORWARD_REACH) {
-            waiting_add(st, off);
+            /* A reader the stream cannot satisfy yet: it wakes us (above) at
+             * visible >= end, or at the end of the stream. */
+            uint64_t want = end < s->base.size ? end : s->base.size;
+            waiting_add(st, off, want);
             if (end > st->demand)
                 st->demand = end;
             st->last_demand = cfs_now();
-            pthread_cond_broadcast(&s->cond);
+            if (st->producer_waiting)
+                pthread_cond_signal(&s->room);
             /* A dropped stream is freed by its threads: look at st only
              * while it is still the current stream. */
             while (s->st == st && st->visible < end && !st->err && !stream_done(st) &&
                    off >= st->low) {
-                pthread_cond_wait(&s->cond, &s->lock);
+                pthread_cond_wait(&s->data, &s->lock);
                 if (s->st == st)
                     st->last_demand = cfs_now();
             }
@@ -689,7 +737,8 @@ static ssize_t hsrc_pread(struct cfs_source *src, void *buf, size_t len, uint64_
                 if (off + n > st->served)
                     st->served = off + n;
                 s->last_end = off + n;
-                pthread_cond_broadcast(&s->cond);
+                if (st->producer_waiting)
+                    pthread_cond_signal(&s->room);
                 r = (ssize_t)n;
                 break;
             }
@@ -705,8 +754,8 @@ static ssize_t hsrc_pread(struct cfs_source *src, void *buf, size_t len, uint64_
             /* A straggler of the kernel's readahead, behind what the stream
              * still holds: fetch it alone and keep the stream going. */
             pthread_mutex_unlock(&s->lock);
-            cfs_log_debug("%s: late read of %zu at %" PRIu64 " behind the stream", s->label,
-                          len, off);
+            cfs_log_debug("%s: late read of %zu at %" PRIu64 " behind the stream", s->label, len,
+                          off);
             return read_range(s, buf, len, off);
         }
         if (st) {
@@ -772,7 +821,9 @@ int cfs_http_source_open(const struct cfs_http_source_params *p, struct cfs_sour
     s->ring_bytes = p->buffer_bytes ? p->buffer_bytes : DEFAULT_RING;
     atomic_init(&s->refs, 1);
     pthread_mutex_init(&s->lock, NULL);
-    pthread_cond_init(&s->cond, NULL);
+    pthread_cond_init(&s->data, NULL);
+    pthread_cond_init(&s->work, NULL);
+    pthread_cond_init(&s->room, NULL);
     if (!s->url || !s->label) {
         hsrc_unref(s);
         return -ENOMEM;

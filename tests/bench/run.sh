@@ -20,7 +20,7 @@ rm -rf "$clouds"
 echo "bench: starting local clouds in $clouds"
 tests/clouds/up "$clouds" --no-samples >"$state/clouds-up.log" 2>&1 ||
     { tail -20 "$state/clouds-up.log"; exit 1; }
-trap 'fusermount3 -u "$mnt" 2>/dev/null; tests/clouds/down "$clouds" >/dev/null 2>&1' EXIT
+trap 'fusermount3 -u "$mnt" 2>/dev/null; tests/clouds/down "$clouds" >/dev/null 2>&1 || true' EXIT
 # shellcheck disable=SC1091
 . "$clouds/env"
 
