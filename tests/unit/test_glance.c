@@ -17,23 +17,24 @@ int main(void)
     struct cfs_object_list l;
     char *next;
 
-    int err = parse("{\"images\": ["
-                    "{\"id\": \"6bfa1da1-59c6\", \"name\": \"a/b\", \"status\": \"active\","
-                    " \"disk_format\": \"qcow2\", \"container_format\": \"bare\", \"size\": 20,"
-                    " \"created_at\": \"2026-11-22T09:37:01Z\","
-                    " \"updated_at\": \"2026-11-22T09:38:01Z\","
-                    " \"os_hash_algo\": \"sha512\", \"os_hash_value\": \"abcd\","
-                    " \"checksum\": \"ef\"},"
-                    "{\"id\": \"q1\", \"name\": \"queued\", \"status\": \"queued\", \"size\": null},"
-                    "{\"id\": \"../etc\", \"name\": \"evil\", \"status\": \"active\", \"size\": 1},"
-                    "{\"id\": \"o1\", \"name\": null, \"status\": \"active\", \"size\": 5,"
-                    " \"disk_format\": \"vmdk\", \"container_format\": \"ova\", \"checksum\": \"ff\"},"
-                    "{\"id\": \"w1\", \"name\": \"weird\", \"status\": \"active\", \"size\": 5,"
-                    " \"disk_format\": \"Q/../x\"},"
-                    "{\"id\": \"n1\", \"name\": \"neg\", \"status\": \"active\", \"size\": -5},"
-                    "7, null, [\"x\"]"
-                    "], \"next\": \"/v2/images?limit=2&marker=o1\"}",
-                    &l, &next);
+    int err =
+        parse("{\"images\": ["
+              "{\"id\": \"6bfa1da1-59c6\", \"name\": \"a/b\", \"status\": \"active\","
+              " \"disk_format\": \"qcow2\", \"container_format\": \"bare\", \"size\": 20,"
+              " \"created_at\": \"2026-11-22T09:37:01Z\","
+              " \"updated_at\": \"2026-11-22T09:38:01Z\","
+              " \"os_hash_algo\": \"sha512\", \"os_hash_value\": \"abcd\","
+              " \"checksum\": \"ef\"},"
+              "{\"id\": \"q1\", \"name\": \"queued\", \"status\": \"queued\", \"size\": null},"
+              "{\"id\": \"../etc\", \"name\": \"evil\", \"status\": \"active\", \"size\": 1},"
+              "{\"id\": \"o1\", \"name\": null, \"status\": \"active\", \"size\": 5,"
+              " \"disk_format\": \"vmdk\", \"container_format\": \"ova\", \"checksum\": \"ff\"},"
+              "{\"id\": \"w1\", \"name\": \"weird\", \"status\": \"active\", \"size\": 5,"
+              " \"disk_format\": \"Q/../x\"},"
+              "{\"id\": \"n1\", \"name\": \"neg\", \"status\": \"active\", \"size\": -5},"
+              "7, null, [\"x\"]"
+              "], \"next\": \"/v2/images?limit=2&marker=o1\"}",
+              &l, &next);
     CHECK(err == 0);
     CHECK(l.n == 3);
     if (l.n == 3) {
