@@ -5,7 +5,7 @@
 set -euo pipefail
 
 pkgs=(
-    build-essential pkg-config clang
+    build-essential pkg-config clang clang-format
     libfuse3-dev fuse3 libcurl4-openssl-dev libjansson-dev libyaml-dev libssl-dev
     libxml2-dev liblz4-dev libzstd-dev zlib1g-dev
     curl rsync strace qemu-utils e2fsprogs openssl procps psmisc bc libclang-rt-14-dev

@@ -250,3 +250,20 @@ proxy_applied() {
 import json, sys
 print(sum(r["applied"] for r in json.load(sys.stdin)["rules"]))'
 }
+
+# proxy_hit N: true once the proxy's current rules have hit N requests
+# (for wait_until).
+proxy_hit() {
+    [ "$(proxy_applied)" -ge "$1" ]
+}
+
+# kill_private_service NAME [SIGNAL]: signals a service of the private
+# instance (glance, keystone, nginx, faultproxy) by the PID tests/clouds/up
+# recorded, if that process still runs (its start time is checked).
+kill_private_service() {
+    local rec=$WORK/clouds/run/$1.pid pid st now
+    read -r pid st <"$rec" || return 1
+    now=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f20)  # field 22
+    [ "$now" = "$st" ] || return 1
+    kill -"${2:-KILL}" "$pid"
+}
