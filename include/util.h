@@ -17,6 +17,9 @@ double cfs_now(void);
 /* Sleep, in seconds (fractions allowed). */
 void cfs_sleep(double seconds);
 
+/* A copy of url without trailing slashes, or NULL. */
+char *cfs_url_trim(const char *url);
+
 /* asprintf that returns NULL on failure. */
 char *cfs_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -236,9 +236,18 @@ static int add_clouds_of(struct cfs_config *cfg, json_t *clouds, const char *ori
     return 0;
 }
 
-static int load_clouds_yaml(struct cfs_config *cfg)
+/* Loads a YAML file; a problem is logged once, with the file's name. */
+static int load_yaml(const char *path, json_t **doc)
 {
     char err[256];
+    int rc = cfs_yaml_load_file(path, doc, err, sizeof err);
+    if (rc)
+        cfs_log_error("config: %s: %s", path, err);
+    return rc;
+}
+
+static int load_clouds_yaml(struct cfs_config *cfg)
+{
     json_t *doc = NULL, *sec = NULL;
     char *path = first_existing("OS_CLIENT_CONFIG_FILE", "clouds");
     char *spath;
@@ -246,18 +255,14 @@ static int load_clouds_yaml(struct cfs_config *cfg)
 
     if (!path)
         return 0;
-    rc = cfs_yaml_load_file(path, &doc, err, sizeof err);
+    rc = load_yaml(path, &doc);
     if (rc) {
-        cfs_log_error("config: %s: %s", path, err);
         free(path);
         return rc;
     }
     spath = first_existing("OS_CLIENT_SECURE_FILE", "secure");
     if (spath) {
-        rc = cfs_yaml_load_file(spath, &sec, err, sizeof err);
-        if (rc) {
-            cfs_log_error("config: %s: %s", spath, err);
-        } else {
+        if (load_yaml(spath, &sec) == 0) {
             json_t *sc = json_object_get(sec, "clouds");
             json_t *dc = json_object_get(doc, "clouds");
             if (json_is_object(sc) && json_is_object(dc))
@@ -340,16 +345,14 @@ static char *cloudfs_yaml_path(const char *explicit_path)
 
 static int load_cloudfs_yaml(struct cfs_config *cfg, const char *explicit_path)
 {
-    char err[256];
     json_t *doc = NULL;
     char *path = cloudfs_yaml_path(explicit_path);
     int rc;
 
     if (!path)
         return 0;
-    rc = cfs_yaml_load_file(path, &doc, err, sizeof err);
+    rc = load_yaml(path, &doc);
     if (rc) {
-        cfs_log_error("config: %s: %s", path, err);
         free(path);
         return rc;
     }

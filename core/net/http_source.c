@@ -164,6 +164,35 @@ static int make_headers(struct hsrc *s, const char *stale, char *auth, char *ran
     return 0;
 }
 
+/* After a failed attempt of a range request: 1 to retry (after the
+ * backoff), or the final errno, logged once. */
+static int attempt_failed(struct hsrc *s, const char *what, uint64_t at, int err,
+                          const struct cfs_http_resp *resp, unsigned *failures)
+{
+    const struct cfs_http_settings *hs = cfs_http_settings();
+    bool retry = err ? cfs_http_retryable(err, 0) : cfs_http_retryable(0, resp->status);
+    const char *why = err == -ECONNRESET && !cfs_http_last_error()[0] ? "response ended early"
+                      : err                                           ? cfs_http_last_error()
+                                                                      : "server error";
+    if (retry && *failures < hs->retries) {
+        (*failures)++;
+        cfs_log_info("%s: %s at %" PRIu64 " failed (%s), retry %u of %u", s->label, what, at, why,
+                     *failures, hs->retries);
+        cfs_sleep(cfs_http_backoff(*failures));
+        return 1;
+    }
+    if (!err) {
+        char msg[256];
+        cfs_http_error_text(resp, msg, sizeof msg);
+        cfs_log_error("%s: %s at %" PRIu64 ": HTTP %ld: %s", s->label, what, at, resp->status, msg);
+        return errno_for_status(resp->status);
+    }
+    if (err != -EIO) /* -EIO was logged where it was found */
+        cfs_log_error("%s: %s at %" PRIu64 " failed after %u retries: %s", s->label, what, at,
+                      *failures, why);
+    return err == -ETIMEDOUT || err == -ENOMEM ? err : -EIO;
+}
+
 /* ---- one-shot range reads ---- */
 
 struct oneshot {
@@ -184,7 +213,6 @@ static int oneshot_sink(void *ctx, const char *data, size_t len)
 
 static ssize_t read_range(struct hsrc *s, char *buf, size_t len, uint64_t off)
 {
-    const struct cfs_http_settings *hs = cfs_http_settings();
     char *auth = malloc(AUTH_HEADER_MAX);
     char range[64];
     const char *hdrs[3];
@@ -230,34 +258,16 @@ static ssize_t read_range(struct hsrc *s, char *buf, size_t len, uint64_t off)
                 continue;
             err = -ECONNRESET; /* ended early without progress */
         }
-        bool retry = err ? cfs_http_retryable(err, 0) : cfs_http_retryable(0, resp.status);
-        if (retry && failures < hs->retries) {
-            failures++;
-            cfs_log_info("%s: read at %" PRIu64 " failed (%s), retry %u of %u", s->label,
-                         off + done, err ? cfs_http_last_error() : "server error", failures,
-                         hs->retries);
-            cfs_http_resp_free(&resp);
-            cfs_sleep(cfs_http_backoff(failures));
+        err = attempt_failed(s, "read", off + done, err, &resp, &failures);
+        cfs_http_resp_free(&resp);
+        if (err == 1) {
             err = 0;
             continue;
         }
-        if (!err) {
-            char msg[256];
-            cfs_http_error_text(&resp, msg, sizeof msg);
-            err = errno_for_status(resp.status);
-            cfs_log_error("%s: read at %" PRIu64 ": HTTP %ld: %s", s->label, off + done,
-                          resp.status, msg);
-        } else if (err != -EIO) {
-            cfs_log_error("%s: read at %" PRIu64 " failed: %s", s->label, off + done,
-                          cfs_http_last_error());
-        }
-        cfs_http_resp_free(&resp);
         break;
     }
     free(auth);
-    if (err)
-        return err == -ETIMEDOUT || err == -EACCES || err == -ENOENT || err == -ENOMEM ? err : -EIO;
-    return (ssize_t)done;
+    return err ? err : (ssize_t)done;
 }
 
 /* ---- streams ---- */
@@ -501,7 +511,6 @@ static void *producer_main(void *arg)
 {
     struct stream *st = arg;
     struct hsrc *s = st->src;
-    const struct cfs_http_settings *hs = cfs_http_settings();
     char *auth = malloc(AUTH_HEADER_MAX);
     char range[64];
     const char *hdrs[3];
@@ -555,33 +564,15 @@ static void *producer_main(void *arg)
                 break;
             err = -ECONNRESET; /* the server closed early: resume where it stopped */
         }
-        bool retry = err ? cfs_http_retryable(err, 0) : cfs_http_retryable(0, resp.status);
-        if (retry && failures < hs->retries && !st->stop) {
-            failures++;
-            cfs_log_info("%s: download at %" PRIu64 " failed (%s), retry %u of %u", s->label,
-                         st->pos,
-                         err == -ECONNRESET && !cfs_http_last_error()[0] ? "response ended early"
-                         : err                                           ? cfs_http_last_error()
-                                                                         : "server error",
-                         failures, hs->retries);
+        if (st->stop) {
             cfs_http_resp_free(&resp);
-            cfs_sleep(cfs_http_backoff(failures));
             err = 0;
-            continue;
+            break;
         }
-        if (!err) {
-            char msg[256];
-            cfs_http_error_text(&resp, msg, sizeof msg);
-            err = errno_for_status(resp.status);
-            cfs_log_error("%s: download at %" PRIu64 ": HTTP %ld: %s", s->label, st->pos,
-                          resp.status, msg);
-        } else if (err != -EIO && !st->stop) {
-            cfs_log_error("%s: download at %" PRIu64 " failed after %u retries: %s", s->label,
-                          st->pos, failures, cfs_http_last_error());
-            if (err != -ETIMEDOUT && err != -ENOMEM)
-                err = -EIO;
-        }
+        err = attempt_failed(s, "download", st->pos, err, &resp, &failures);
         cfs_http_resp_free(&resp);
+        if (err == 1)
+            err = 0;
     }
     free(auth);
     if (err)

@@ -82,6 +82,15 @@ char *cfs_printf(const char *fmt, ...)
     return n < 0 ? NULL : s;
 }
 
+char *cfs_url_trim(const char *url)
+{
+    char *s = strdup(url);
+    size_t n = s ? strlen(s) : 0;
+    while (n > 0 && s[n - 1] == '/')
+        s[--n] = '\0';
+    return s;
+}
+
 bool cfs_ends_with(const char *s, const char *suffix)
 {
     size_t n = strlen(s), m = strlen(suffix);

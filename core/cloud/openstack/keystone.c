@@ -190,13 +190,10 @@ static int build_body(struct keystone *ks, const struct cfs_cloud_config *c)
 
 static char *normalize_auth_url(const char *u)
 {
-    char *s = strdup(u);
-    size_t n;
+    char *s = cfs_url_trim(u);
     if (!s)
         return NULL;
-    n = strlen(s);
-    while (n > 0 && s[n - 1] == '/')
-        s[--n] = '\0';
+    size_t n = strlen(s);
     if (cfs_ends_with(s, "/v3"))
         return s;
     if (cfs_ends_with(s, "/v2.0"))

@@ -101,13 +101,9 @@ int openstack_request(struct openstack *os, const char *what, struct cfs_http_re
 
 static char *strip_version(const char *url)
 {
-    char *s = strdup(url);
-    size_t n;
+    char *s = cfs_url_trim(url);
     if (!s)
         return NULL;
-    n = strlen(s);
-    while (n > 0 && s[n - 1] == '/')
-        s[--n] = '\0';
     /* ".../v2" or ".../v2.1": requests add the version themselves. */
     char *slash = strrchr(s, '/');
     if (slash && slash[1] == 'v' && slash[2] >= '0' && slash[2] <= '9' &&
