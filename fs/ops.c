@@ -191,6 +191,56 @@ static int cfs_release(const char *path, struct fuse_file_info *fi)
     return 0;
 }
 
+/* Metadata as extended attributes (DESIGN.md §1): getfattr -d -m - FILE. */
+static int cfs_getxattr(const char *path, const char *name, char *value, size_t size)
+{
+    struct cfs_node node;
+    int err = cfs_tree_resolve(mount_of(), path, false, &node);
+    const char *v;
+
+    if (err)
+        return err;
+    v = node.kind == NODE_FILE ? cfs_object_xattr(node.entry->obj, name) : NULL;
+    if (!v)
+        err = -ENODATA;
+    else if (size == 0)
+        err = (int)strlen(v);
+    else if (strlen(v) > size)
+        err = -ERANGE;
+    else {
+        memcpy(value, v, strlen(v));
+        err = (int)strlen(v);
+    }
+    cfs_node_release(&node);
+    return err;
+}
+
+static int cfs_listxattr(const char *path, char *list, size_t size)
+{
+    struct cfs_node node;
+    int err = cfs_tree_resolve(mount_of(), path, false, &node);
+    size_t n = 0;
+
+    if (err)
+        return err;
+    if (node.kind == NODE_FILE) {
+        const struct cfs_object *o = node.entry->obj;
+        /* The names are every other string of the pairs. */
+        for (const char *p = o->xattrs; p && p < o->xattrs + o->xattrs_len;) {
+            size_t len = strlen(p) + 1;
+            const char *value = p + len;
+            if (size && n + len <= size)
+                memcpy(list + n, p, len);
+            n += len;
+            p = value + strlen(value) + 1;
+        }
+    }
+    cfs_node_release(&node);
+    if (size && n > size)
+        return -ERANGE;
+    return (int)n;
+}
+
 static int cfs_statfs(const char *path, struct statvfs *sv)
 {
     (void)path;
@@ -254,4 +304,6 @@ const struct fuse_operations cfs_ops = {
     .read = cfs_read,
     .release = cfs_release,
     .statfs = cfs_statfs,
+    .getxattr = cfs_getxattr,
+    .listxattr = cfs_listxattr,
 };

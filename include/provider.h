@@ -22,7 +22,17 @@ struct cfs_object {
     bool immutable;    /* content never changes: the kernel may cache it */
     char *digest_algo; /* the cloud's digest of the content, or NULL */
     char *digest_hex;
+    /* Metadata shown as extended attributes: "name\0value\0" pairs, names
+     * with their namespace ("user.glance.os_distro"). */
+    char *xattrs;
+    size_t xattrs_len;
 };
+
+/* The value of an extended attribute of obj, or NULL. */
+const char *cfs_object_xattr(const struct cfs_object *obj, const char *name);
+
+/* Appends name=value to obj's attributes. 0 or -ENOMEM. */
+int cfs_object_add_xattr(struct cfs_object *obj, const char *name, const char *value);
 
 struct cfs_object_list {
     struct cfs_object *v;

@@ -8,7 +8,7 @@ pkgs=(
     build-essential pkg-config clang clang-format
     libfuse3-dev fuse3 libcurl4-openssl-dev libjansson-dev libyaml-dev libssl-dev
     libxml2-dev liblz4-dev libzstd-dev zlib1g-dev
-    curl rsync strace qemu-utils e2fsprogs openssl procps psmisc bc libclang-rt-14-dev
+    curl rsync strace qemu-utils e2fsprogs openssl procps psmisc bc attr libclang-rt-14-dev
     python3-keystone python3-glance uwsgi-core uwsgi-plugin-python3 nginx-light
 )
 

@@ -45,6 +45,11 @@ int main(void)
         CHECK(l.v[0].mtime.tv_sec == 1795340221 && l.v[0].ctime.tv_sec == 1795340281);
         CHECK_STR(l.v[0].digest_algo, "sha512");
         CHECK_STR(l.v[0].digest_hex, "abcd");
+        CHECK_STR(cfs_object_xattr(&l.v[0], "user.glance.name"), "a/b");
+        CHECK_STR(cfs_object_xattr(&l.v[0], "user.glance.size"), "20");
+        CHECK_STR(cfs_object_xattr(&l.v[0], "user.cloudfs.id"), "6bfa1da1-59c6");
+        CHECK_STR(cfs_object_xattr(&l.v[0], "user.cloudfs.digest"), "sha512:abcd");
+        CHECK(cfs_object_xattr(&l.v[0], "user.glance.nope") == NULL);
         CHECK_STR(l.v[1].name, "");
         CHECK_STR(l.v[1].ext, "ova");
         CHECK_STR(l.v[1].digest_algo, "md5");

@@ -41,6 +41,49 @@ static char *extension(json_t *img)
     return strdup(df);
 }
 
+/* Glance's fields and properties as user.glance.*, scalars only (custom
+ * properties are top-level strings); user.cloudfs.* for ours. Values of
+ * a hostile server are bounded: nothing past 64 KiB per image. */
+static int add_xattrs(json_t *img, struct cfs_object *o)
+{
+    static const char *const skip[] = { "self", "file", "schema", "locations", "direct_url" };
+    const char *key;
+    json_t *v;
+    int err = cfs_object_add_xattr(o, "user.cloudfs.id", o->id);
+
+    if (!err && o->digest_algo) {
+        char *d = cfs_printf("%s:%s", o->digest_algo, o->digest_hex);
+        err = d ? cfs_object_add_xattr(o, "user.cloudfs.digest", d) : -ENOMEM;
+        free(d);
+    }
+    json_object_foreach (img, key, v) {
+        char name[256], value[64];
+        const char *text = value;
+        bool skipped = false;
+        for (size_t i = 0; i < CFS_ARRAY_SIZE(skip); i++)
+            skipped |= strcmp(key, skip[i]) == 0;
+        if (err || skipped || strlen(key) > 200 || o->xattrs_len > 64 * 1024)
+            continue;
+        if (json_is_string(v))
+            text = json_string_value(v);
+        else if (json_is_integer(v))
+            snprintf(value, sizeof value, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        else if (json_is_boolean(v))
+            snprintf(value, sizeof value, "%s", json_is_true(v) ? "true" : "false");
+        else if (json_is_array(v) && strcmp(key, "tags") == 0) {
+            char *tags = json_dumps(v, JSON_COMPACT);
+            snprintf(name, sizeof name, "user.glance.%s", key);
+            err = tags ? cfs_object_add_xattr(o, name, tags) : -ENOMEM;
+            free(tags);
+            continue;
+        } else
+            continue;
+        snprintf(name, sizeof name, "user.glance.%s", key);
+        err = cfs_object_add_xattr(o, name, text);
+    }
+    return err;
+}
+
 static int parse_image(json_t *img, struct cfs_object *o)
 {
     const char *id = json_string_value(json_object_get(img, "id"));
@@ -81,7 +124,7 @@ static int parse_image(json_t *img, struct cfs_object *o)
     }
     if (!o->id || !o->name || !o->ext)
         return -ENOMEM;
-    return 0;
+    return add_xattrs(img, o);
 }
 
 static void free_object(struct cfs_object *o)
@@ -91,6 +134,7 @@ static void free_object(struct cfs_object *o)
     free(o->ext);
     free(o->digest_algo);
     free(o->digest_hex);
+    free(o->xattrs);
 }
 
 static int append(struct cfs_object_list *out, size_t *cap, struct cfs_object *o)
