@@ -64,7 +64,7 @@ bench: deps
 	@$(MAKE) --no-print-directory cloudfs
 	@tests/bench/run.sh
 
-format-check:
+format-check: deps
 	@clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
 
 clean:

@@ -62,7 +62,7 @@ unmount_cloudfs() {
 }
 
 cleanup() {
-    for p in "${BG_PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+    for p in "${BG_PIDS[@]}"; do kill -9 "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
     [ "$PROXY_USED" = 0 ] || proxy_ctl clear
     unmount_cloudfs
     for d in "${PRIVATE_CLOUDS[@]}"; do
