@@ -2,6 +2,8 @@
  * creates one provider instance per cloud (no network yet) and hands
  * the mount to libfuse's multithreaded loop. */
 #include "http.h"
+#include "http_source.h"
+#include "util.h"
 #include "log.h"
 #include "mount.h"
 #include "ops.h"
@@ -86,6 +88,12 @@ static int create_clouds(struct cfs_mount *m, const struct cfs_config *cfg)
 
 static void destroy_clouds(struct cfs_mount *m)
 {
+    /* Streams of files still open (a lazy unmount) keep using their cloud:
+     * give them a moment to stop, else leave the clouds to the exit. */
+    for (int i = 0; i < 30 && cfs_http_source_threads() > 0; i++)
+        cfs_sleep(0.1);
+    if (cfs_http_source_threads() > 0)
+        return;
     for (size_t i = 0; i < m->n_clouds; i++) {
         struct cfs_mcloud *mc = &m->clouds[i];
         for (size_t d = 0; mc->dirs && d < mc->n_dirs; d++)

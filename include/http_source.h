@@ -29,4 +29,8 @@ struct cfs_http_source_params {
 
 int cfs_http_source_open(const struct cfs_http_source_params *params, struct cfs_source **out);
 
+/* Stream threads still running (they use their cloud's authentication):
+ * the mount waits for them before it frees the clouds. */
+int cfs_http_source_threads(void);
+
 #endif

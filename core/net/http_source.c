@@ -285,6 +285,13 @@ static void stream_free(struct stream *st)
     free(st);
 }
 
+static atomic_int live_threads;
+
+int cfs_http_source_threads(void)
+{
+    return atomic_load(&live_threads);
+}
+
 /* A thread of st ends; the last one out frees a dropped stream. */
 static void stream_thread_exit(struct stream *st)
 {
@@ -296,6 +303,7 @@ static void stream_thread_exit(struct stream *st)
         stream_free(st);
     pthread_mutex_unlock(&s->lock);
     hsrc_unref(s);
+    atomic_fetch_sub(&live_threads, 1);
 }
 
 /* Bytes the producer may add now; drops what no reader needs any more.
@@ -611,12 +619,14 @@ static int spawn(struct stream *st, void *(*fn)(void *))
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     pthread_attr_setstacksize(&attr, 256 * 1024);
     atomic_fetch_add(&st->src->refs, 1);
+    atomic_fetch_add(&live_threads, 1);
     st->threads++;
     rc = pthread_create(&tid, &attr, fn, st);
     pthread_attr_destroy(&attr);
     if (rc != 0) {
         st->threads--;
         atomic_fetch_sub(&st->src->refs, 1);
+        atomic_fetch_sub(&live_threads, 1);
     }
     return -rc;
 }
