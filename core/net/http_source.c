@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define DEFAULT_RING    (24u << 20)
 #define FIRST_WINDOW    (1u << 20)
@@ -281,7 +282,8 @@ static bool stream_done(const struct stream *st)
 static void stream_free(struct stream *st)
 {
     cfs_digest_free(st->digest);
-    free(st->ring);
+    if (st->ring)
+        munmap(st->ring, st->cap);
     free(st);
 }
 
@@ -641,7 +643,12 @@ static int stream_start(struct hsrc *s, uint64_t off)
         return -ENOMEM;
     st->src = s;
     st->cap = s->ring_bytes;
-    st->ring = malloc(st->cap);
+    /* mmap, not malloc: glibc would keep a freed 24 MiB block in its heap
+     * (its mmap threshold grows), so memory would not go back when a
+     * stream ends. */
+    st->ring = mmap(NULL, st->cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (st->ring == MAP_FAILED)
+        st->ring = NULL;
     st->start = st->low = st->pos = st->visible = st->served = st->demand = st->hashed = off;
     st->last_demand = cfs_now();
     if (!st->ring) {
