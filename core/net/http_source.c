@@ -313,13 +313,23 @@ static void stream_thread_exit(struct stream *st)
  * once), so the floor is the lowest waiting reader, not the last one. */
 static size_t stream_room(struct stream *st)
 {
-    uint64_t floor = st->served;
-    for (unsigned i = 0; i < st->n_waiting; i++)
-        if (st->waiting[i].off < floor)
-            floor = st->waiting[i].off;
-    if (st->digest && st->hashed < floor)
-        floor = st->hashed;
-    floor = floor > st->start + KEEP_BEHIND ? floor - KEEP_BEHIND : st->start;
+    /* What must stay: bytes a waiting reader or the hasher still needs. */
+    uint64_t hard = UINT64_MAX, far_end = 0;
+    for (unsigned i = 0; i < st->n_waiting; i++) {
+        if (st->waiting[i].off < hard)
+            hard = st->waiting[i].off;
+        if (st->waiting[i].end > far_end)
+            far_end = st->waiting[i].end;
+    }
+    if (st->digest && st->hashed < hard)
+        hard = st->hashed;
+    /* What should stay: a little behind the last read, for stragglers. */
+    uint64_t soft = st->served > st->start + KEEP_BEHIND ? st->served - KEEP_BEHIND : st->start;
+    uint64_t floor = soft < hard ? soft : hard;
+    /* A reader waits further ahead than the ring reaches from there: the
+     * stragglers lose (they get a range request of their own). */
+    if (far_end > floor + st->cap && hard != UINT64_MAX)
+        floor = hard;
     if (floor > st->visible)
         floor = st->visible;
     if (floor > st->low)
@@ -712,7 +722,7 @@ static ssize_t hsrc_pread(struct cfs_source *src, void *buf, size_t len, uint64_
             r = -EIO;
             break;
         }
-        if (st && off >= st->low && off <= st->pos + FORWARD_REACH) {
+        if (st && off >= st->low && off <= st->pos + FORWARD_REACH && len <= st->cap / 2) {
             /* A reader the stream cannot satisfy yet: it wakes us (above) at
              * visible >= end, or at the end of the stream. */
             uint64_t want = end < s->base.size ? end : s->base.size;
