@@ -10,6 +10,9 @@
 #include "version.h"
 
 #include <errno.h>
+#include <fuse_lowlevel.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,11 +40,13 @@ static bool wanted(const char *list, const char *name)
     if (!list)
         return true;
     for (const char *p = list; *p;) {
-        size_t len = strcspn(p, ",");
+        /* ':' separates, since ',' already separates -o options; an
+         * escaped "\\," reaches us as ',' and works too. */
+        size_t len = strcspn(p, ",:");
         if (len == n && strncmp(p, name, n) == 0)
             return true;
         p += len;
-        if (*p == ',')
+        if (*p == ',' || *p == ':')
             p++;
     }
     return false;
@@ -104,6 +109,61 @@ static void destroy_clouds(struct cfs_mount *m)
     free(m->clouds);
 }
 
+/* libfuse's loop run by hand, as its example/ does, so that the exit
+ * status is ours: an unmount or a SIGTERM is a normal end. */
+static int run_fuse(struct fuse_args *args, struct cfs_mount *m)
+{
+    struct fuse_cmdline_opts fo;
+    struct fuse_loop_config *lc = NULL;
+    struct fuse_session *se;
+    struct fuse *fuse;
+    int res = -1;
+
+    if (fuse_parse_cmdline(args, &fo) != 0)
+        return 1;
+    fuse = fuse_new(args, &cfs_ops, sizeof cfs_ops, m);
+    if (!fuse)
+        goto out_free;
+    if (fuse_mount(fuse, fo.mountpoint) != 0)
+        goto out_destroy;
+    if (fuse_daemonize(fo.foreground) != 0)
+        goto out_unmount;
+    se = fuse_get_session(fuse);
+    if (fuse_set_signal_handlers(se) != 0)
+        goto out_unmount;
+    if (fo.singlethread) {
+        res = fuse_loop(fuse);
+    } else {
+        lc = fuse_loop_cfg_create();
+        if (!lc)
+            goto out_signals;
+        fuse_loop_cfg_set_clone_fd(lc, (unsigned)fo.clone_fd);
+        fuse_loop_cfg_set_max_threads(lc, fo.max_threads);
+        if (fo.max_idle_threads != UINT_MAX)
+            fuse_loop_cfg_set_idle_threads(lc, fo.max_idle_threads);
+        res = fuse_loop_mt(fuse, lc);
+        fuse_loop_cfg_destroy(lc);
+    }
+out_signals:
+    fuse_remove_signal_handlers(se);
+out_unmount:
+    fuse_unmount(fuse);
+out_destroy:
+    fuse_destroy(fuse);
+out_free:
+    free(fo.mountpoint);
+    /* The loop returns the signal that ended it. */
+    return res == 0 || res == SIGTERM || res == SIGINT || res == SIGHUP ? 0 : 1;
+}
+
+static void print_help(const char *prog, struct fuse_args *args)
+{
+    cfs_options_usage(prog);
+    printf("FUSE options:\n");
+    fuse_cmdline_help();
+    fuse_lib_help(args);
+}
+
 int main(int argc, char *argv[])
 {
     struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
@@ -113,20 +173,20 @@ int main(int argc, char *argv[])
     int ret = 1, err;
 
     cfs_options_defaults(&m.opts);
-    if (fuse_opt_parse(&args, &m, cfs_option_spec, opt_proc) == -1)
+    /* Threads wait on the network for their own image only; 16 keep a few
+     * stalled readers from starving the rest. A user's -o comes later and
+     * wins. */
+    if (fuse_opt_parse(&args, &m, cfs_option_spec, opt_proc) == -1 ||
+        fuse_opt_insert_arg(&args, 1, "-omax_threads=16") != 0)
         return 1;
     if (m.opts.show_help) {
-        cfs_options_usage(argv[0]);
-        fuse_opt_add_arg(&args, "--help");
-        args.argv[0][0] = '\0';
-        fuse_main(args.argc, args.argv, &cfs_ops, NULL);
+        print_help(argv[0], &args);
         fuse_opt_free_args(&args);
         return 0;
     }
     if (m.opts.show_version) {
-        printf("cloudfs %s\n", CFS_VERSION);
-        fuse_opt_add_arg(&args, "--version");
-        fuse_main(args.argc, args.argv, &cfs_ops, NULL);
+        printf("cloudfs %s\nFUSE library version %s\n", CFS_VERSION, fuse_pkgversion());
+        fuse_lowlevel_version();
         fuse_opt_free_args(&args);
         return 0;
     }
@@ -167,12 +227,7 @@ int main(int argc, char *argv[])
     clock_gettime(CLOCK_REALTIME, &m.started);
     /* Read-only until writing lands; the kernel checks our permission bits. */
     fuse_opt_add_arg(&args, "-oro,default_permissions,fsname=cloudfs,subtype=cloudfs");
-    /* Threads wait on the network for their own image only; 16 keep a few
-     * stalled readers from starving the rest. The user's -o comes later
-     * and wins. (Explicit also because libfuse 3.14 warns about its own
-     * defaults for idle threads.) */
-    fuse_opt_insert_arg(&args, 1, "-omax_threads=16,max_idle_threads=16");
-    ret = fuse_main(args.argc, args.argv, &cfs_ops, &m);
+    ret = run_fuse(&args, &m);
 out:
     destroy_clouds(&m);
     cfs_config_free(&cfg);

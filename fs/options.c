@@ -48,7 +48,7 @@ void cfs_options_usage(const char *prog)
         "cloudfs options:\n"
         "    -o config=FILE         cloudfs.yaml to read (default: $CLOUDFS_CONFIG,\n"
         "                           ~/.config/cloudfs/cloudfs.yaml, /etc/cloudfs/cloudfs.yaml)\n"
-        "    -o clouds=A,B          mount only these clouds\n"
+        "    -o clouds=A:B          mount only these clouds\n"
         "    -o log=FILE            log to FILE (default: stderr with -f, else syslog)\n"
         "    -o log_level=LEVEL     error, warn, info (default) or debug\n"
         "    -o list_ttl=SECONDS    reuse directory listings this long (default 60)\n"

@@ -38,8 +38,8 @@ if tests/clouds/up "$clouds" >"$results/clouds-up.log" 2>&1; then
     record clouds-up 0 $((SECONDS - start))
     export CLOUDS_ENV=$clouds/env
     for t in tests/integration/${TESTS:-*}.sh; do
-        [ -f "$t" ] || continue
         name=$(basename "$t" .sh)
+        [ -f "$t" ] && [ "$name" != lib ] || continue
         start=$SECONDS
         timeout 600 bash "$t" >"$results/$name.log" 2>&1
         rc=$?
