@@ -25,7 +25,8 @@ CLOUDS_DIR ?= $(CURDIR)/.clouds
 all: cloudfs
 
 cloudfs: $(BUILD)/fs/main.o $(FS_OBJ) $(CORE_OBJ)
-	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/%.o: %.c $(wildcard include/*.h fs/*.h core/*/*.h core/*/*/*.h)
 	@mkdir -p $(dir $@)
@@ -40,7 +41,11 @@ $(BUILD)/san/%.o: %.c $(wildcard include/*.h fs/*.h core/*/*.h core/*/*/*.h)
 
 $(BUILD)/unit/%: tests/unit/%.c tests/unit/unit.h $(SAN_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(SAN) $(PKG_CFLAGS) -Itests/unit -o $@ $< $(SAN_OBJ) $(PKG_LIBS)
+	@echo "  LD san  $@"
+	@$(CC) $(CFLAGS) $(SAN) $(PKG_CFLAGS) -Itests/unit -o $@ $< $(SAN_OBJ) $(PKG_LIBS)
+
+# Keep the sanitizer objects: they are only ever inputs of other rules.
+.SECONDARY: $(SAN_OBJ)
 
 deps:
 	@tests/deps.sh
