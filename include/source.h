@@ -19,9 +19,23 @@ struct cfs_source_ops {
     void (*close)(struct cfs_source *src);
 };
 
+/* Guest disks are described in grains of 64 KiB (the VMDK grain): which
+ * grains may hold data; the others read as zeros (DESIGN.md §4). */
+#define CFS_GRAIN_SHIFT 16
+#define CFS_GRAIN_BYTES (1u << CFS_GRAIN_SHIFT)
+
+struct cfs_alloc {
+    uint64_t n_grains; /* ceil(size / 64 KiB) */
+    uint64_t n_alloc;  /* grains that may hold data */
+    uint64_t *bits;    /* bit g set: grain g may hold data */
+};
+
 struct cfs_source {
     const struct cfs_source_ops *ops;
     uint64_t size;
+    /* Allocation of a guest disk, owned by the source; NULL: every byte
+     * may be data (a plain file, a download). */
+    const struct cfs_alloc *alloc;
 };
 
 static inline ssize_t cfs_source_pread(struct cfs_source *src, void *buf, size_t len, uint64_t off)
@@ -32,6 +46,27 @@ static inline ssize_t cfs_source_pread(struct cfs_source *src, void *buf, size_t
         len = (size_t)(src->size - off);
     return src->ops->pread(src, buf, len, off);
 }
+
+/* Allocation maps (core/format/alloc.c). */
+struct cfs_alloc *cfs_alloc_new(uint64_t size_bytes);
+void cfs_alloc_free(struct cfs_alloc *a);
+void cfs_alloc_set(struct cfs_alloc *a, uint64_t grain);
+/* Marks every grain that overlaps [off, off + len). */
+void cfs_alloc_set_range(struct cfs_alloc *a, uint64_t off, uint64_t len);
+
+static inline int cfs_alloc_test(const struct cfs_alloc *a, uint64_t grain)
+{
+    if (!a)
+        return 1;
+    return grain < a->n_grains && (a->bits[grain >> 6] >> (grain & 63)) & 1;
+}
+
+/* A source over a local file (tests, local images): takes the file's
+ * holes (SEEK_HOLE) as its allocation map at grain granularity. */
+int cfs_file_source_open(const char *path, struct cfs_source **out);
+
+/* A source over bytes in memory; takes ownership of data (free()d). */
+int cfs_mem_source_new(char *data, size_t len, struct cfs_source **out);
 
 static inline void cfs_source_close(struct cfs_source *src)
 {

@@ -1,0 +1,75 @@
+/* Disk formats: decoders (an image file's bytes in, a guest disk out) and
+ * views (a guest disk in, a file of another format out), all byte sources
+ * stacked on byte sources (DESIGN.md §2, §4; ref/formats.md).
+ *
+ * Ownership: each *_open takes ownership of the source(s) it is given and
+ * closes them when closed itself, also when it fails. Every size is exact
+ * when *_open returns; nothing but metadata is read before a pread. */
+#ifndef CFS_FORMAT_H
+#define CFS_FORMAT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "source.h"
+
+/* ---- decoders ---- */
+
+/* qcow2 v2/v3 (ref/formats.md §1): file is the image's bytes; *disk the
+ * guest disk, size = virtual size, alloc = grains holding data or
+ * compressed clusters, built from the header, L1 and L2 tables only.
+ * Refused with one log line naming label: -ENOTSUP (encryption, backing
+ * file, external data file, unknown features or compression), -EIO
+ * (corrupt bit, a table or pointer failing the checks of §1.8). */
+int qcow2_open(struct cfs_source *file, const char *label, struct cfs_source **disk);
+
+/* True if the first bytes (at least 4) are a qcow2 header's magic. */
+bool qcow2_probe(const void *head, size_t len);
+
+/* ---- views ---- */
+
+/* streamOptimized VMDK, Layout A of ref/formats.md §3.6: header, embedded
+ * descriptor, GD and GTs, one stored-DEFLATE record per allocated grain,
+ * end-of-stream marker. file_name is the name the .vmdk is shown under
+ * (its descriptor names it); cid seeds the content ids (stable per image);
+ * adapter is ddb.adapterType ("lsilogic", "ide", ...). */
+int vmdk_stream_open(struct cfs_source *disk, const char *file_name, uint32_t cid,
+                     const char *adapter, struct cfs_source **out);
+
+/* ustar archive of members, in order (ref/formats.md §6): the OVA view. */
+struct ova_member {
+    const char *name;          /* file name in the archive, <= 100 bytes */
+    struct cfs_source *source; /* owned by the archive from the call on */
+};
+int ova_open(const struct ova_member *members, size_t n, uint64_t mtime,
+             struct cfs_source **out);
+
+/* The OVF 1.x descriptor of one disk (ref/formats.md §5, DESIGN.md §4). */
+struct ovf_defaults {
+    unsigned cpus;       /* when the image says nothing */
+    unsigned memory_mb;
+    unsigned hw_version; /* vmx-NN */
+    const char *scsi;    /* controller when hw_scsi_model is absent: lsilogic */
+    const char *nic;     /* NIC when hw_vif_model is absent: vmxnet3 */
+};
+
+struct ovf_params {
+    const char *name;          /* the VM's name */
+    const char *vmdk_name;     /* the disk's file name, referenced by the descriptor */
+    uint64_t vmdk_size;        /* exact bytes of that file */
+    uint64_t capacity;         /* virtual disk size in bytes (VMDK capacity * 512) */
+    uint64_t populated;        /* bytes of data (allocated grains * 64 KiB) */
+    /* The image's properties (Glance: os_type, os_distro, min_ram,
+     * hw_disk_bus, hw_scsi_model, hw_vif_model, hw_firmware_type, ...). */
+    const char *(*prop)(const void *ctx, const char *key);
+    const void *prop_ctx;
+    const struct ovf_defaults *defaults;
+};
+
+/* Builds the descriptor. *xml is NUL-terminated, malloc'd; *warnings is a
+ * malloc'd text of "; "-separated warnings (a guest that may not boot on
+ * the mapped hardware), or NULL when there is none. 0 or -errno. */
+int ovf_build(const struct ovf_params *p, char **xml, char **warnings);
+
+#endif
