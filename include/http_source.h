@@ -25,6 +25,9 @@ struct cfs_http_source_params {
     const char *digest_hex;
     const char *label;   /* for log lines, e.g. "openstack:images/x.qcow2" */
     size_t buffer_bytes; /* read-ahead buffer of the stream; 0 = default */
+    /* A decoder reads metadata here and there before data: start a stream
+     * only when two reads in a row are sequential, not at offset 0. */
+    bool lazy_stream;
 };
 
 int cfs_http_source_open(const struct cfs_http_source_params *params, struct cfs_source **out);

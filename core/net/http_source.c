@@ -87,6 +87,7 @@ struct hsrc {
     struct stream *st;   /* current stream, or NULL */
     uint64_t last_end;   /* end of the previous read, for sequence detection */
     bool corrupt;        /* a digest mismatch: no read of this handle succeeds */
+    bool lazy_stream;    /* no stream for a first read at 0 */
 };
 
 static void hsrc_unref(struct hsrc *s)
@@ -784,8 +785,8 @@ static ssize_t hsrc_pread(struct cfs_source *src, void *buf, size_t len, uint64_
             stream_drop(s);
         }
         /* Sequential, or nearly: the kernel skips pages it still caches. */
-        if (off == 0 || (s->last_end != UINT64_MAX && off >= s->last_end &&
-                         off - s->last_end <= FORWARD_REACH)) {
+        if ((off == 0 && !s->lazy_stream) || (s->last_end != UINT64_MAX && off >= s->last_end &&
+                                              off - s->last_end <= FORWARD_REACH)) {
             int err = stream_start(s, off);
             if (err) {
                 r = err;
@@ -836,6 +837,7 @@ int cfs_http_source_open(const struct cfs_http_source_params *p, struct cfs_sour
         s->tls.cacert = s->cacert;
     }
     s->auth = p->auth;
+    s->lazy_stream = p->lazy_stream;
     s->ring_bytes = p->buffer_bytes ? p->buffer_bytes : DEFAULT_RING;
     atomic_init(&s->refs, 1);
     pthread_mutex_init(&s->lock, NULL);
