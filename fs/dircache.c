@@ -5,6 +5,7 @@
 #include "log.h"
 #include "names.h"
 #include "util.h"
+#include "views.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -17,6 +18,7 @@ struct cfs_dircache {
     struct cfs_cloud *cloud;
     char *dir;
     double ttl;
+    unsigned views;
     pthread_mutex_t lock;
     pthread_cond_t cond;
     bool busy;
@@ -26,16 +28,21 @@ struct cfs_dircache {
     double err_until;
 };
 
+static void free_entries(struct cfs_entry *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(v[i].fname);
+        free(v[i].vmdk_name);
+    }
+    free(v);
+}
+
 static void snapshot_free(struct cfs_snapshot *s)
 {
     if (!s)
         return;
-    for (size_t i = 0; i < s->n_names; i++)
-        free(s->names[i].fname);
-    for (size_t i = 0; i < s->n_ids; i++)
-        free(s->ids[i].fname);
-    free(s->names);
-    free(s->ids);
+    free_entries(s->names, s->n_names);
+    free_entries(s->ids, s->n_ids);
     cfs_object_list_free(&s->objs);
     free(s);
 }
@@ -45,71 +52,136 @@ static int cmp_entry(const void *a, const void *b)
     return strcmp(((const struct cfs_entry *)a)->fname, ((const struct cfs_entry *)b)->fname);
 }
 
-static int build_snapshot(struct cfs_object_list *objs, struct cfs_snapshot **out)
+static const char *ext_of(const struct cfs_object *o, int view)
 {
-    struct cfs_snapshot *s = calloc(1, sizeof *s);
-    size_t n = objs->n;
-    struct cfs_name_in *in = calloc(n ? n : 1, sizeof *in);
-    char **names = calloc(n ? n : 1, sizeof *names);
+    return view == CFS_NATIVE ? o->ext : cfs_view_ext((enum cfs_view)view);
+}
+
+/* The entries of the directory: every object's stored bytes, and the views
+ * it offers, named by the rules of names.c over whole file names. */
+static int name_entries(struct cfs_snapshot *s, unsigned views)
+{
+    size_t n = 0, max = s->objs.n * (1 + CFS_VIEW_COUNT);
+    struct cfs_name_in *in = calloc(max ? max : 1, sizeof *in);
+    char **names = calloc(max ? max : 1, sizeof *names);
+    int *view = calloc(max ? max : 1, sizeof *view);
+    const struct cfs_object **obj = calloc(max ? max : 1, sizeof *obj);
     int err = 0;
 
-    if (!s || !in || !names) {
+    s->names = calloc(max ? max : 1, sizeof *s->names);
+    if (!in || !names || !view || !obj || !s->names) {
         err = -ENOMEM;
         goto out;
     }
-    s->objs = *objs;
-    memset(objs, 0, sizeof *objs);
-    s->names = calloc(n ? n : 1, sizeof *s->names);
-    s->ids = calloc(n ? n : 1, sizeof *s->ids);
-    if (!s->names || !s->ids) {
-        err = -ENOMEM;
-        goto out;
-    }
-    for (size_t i = 0; i < n; i++) {
-        in[i] = (struct cfs_name_in){ s->objs.v[i].name, s->objs.v[i].id, s->objs.v[i].ext, true };
+    for (size_t i = 0; i < s->objs.n; i++) {
+        const struct cfs_object *o = &s->objs.v[i];
+        for (int v = CFS_NATIVE; v < CFS_VIEW_COUNT; v++) {
+            if (v != CFS_NATIVE &&
+                (!(views & (1u << v)) || !cfs_view_offered((enum cfs_view)v, o->ext)))
+                continue;
+            in[n] = (struct cfs_name_in){ o->name, o->id, ext_of(o, v), v == CFS_NATIVE };
+            view[n] = v;
+            obj[n++] = o;
+        }
     }
     err = cfs_names_assign(in, n, names);
     if (err)
         goto out;
     for (size_t i = 0; i < n; i++) {
-        const struct cfs_object *o = &s->objs.v[i];
-        if (names[i]) {
-            s->names[s->n_names++] = (struct cfs_entry){ names[i], o };
-            names[i] = NULL;
+        if (!names[i])
+            continue;
+        s->names[s->n_names++] = (struct cfs_entry){ names[i], obj[i], view[i], NULL };
+        names[i] = NULL;
+    }
+    /* An .ovf references the .vmdk shown next to it. */
+    for (size_t i = 0; i < s->n_names; i++) {
+        struct cfs_entry *e = &s->names[i];
+        if (e->view != CFS_VIEW_OVF)
+            continue;
+        for (size_t j = 0; j < s->n_names && !e->vmdk_name; j++)
+            if (s->names[j].obj == e->obj && s->names[j].view == CFS_VIEW_VMDK)
+                e->vmdk_name = strdup(s->names[j].fname);
+        if (!e->vmdk_name) {
+            size_t len = strlen(e->fname) - strlen(".ovf");
+            e->vmdk_name = cfs_printf("%.*s.vmdk", (int)len, e->fname);
         }
-        char *idn = cfs_name_by_id(o->id, o->ext);
-        if (!idn) {
+        if (!e->vmdk_name) {
             err = -ENOMEM;
             goto out;
         }
-        s->ids[s->n_ids++] = (struct cfs_entry){ idn, o };
     }
-    qsort(s->names, s->n_names, sizeof *s->names, cmp_entry);
+out:
+    for (size_t i = 0; names && i < n; i++)
+        free(names[i]);
+    free(names);
+    free(in);
+    free(view);
+    free(obj);
+    return err;
+}
+
+/* by-id/<id>.<ext>: ids are unique and safe, so no marks are needed. */
+static int id_entries(struct cfs_snapshot *s, unsigned views)
+{
+    size_t max = s->objs.n * (1 + CFS_VIEW_COUNT);
+    s->ids = calloc(max ? max : 1, sizeof *s->ids);
+    if (!s->ids)
+        return -ENOMEM;
+    for (size_t i = 0; i < s->objs.n; i++) {
+        const struct cfs_object *o = &s->objs.v[i];
+        for (int v = CFS_NATIVE; v < CFS_VIEW_COUNT; v++) {
+            if (v != CFS_NATIVE &&
+                (!(views & (1u << v)) || !cfs_view_offered((enum cfs_view)v, o->ext)))
+                continue;
+            struct cfs_entry *e = &s->ids[s->n_ids];
+            e->fname = cfs_name_by_id(o->id, ext_of(o, v));
+            e->obj = o;
+            e->view = v;
+            if (v == CFS_VIEW_OVF)
+                e->vmdk_name = cfs_name_by_id(o->id, "vmdk");
+            if (!e->fname || (v == CFS_VIEW_OVF && !e->vmdk_name))
+                return -ENOMEM;
+            s->n_ids++;
+        }
+    }
     qsort(s->ids, s->n_ids, sizeof *s->ids, cmp_entry);
     /* The same id listed twice (a listing that shifted between pages). */
     size_t w = 0;
     for (size_t i = 0; i < s->n_ids; i++) {
         if (w > 0 && strcmp(s->ids[w - 1].fname, s->ids[i].fname) == 0) {
             free(s->ids[i].fname);
+            free(s->ids[i].vmdk_name);
             continue;
         }
         s->ids[w++] = s->ids[i];
     }
     s->n_ids = w;
-out:
-    for (size_t i = 0; names && i < n; i++)
-        free(names[i]);
-    free(names);
-    free(in);
+    return 0;
+}
+
+static int build_snapshot(struct cfs_object_list *objs, unsigned views, struct cfs_snapshot **out)
+{
+    struct cfs_snapshot *s = calloc(1, sizeof *s);
+    int err;
+
+    if (!s)
+        return -ENOMEM;
+    s->objs = *objs;
+    memset(objs, 0, sizeof *objs);
+    err = name_entries(s, views);
+    if (!err)
+        err = id_entries(s, views);
     if (err) {
         snapshot_free(s);
         return err;
     }
+    qsort(s->names, s->n_names, sizeof *s->names, cmp_entry);
     *out = s;
     return 0;
 }
 
-struct cfs_dircache *cfs_dircache_new(struct cfs_cloud *cloud, const char *dir, double ttl)
+struct cfs_dircache *cfs_dircache_new(struct cfs_cloud *cloud, const char *dir, double ttl,
+                                      unsigned views)
 {
     struct cfs_dircache *dc = calloc(1, sizeof *dc);
     if (!dc)
@@ -117,6 +189,7 @@ struct cfs_dircache *cfs_dircache_new(struct cfs_cloud *cloud, const char *dir, 
     dc->cloud = cloud;
     dc->dir = strdup(dir);
     dc->ttl = ttl;
+    dc->views = views;
     pthread_mutex_init(&dc->lock, NULL);
     pthread_cond_init(&dc->cond, NULL);
     if (!dc->dir) {
@@ -164,7 +237,7 @@ int cfs_dircache_get(struct cfs_dircache *dc, struct cfs_snapshot **out)
         struct cfs_snapshot *fresh = NULL;
         err = dc->cloud->provider->list(dc->cloud, dc->dir, &objs);
         if (!err) {
-            err = build_snapshot(&objs, &fresh);
+            err = build_snapshot(&objs, dc->views, &fresh);
             cfs_object_list_free(&objs);
         }
 
@@ -213,7 +286,7 @@ void cfs_snapshot_put(struct cfs_snapshot *snap)
 
 static const struct cfs_entry *find(const struct cfs_entry *v, size_t n, const char *fname)
 {
-    struct cfs_entry key = { (char *)fname, NULL };
+    struct cfs_entry key = { (char *)fname, NULL, 0, NULL };
     return bsearch(&key, v, n, sizeof *v, cmp_entry);
 }
 

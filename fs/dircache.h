@@ -9,9 +9,13 @@
 
 #include "provider.h"
 
+#define CFS_NATIVE (-1) /* an entry of the stored bytes, not a view */
+
 struct cfs_entry {
     char *fname;                  /* name in the directory (or in by-id/) */
     const struct cfs_object *obj; /* points into the snapshot's objects */
+    int view;                     /* enum cfs_view, or CFS_NATIVE */
+    char *vmdk_name;              /* .ovf views: the .vmdk next to it */
 };
 
 struct cfs_snapshot {
@@ -26,7 +30,9 @@ struct cfs_snapshot {
 
 struct cfs_dircache;
 
-struct cfs_dircache *cfs_dircache_new(struct cfs_cloud *cloud, const char *dir, double ttl);
+/* views: the mask of views (enum cfs_view bits) offered with each object. */
+struct cfs_dircache *cfs_dircache_new(struct cfs_cloud *cloud, const char *dir, double ttl,
+                                      unsigned views);
 void cfs_dircache_free(struct cfs_dircache *dc);
 
 /* A snapshot no older than the TTL (lists the directory if needed; one

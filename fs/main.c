@@ -8,6 +8,8 @@
 #include "mount.h"
 #include "ops.h"
 #include "version.h"
+#include "viewinfo.h"
+#include "views.h"
 
 #include <errno.h>
 #include <fuse_lowlevel.h>
@@ -84,7 +86,7 @@ static int create_clouds(struct cfs_mount *m, const struct cfs_config *cfg)
             mc->n_dirs++;
         mc->dirs = calloc(mc->n_dirs, sizeof *mc->dirs);
         for (size_t d = 0; mc->dirs && d < mc->n_dirs; d++)
-            mc->dirs[d] = cfs_dircache_new(mc->cloud, p->dirs[d], m->opts.list_ttl);
+            mc->dirs[d] = cfs_dircache_new(mc->cloud, p->dirs[d], m->opts.list_ttl, m->views);
         m->n_clouds++;
     }
     qsort(m->clouds, m->n_clouds, sizeof *m->clouds, cmp_cloud);
@@ -202,6 +204,22 @@ int main(int argc, char *argv[])
         fprintf(stderr, "cloudfs: cannot open log %s: %s\n", m.opts.log, strerror(-err));
         goto out;
     }
+    m.views = CFS_VIEWS_DEFAULT;
+    if (m.opts.views && cfs_view_parse_list(m.opts.views, &m.views) != 0) {
+        fprintf(stderr, "cloudfs: views= takes raw, vmdk, ovf, ova, all or none, joined by ':'\n");
+        goto out;
+    }
+    m.ovf = (struct ovf_defaults){ m.opts.ovf_cpus, m.opts.ovf_memory, m.opts.ovf_hw_version,
+                                   m.opts.ovf_controller ? m.opts.ovf_controller : "lsilogic",
+                                   m.opts.ovf_nic ? m.opts.ovf_nic : "vmxnet3" };
+    if (!m.ovf.cpus || !m.ovf.memory_mb || m.ovf.hw_version < 4) {
+        fprintf(stderr, "cloudfs: ovf_cpus and ovf_memory must be at least 1, "
+                        "ovf_hw_version at least 4\n");
+        goto out;
+    }
+    m.viewinfo = cfs_viewinfo_new();
+    if (!m.viewinfo)
+        goto out;
     if (m.opts.timeout == 0 || m.opts.connect_timeout == 0) {
         fprintf(stderr, "cloudfs: timeout and connect_timeout must be at least 1 second\n");
         goto out;
@@ -230,6 +248,7 @@ int main(int argc, char *argv[])
     ret = run_fuse(&args, &m);
 out:
     destroy_clouds(&m);
+    cfs_viewinfo_free(m.viewinfo);
     cfs_config_free(&cfg);
     fuse_opt_free_args(&args);
     free(m.mountpoint);

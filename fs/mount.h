@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "dircache.h"
+#include "format.h"
 #include "options.h"
 #include "provider.h"
 
@@ -23,6 +24,9 @@ struct cfs_mount {
     uid_t uid;
     gid_t gid;
     struct timespec started;
+    unsigned views;                /* enum cfs_view bits shown with each image */
+    struct ovf_defaults ovf;       /* OVF hardware when an image says nothing */
+    struct cfs_viewinfo *viewinfo; /* sizes of views, by image */
 };
 
 #endif

@@ -1,9 +1,13 @@
 /* The FUSE operations: paths to nodes, nodes to attributes, listings and
  * byte sources. Nothing here speaks HTTP, JSON or a format. */
+#define _GNU_SOURCE
 #include "ops.h"
 #include "log.h"
 #include "mount.h"
 #include "tree.h"
+#include "util.h"
+#include "viewinfo.h"
+#include "views.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +38,9 @@ static void dir_attr(const struct cfs_mount *m, struct stat *st)
     st->st_atim = st->st_mtim = st->st_ctim = m->started;
 }
 
+static void view_attr(const struct cfs_mount *m, const struct cfs_object *o,
+                      const struct cfs_view_stat *vs, struct stat *st);
+
 static void file_attr(const struct cfs_mount *m, const struct cfs_object *o, struct stat *st)
 {
     memset(st, 0, sizeof *st);
@@ -49,6 +56,16 @@ static void file_attr(const struct cfs_mount *m, const struct cfs_object *o, str
     st->st_ctim = o->ctime;
 }
 
+/* A view: its size from the image's metadata; blocks count only the data
+ * (a .raw view is sparse, so cp and rsync skip its holes). */
+static void view_attr(const struct cfs_mount *m, const struct cfs_object *o,
+                      const struct cfs_view_stat *vs, struct stat *st)
+{
+    file_attr(m, o, st);
+    st->st_size = (off_t)vs->size;
+    st->st_blocks = (blkcnt_t)vs->blocks;
+}
+
 static int cfs_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
 {
     struct cfs_mount *m = mount_of();
@@ -59,18 +76,53 @@ static int cfs_getattr(const char *path, struct stat *st, struct fuse_file_info 
     err = cfs_tree_resolve(m, path, false, &node);
     if (err)
         return err;
-    if (node.kind == NODE_FILE)
-        file_attr(m, node.entry->obj, st);
-    else
+    if (node.kind != NODE_FILE) {
         dir_attr(m, st);
+    } else if (node.entry->view == CFS_NATIVE) {
+        file_attr(m, node.entry->obj, st);
+    } else {
+        struct cfs_view_stat vs;
+        err = cfs_viewinfo_get(m, &node, &vs);
+        if (!err) {
+            view_attr(m, node.entry->obj, &vs, st);
+            free(vs.warnings);
+        }
+    }
     cfs_node_release(&node);
-    return 0;
+    return err;
 }
 
 static int fill(void *buf, fuse_fill_dir_t filler, const char *name, const struct stat *st,
                 bool plus)
 {
     return filler(buf, name, st, 0, plus ? FUSE_FILL_DIR_PLUS : 0);
+}
+
+/* A file entry; a view whose size is not known yet goes without its
+ * attributes, so that a plain `ls` reads no image metadata (the kernel
+ * looks such an entry up when something stats it). */
+static void fill_entry(struct cfs_mount *m, const struct cfs_node *dir, const struct cfs_entry *e,
+                       void *buf, fuse_fill_dir_t filler, bool plus)
+{
+    struct stat st;
+    if (e->view == CFS_NATIVE) {
+        file_attr(m, e->obj, &st);
+        fill(buf, filler, e->fname, &st, plus);
+        return;
+    }
+    struct cfs_node node = *dir;
+    struct cfs_view_stat vs;
+    node.kind = NODE_FILE;
+    node.entry = e;
+    if (plus && cfs_viewinfo_peek(m, &node, &vs)) {
+        view_attr(m, e->obj, &vs, &st);
+        free(vs.warnings);
+        fill(buf, filler, e->fname, &st, true);
+        return;
+    }
+    memset(&st, 0, sizeof st);
+    st.st_mode = S_IFREG | 0444;
+    fill(buf, filler, e->fname, &st, false);
 }
 
 static int cfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t off,
@@ -104,16 +156,12 @@ static int cfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_
         break;
     case NODE_DIR:
         fill(buf, filler, CFS_BY_ID, &st, plus);
-        for (size_t i = 0; i < node.snap->n_names; i++) {
-            file_attr(m, node.snap->names[i].obj, &st);
-            fill(buf, filler, node.snap->names[i].fname, &st, plus);
-        }
+        for (size_t i = 0; i < node.snap->n_names; i++)
+            fill_entry(m, &node, &node.snap->names[i], buf, filler, plus);
         break;
     case NODE_BYID:
-        for (size_t i = 0; i < node.snap->n_ids; i++) {
-            file_attr(m, node.snap->ids[i].obj, &st);
-            fill(buf, filler, node.snap->ids[i].fname, &st, plus);
-        }
+        for (size_t i = 0; i < node.snap->n_ids; i++)
+            fill_entry(m, &node, &node.snap->ids[i], buf, filler, plus);
         break;
     case NODE_FILE:
         break;
@@ -144,7 +192,10 @@ static int cfs_open(const char *path, struct fuse_file_info *fi)
         return -ENOMEM;
     }
     const struct cfs_provider *p = node.mc->cloud->provider;
-    err = p->open(node.mc->cloud, p->dirs[node.dir], node.entry->obj, &h->src);
+    if (node.entry->view == CFS_NATIVE)
+        err = p->open(node.mc->cloud, p->dirs[node.dir], node.entry->obj, 0, &h->src);
+    else
+        err = cfs_view_open_node(m, &node, &h->src, NULL);
     if (err) {
         free(h);
         cfs_node_release(&node);
@@ -191,16 +242,35 @@ static int cfs_release(const char *path, struct fuse_file_info *fi)
     return 0;
 }
 
+/* Attributes of a view besides its image's: which view, OVF warnings. */
+static const char *const view_xattrs[] = { "user.cloudfs.view", "user.cloudfs.warnings" };
+
+static char *view_xattr(struct cfs_mount *m, const struct cfs_node *node, const char *name)
+{
+    struct cfs_view_stat vs;
+    if (node->entry->view == CFS_NATIVE)
+        return NULL;
+    if (strcmp(name, view_xattrs[0]) == 0)
+        return strdup(cfs_view_ext((enum cfs_view)node->entry->view));
+    if (strcmp(name, view_xattrs[1]) == 0 && cfs_viewinfo_get(m, node, &vs) == 0)
+        return vs.warnings; /* NULL: none */
+    return NULL;
+}
+
 /* Metadata as extended attributes (DESIGN.md §1): getfattr -d -m - FILE. */
 static int cfs_getxattr(const char *path, const char *name, char *value, size_t size)
 {
+    struct cfs_mount *m = mount_of();
     struct cfs_node node;
-    int err = cfs_tree_resolve(mount_of(), path, false, &node);
+    int err = cfs_tree_resolve(m, path, false, &node);
     const char *v;
 
     if (err)
         return err;
     v = node.kind == NODE_FILE ? cfs_object_xattr(node.entry->obj, name) : NULL;
+    char *extra = NULL;
+    if (!v && node.kind == NODE_FILE)
+        v = extra = view_xattr(m, &node, name);
     if (!v)
         err = -ENODATA;
     else if (size == 0)
@@ -211,6 +281,7 @@ static int cfs_getxattr(const char *path, const char *name, char *value, size_t 
         memcpy(value, v, strlen(v));
         err = (int)strlen(v);
     }
+    free(extra);
     cfs_node_release(&node);
     return err;
 }
@@ -234,11 +305,45 @@ static int cfs_listxattr(const char *path, char *list, size_t size)
             n += len;
             p = value + strlen(value) + 1;
         }
+        for (size_t i = 0; i < CFS_ARRAY_SIZE(view_xattrs); i++) {
+            char *v = view_xattr(mount_of(), &node, view_xattrs[i]);
+            size_t len = strlen(view_xattrs[i]) + 1;
+            if (!v)
+                continue;
+            free(v);
+            if (size && n + len <= size)
+                memcpy(list + n, view_xattrs[i], len);
+            n += len;
+        }
     }
     cfs_node_release(&node);
     if (size && n > size)
         return -ERANGE;
     return (int)n;
+}
+
+/* SEEK_DATA / SEEK_HOLE from the allocation map of the file's source, at
+ * grain granularity: cp and rsync skip the holes of a .raw view. */
+static off_t cfs_lseek(const char *path, off_t off, int whence, struct fuse_file_info *fi)
+{
+    struct cfs_handle *h = (struct cfs_handle *)(uintptr_t)fi->fh;
+    const struct cfs_alloc *a = h->src->alloc;
+    uint64_t size = h->src->size, pos = (uint64_t)off;
+
+    (void)path;
+    if (off < 0 || (whence != SEEK_DATA && whence != SEEK_HOLE))
+        return -EINVAL;
+    if (pos >= size)
+        return -ENXIO;
+    for (uint64_t g = pos >> CFS_GRAIN_SHIFT; a && g < a->n_grains; g++) {
+        if (cfs_alloc_test(a, g) == (whence == SEEK_DATA)) {
+            uint64_t at = g << CFS_GRAIN_SHIFT;
+            return (off_t)(at > pos ? at : pos);
+        }
+    }
+    if (!a)
+        return whence == SEEK_DATA ? off : (off_t)size;
+    return whence == SEEK_DATA ? -ENXIO : (off_t)size;
 }
 
 static int cfs_statfs(const char *path, struct statvfs *sv)
@@ -306,4 +411,5 @@ const struct fuse_operations cfs_ops = {
     .statfs = cfs_statfs,
     .getxattr = cfs_getxattr,
     .listxattr = cfs_listxattr,
+    .lseek = cfs_lseek,
 };

@@ -19,6 +19,12 @@ const struct fuse_opt cfs_option_spec[] = { OPT("config=%s", config),
                                             OPT("connect_timeout=%u", connect_timeout),
                                             OPT("retries=%u", retries),
                                             OPT("read_ahead=%u", read_ahead_kb),
+                                            OPT("views=%s", views),
+                                            OPT("ovf_cpus=%u", ovf_cpus),
+                                            OPT("ovf_memory=%u", ovf_memory),
+                                            OPT("ovf_hw_version=%u", ovf_hw_version),
+                                            OPT("ovf_controller=%s", ovf_controller),
+                                            OPT("ovf_nic=%s", ovf_nic),
                                             FUSE_OPT_KEY("-f", CFS_KEY_FOREGROUND),
                                             FUSE_OPT_KEY("-d", CFS_KEY_FOREGROUND),
                                             FUSE_OPT_KEY("debug", CFS_KEY_FOREGROUND),
@@ -35,6 +41,9 @@ void cfs_options_defaults(struct cfs_options *o)
     o->connect_timeout = 10;
     o->retries = 4;
     o->read_ahead_kb = 1024;
+    o->ovf_cpus = 1;
+    o->ovf_memory = 1024;
+    o->ovf_hw_version = 13;
 }
 
 void cfs_options_usage(const char *prog)
@@ -57,6 +66,14 @@ void cfs_options_usage(const char *prog)
         "    -o retries=N           retries of failed requests, with backoff (default 4)\n"
         "    -o read_ahead=KIB      kernel read-ahead of the mount, 0 = leave it (default 1024;\n"
         "                           needs root)\n"
+        "    -o views=A:B           views of each decodable image: raw, vmdk, ovf, ova, all,\n"
+        "                           none (default vmdk:ovf:ova)\n"
+        "    -o ovf_cpus=N          vCPUs in an OVF when the image says nothing (default 1)\n"
+        "    -o ovf_memory=MIB      memory in an OVF when the image has no min_ram (default 1024)\n"
+        "    -o ovf_hw_version=N    virtual hardware version vmx-N of an OVF (default 13)\n"
+        "    -o ovf_controller=C    disk controller without hw_disk_bus/hw_scsi_model:\n"
+        "                           lsilogic (default), lsilogicsas, pvscsi, ide\n"
+        "    -o ovf_nic=N           NIC without hw_vif_model: vmxnet3 (default), e1000, e1000e\n"
         "\n",
         prog);
 }

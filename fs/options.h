@@ -14,6 +14,12 @@ struct cfs_options {
     unsigned connect_timeout; /* seconds to connect (TCP + TLS) */
     unsigned retries;         /* retries of failed requests */
     unsigned read_ahead_kb;   /* kernel read-ahead of the mount */
+    char *views;              /* views= list */
+    unsigned ovf_cpus;        /* OVF defaults when the image says nothing */
+    unsigned ovf_memory;      /* MiB */
+    unsigned ovf_hw_version;  /* vmx-NN */
+    char *ovf_controller;     /* lsilogic, lsilogicsas, pvscsi, ide */
+    char *ovf_nic;            /* vmxnet3, e1000, e1000e */
     int foreground;
     int show_help;
     int show_version;

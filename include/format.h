@@ -42,12 +42,11 @@ struct ova_member {
     const char *name;          /* file name in the archive, <= 100 bytes */
     struct cfs_source *source; /* owned by the archive from the call on */
 };
-int ova_open(const struct ova_member *members, size_t n, uint64_t mtime,
-             struct cfs_source **out);
+int ova_open(const struct ova_member *members, size_t n, uint64_t mtime, struct cfs_source **out);
 
 /* The OVF 1.x descriptor of one disk (ref/formats.md §5, DESIGN.md §4). */
 struct ovf_defaults {
-    unsigned cpus;       /* when the image says nothing */
+    unsigned cpus; /* when the image says nothing */
     unsigned memory_mb;
     unsigned hw_version; /* vmx-NN */
     const char *scsi;    /* controller when hw_scsi_model is absent: lsilogic */
@@ -55,11 +54,11 @@ struct ovf_defaults {
 };
 
 struct ovf_params {
-    const char *name;          /* the VM's name */
-    const char *vmdk_name;     /* the disk's file name, referenced by the descriptor */
-    uint64_t vmdk_size;        /* exact bytes of that file */
-    uint64_t capacity;         /* virtual disk size in bytes (VMDK capacity * 512) */
-    uint64_t populated;        /* bytes of data (allocated grains * 64 KiB) */
+    const char *name;      /* the VM's name */
+    const char *vmdk_name; /* the disk's file name, referenced by the descriptor */
+    uint64_t vmdk_size;    /* exact bytes of that file */
+    uint64_t capacity;     /* virtual disk size in bytes (VMDK capacity * 512) */
+    uint64_t populated;    /* bytes of data (allocated grains * 64 KiB) */
     /* The image's properties (Glance: os_type, os_distro, min_ram,
      * hw_disk_bus, hw_scsi_model, hw_vif_model, hw_firmware_type, ...). */
     const char *(*prop)(const void *ctx, const char *key);

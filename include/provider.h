@@ -43,6 +43,10 @@ void cfs_object_list_free(struct cfs_object_list *list);
 
 struct cfs_cloud;
 
+/* open() flags: the bytes go to a decoder, which reads metadata here and
+ * there before it reads data. */
+#define CFS_OPEN_DECODE 1u
+
 struct cfs_provider {
     const char *type;        /* "openstack" */
     const char *const *dirs; /* directories under /<cloud>/, NULL-terminated */
@@ -53,7 +57,7 @@ struct cfs_provider {
     int (*list)(struct cfs_cloud *cloud, const char *dir, struct cfs_object_list *out);
     /* A byte source over an object's stored bytes. 0 or -errno. */
     int (*open)(struct cfs_cloud *cloud, const char *dir, const struct cfs_object *obj,
-                struct cfs_source **out);
+                unsigned flags, struct cfs_source **out);
 };
 
 /* Providers embed this as their first member. */

@@ -248,7 +248,8 @@ int glance_list_images(struct openstack *os, struct cfs_object_list *out)
     return 0;
 }
 
-int glance_open_image(struct openstack *os, const struct cfs_object *obj, struct cfs_source **out)
+int glance_open_image(struct openstack *os, const struct cfs_object *obj, unsigned flags,
+                      struct cfs_source **out)
 {
     char *base = NULL, *url, *label;
     int err = openstack_image_url(os, &base);
@@ -270,6 +271,7 @@ int glance_open_image(struct openstack *os, const struct cfs_object *obj, struct
         .digest_algo = obj->digest_algo,
         .digest_hex = obj->digest_hex,
         .label = label,
+        .lazy_stream = flags & CFS_OPEN_DECODE,
     };
     err = cfs_http_source_open(&p, out);
     free(url);

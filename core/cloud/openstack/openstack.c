@@ -196,11 +196,11 @@ static int os_list(struct cfs_cloud *cloud, const char *dir, struct cfs_object_l
 }
 
 static int os_open(struct cfs_cloud *cloud, const char *dir, const struct cfs_object *obj,
-                   struct cfs_source **out)
+                   unsigned flags, struct cfs_source **out)
 {
     if (strcmp(dir, "images") != 0)
         return -ENOENT;
-    return glance_open_image((struct openstack *)cloud, obj, out);
+    return glance_open_image((struct openstack *)cloud, obj, flags, out);
 }
 
 static const char *const os_dirs[] = { "images", NULL };

@@ -40,6 +40,7 @@ int openstack_errno(long status, const char *message);
 int glance_parse_page(const char *body, size_t len, struct cfs_object_list *out, size_t *cap,
                       char **next);
 int glance_list_images(struct openstack *os, struct cfs_object_list *out);
-int glance_open_image(struct openstack *os, const struct cfs_object *obj, struct cfs_source **out);
+int glance_open_image(struct openstack *os, const struct cfs_object *obj, unsigned flags,
+                      struct cfs_source **out);
 
 #endif

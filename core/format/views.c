@@ -1,0 +1,170 @@
+/* Views stacked on an image's bytes: decoder (qcow2, or none for raw),
+ * then the view (raw = the guest disk itself, streamOptimized VMDK, OVF
+ * descriptor, OVA of both). */
+#include "views.h"
+#include "log.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const exts[CFS_VIEW_COUNT] = { "raw", "vmdk", "ovf", "ova" };
+
+const char *cfs_view_ext(enum cfs_view v)
+{
+    return v < CFS_VIEW_COUNT ? exts[v] : "?";
+}
+
+int cfs_view_parse_list(const char *s, unsigned *mask)
+{
+    unsigned m = 0;
+    while (*s) {
+        size_t n = strcspn(s, ":,");
+        if (n == 3 && strncmp(s, "all", 3) == 0) {
+            m = (1u << CFS_VIEW_COUNT) - 1;
+        } else if (!(n == 4 && strncmp(s, "none", 4) == 0)) {
+            int found = -1;
+            for (int v = 0; v < CFS_VIEW_COUNT; v++)
+                if (strlen(exts[v]) == n && strncmp(s, exts[v], n) == 0)
+                    found = v;
+            if (found < 0)
+                return -EINVAL;
+            m |= 1u << found;
+        }
+        s += n;
+        if (*s)
+            s++;
+    }
+    *mask = m;
+    return 0;
+}
+
+static bool decodable(const char *native_ext)
+{
+    return strcmp(native_ext, "qcow2") == 0 || strcmp(native_ext, "raw") == 0;
+}
+
+bool cfs_view_offered(enum cfs_view v, const char *native_ext)
+{
+    return v < CFS_VIEW_COUNT && decodable(native_ext) && strcmp(exts[v], native_ext) != 0;
+}
+
+static int decode(struct cfs_source *file, const char *native_ext, const char *label,
+                  struct cfs_source **disk)
+{
+    if (strcmp(native_ext, "qcow2") == 0)
+        return qcow2_open(file, label, disk);
+    if (strcmp(native_ext, "raw") == 0) {
+        *disk = file; /* the stored bytes are the guest disk */
+        return 0;
+    }
+    cfs_source_close(file);
+    return -ENOTSUP;
+}
+
+static const char *adapter_of(const struct cfs_view_spec *spec)
+{
+    const char *bus = spec->prop ? spec->prop(spec->prop_ctx, "hw_disk_bus") : NULL;
+    return bus && strcmp(bus, "ide") == 0 ? "ide" : "lsilogic";
+}
+
+/* The descriptor of a disk whose VMDK view is vmdk (of disk). */
+static int build_ovf(const struct cfs_view_spec *spec, const struct cfs_source *disk,
+                     const struct cfs_source *vmdk, const char *vmdk_name, struct cfs_source **out,
+                     char **warnings)
+{
+    uint64_t capacity = (disk->size + CFS_GRAIN_BYTES - 1) & ~(uint64_t)(CFS_GRAIN_BYTES - 1);
+    uint64_t grains =
+        disk->alloc ? disk->alloc->n_alloc : (disk->size + CFS_GRAIN_BYTES - 1) >> CFS_GRAIN_SHIFT;
+    struct ovf_params p = {
+        .name = spec->base,
+        .vmdk_name = vmdk_name,
+        .vmdk_size = vmdk->size,
+        .capacity = capacity,
+        .populated = grains << CFS_GRAIN_SHIFT,
+        .prop = spec->prop,
+        .prop_ctx = spec->prop_ctx,
+        .defaults = spec->defaults,
+    };
+    char *xml = NULL, *warn = NULL;
+    int err = ovf_build(&p, &xml, &warn);
+    if (err)
+        return err;
+    if (warn)
+        cfs_log_warn("%s: the OVF's hardware may not suit this guest: %s", spec->label, warn);
+    if (warnings)
+        *warnings = warn;
+    else
+        free(warn);
+    err = cfs_mem_source_new(xml, strlen(xml), out);
+    if (err)
+        free(xml);
+    return err;
+}
+
+int cfs_view_open(struct cfs_source *file, const char *native_ext, enum cfs_view v,
+                  const struct cfs_view_spec *spec, struct cfs_source **out, char **warnings)
+{
+    struct cfs_source *disk = NULL, *vmdk = NULL, *ovf = NULL;
+    char *own_vmdk = NULL;
+    int err;
+
+    if (warnings)
+        *warnings = NULL;
+    if (!cfs_view_offered(v, native_ext)) {
+        cfs_source_close(file);
+        return -ENOTSUP;
+    }
+    err = decode(file, native_ext, spec->label, &disk);
+    if (err)
+        return err;
+    if (v == CFS_VIEW_RAW) {
+        *out = disk;
+        return 0;
+    }
+    own_vmdk = cfs_printf("%s.vmdk", spec->base);
+    if (!own_vmdk) {
+        cfs_source_close(disk);
+        return -ENOMEM;
+    }
+    /* The VMDK view owns the disk from here on. */
+    err = vmdk_stream_open(disk, own_vmdk, spec->cid, adapter_of(spec), &vmdk);
+    if (err)
+        goto out;
+    if (v == CFS_VIEW_VMDK) {
+        *out = vmdk;
+        vmdk = NULL;
+        goto out;
+    }
+    /* The descriptor needs the disk (for capacity and allocation) and the
+     * VMDK's exact size; vmdk still owns disk, so both are alive. */
+    err = build_ovf(spec, disk, vmdk,
+                    v == CFS_VIEW_OVF && spec->vmdk_name ? spec->vmdk_name : own_vmdk, &ovf,
+                    warnings);
+    if (err)
+        goto out;
+    if (v == CFS_VIEW_OVF) {
+        *out = ovf;
+        ovf = NULL;
+        goto out;
+    }
+    char *ovf_name = cfs_printf("%s.ovf", spec->base);
+    if (!ovf_name) {
+        err = -ENOMEM;
+        goto out;
+    }
+    struct ova_member members[] = { { ovf_name, ovf }, { own_vmdk, vmdk } };
+    ovf = vmdk = NULL; /* the archive owns them now */
+    err = ova_open(members, 2, spec->mtime, out);
+    free(ovf_name);
+out:
+    cfs_source_close(ovf);
+    cfs_source_close(vmdk);
+    free(own_vmdk);
+    if (err && warnings) {
+        free(*warnings);
+        *warnings = NULL;
+    }
+    return err;
+}

@@ -1,0 +1,221 @@
+/* Sizes of views by image, computed once per mount. No lock is held while
+ * a view is opened: the entry is marked busy and other threads asking for
+ * the same view wait for it; other images are not delayed. */
+#include "viewinfo.h"
+#include "log.h"
+#include "util.h"
+#include "views.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BUCKETS      4096
+#define FAILURE_HOLD 10.0 /* seconds a failure is remembered */
+
+struct vi_entry {
+    struct vi_entry *next;
+    char *key;
+    bool busy;
+    int err;
+    double failed_at;
+    struct cfs_view_stat st;
+};
+
+struct cfs_viewinfo {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    struct vi_entry *buckets[BUCKETS];
+};
+
+static uint32_t fnv1a(const char *s, uint32_t h)
+{
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 16777619u;
+    }
+    return h;
+}
+
+struct cfs_viewinfo *cfs_viewinfo_new(void)
+{
+    struct cfs_viewinfo *vi = calloc(1, sizeof *vi);
+    if (!vi)
+        return NULL;
+    pthread_mutex_init(&vi->lock, NULL);
+    pthread_cond_init(&vi->cond, NULL);
+    return vi;
+}
+
+void cfs_viewinfo_free(struct cfs_viewinfo *vi)
+{
+    if (!vi)
+        return;
+    for (size_t i = 0; i < BUCKETS; i++) {
+        for (struct vi_entry *e = vi->buckets[i], *n; e; e = n) {
+            n = e->next;
+            free(e->key);
+            free(e->st.warnings);
+            free(e);
+        }
+    }
+    pthread_mutex_destroy(&vi->lock);
+    pthread_cond_destroy(&vi->cond);
+    free(vi);
+}
+
+/* Everything the view's bytes depend on: image (by digest), kind, names. */
+static char *key_of(const struct cfs_node *node)
+{
+    const struct cfs_entry *e = node->entry;
+    return cfs_printf("%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%d", node->mc->cloud->name, e->obj->id,
+                      e->obj->digest_hex ? e->obj->digest_hex : "", e->fname,
+                      e->vmdk_name ? e->vmdk_name : "", e->view);
+}
+
+static const char *glance_prop(const void *ctx, const char *key)
+{
+    char name[256];
+    snprintf(name, sizeof name, "user.glance.%s", key);
+    return cfs_object_xattr(ctx, name);
+}
+
+int cfs_view_open_node(struct cfs_mount *m, const struct cfs_node *node, struct cfs_source **out,
+                       char **warnings)
+{
+    const struct cfs_entry *e = node->entry;
+    const struct cfs_object *o = e->obj;
+    const struct cfs_provider *p = node->mc->cloud->provider;
+    const char *ext = cfs_view_ext((enum cfs_view)e->view);
+    char *base = strndup(e->fname, strlen(e->fname) - strlen(ext) - 1);
+    char *label = cfs_printf("%s/%s/%s", node->mc->cloud->name, p->dirs[node->dir], e->fname);
+    char *seed = cfs_printf("%s:%s", o->id, o->digest_hex ? o->digest_hex : "");
+    struct cfs_source *file = NULL;
+    int err = -ENOMEM;
+
+    if (!base || !label || !seed)
+        goto out;
+    struct cfs_view_spec spec = {
+        .base = base,
+        .vmdk_name = e->vmdk_name,
+        .cid = fnv1a(seed, 2166136261u),
+        .mtime = (uint64_t)o->mtime.tv_sec,
+        .label = label,
+        .prop = glance_prop,
+        .prop_ctx = o,
+        .defaults = &m->ovf,
+    };
+    err = p->open(node->mc->cloud, p->dirs[node->dir], o, CFS_OPEN_DECODE, &file);
+    if (!err)
+        err = cfs_view_open(file, o->ext, (enum cfs_view)e->view, &spec, out, warnings);
+out:
+    free(base);
+    free(label);
+    free(seed);
+    return err;
+}
+
+static struct vi_entry **slot(struct cfs_viewinfo *vi, const char *key)
+{
+    struct vi_entry **pp = &vi->buckets[fnv1a(key, 2166136261u) % BUCKETS];
+    while (*pp && strcmp((*pp)->key, key) != 0)
+        pp = &(*pp)->next;
+    return pp;
+}
+
+static void copy_out(const struct vi_entry *e, struct cfs_view_stat *out)
+{
+    *out = e->st;
+    out->warnings = e->st.warnings ? strdup(e->st.warnings) : NULL;
+}
+
+bool cfs_viewinfo_peek(struct cfs_mount *m, const struct cfs_node *node, struct cfs_view_stat *out)
+{
+    char *key = key_of(node);
+    bool found = false;
+    if (!key)
+        return false;
+    pthread_mutex_lock(&m->viewinfo->lock);
+    struct vi_entry *e = *slot(m->viewinfo, key);
+    if (e && !e->busy && !e->err) {
+        copy_out(e, out);
+        found = true;
+    }
+    pthread_mutex_unlock(&m->viewinfo->lock);
+    free(key);
+    return found;
+}
+
+/* Opens the view to learn its size and allocation; nothing is read but
+ * the image's metadata. */
+static int compute(struct cfs_mount *m, const struct cfs_node *node, struct cfs_view_stat *st)
+{
+    struct cfs_source *src = NULL;
+    int err = cfs_view_open_node(m, node, &src, &st->warnings);
+    if (err)
+        return err;
+    st->size = src->size;
+    st->blocks =
+        src->alloc ? src->alloc->n_alloc << (CFS_GRAIN_SHIFT - 9) : (src->size + 511) / 512;
+    if (st->blocks > (src->size + 511) / 512)
+        st->blocks = (src->size + 511) / 512;
+    cfs_source_close(src);
+    return 0;
+}
+
+int cfs_viewinfo_get(struct cfs_mount *m, const struct cfs_node *node, struct cfs_view_stat *out)
+{
+    struct cfs_viewinfo *vi = m->viewinfo;
+    char *key = key_of(node);
+    struct vi_entry *e;
+    int err;
+
+    if (!key)
+        return -ENOMEM;
+    pthread_mutex_lock(&vi->lock);
+    for (;;) {
+        e = *slot(vi, key);
+        if (!e) {
+            e = calloc(1, sizeof *e);
+            if (!e) {
+                err = -ENOMEM;
+                break;
+            }
+            e->key = key;
+            key = NULL;
+            e->next = vi->buckets[fnv1a(e->key, 2166136261u) % BUCKETS];
+            vi->buckets[fnv1a(e->key, 2166136261u) % BUCKETS] = e;
+            e->err = -EAGAIN;
+        }
+        if (e->busy) {
+            pthread_cond_wait(&vi->cond, &vi->lock);
+            continue;
+        }
+        if (e->err == 0) {
+            copy_out(e, out);
+            err = 0;
+            break;
+        }
+        if (e->err != -EAGAIN && cfs_now() - e->failed_at < FAILURE_HOLD) {
+            err = e->err;
+            break;
+        }
+        e->busy = true;
+        pthread_mutex_unlock(&vi->lock);
+        struct cfs_view_stat st = { 0 };
+        err = compute(m, node, &st);
+        pthread_mutex_lock(&vi->lock);
+        e->busy = false;
+        e->err = err;
+        if (err)
+            e->failed_at = cfs_now();
+        else
+            e->st = st;
+        pthread_cond_broadcast(&vi->cond);
+    }
+    pthread_mutex_unlock(&vi->lock);
+    free(key);
+    return err;
+}

@@ -1,0 +1,37 @@
+/* What a view's stat needs (size, allocated blocks, OVF warnings), known
+ * only once the image's metadata is read (DESIGN.md §1): computed at the
+ * first lookup of a view, by one thread per image, and kept for the mount
+ * (active images never change; the key holds the image's digest). */
+#ifndef CFS_VIEWINFO_H
+#define CFS_VIEWINFO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mount.h"
+#include "tree.h"
+
+struct cfs_viewinfo;
+
+struct cfs_view_stat {
+    uint64_t size;
+    uint64_t blocks; /* 512-byte blocks that hold data */
+    char *warnings;  /* OVF warnings, malloc'd, or NULL */
+};
+
+struct cfs_viewinfo *cfs_viewinfo_new(void);
+void cfs_viewinfo_free(struct cfs_viewinfo *vi);
+
+/* The stat of a view entry (node.kind == NODE_FILE, entry->view >= 0);
+ * opens the view once if it is not known yet. 0 or the open's errno.
+ * out->warnings must be freed. */
+int cfs_viewinfo_get(struct cfs_mount *m, const struct cfs_node *node, struct cfs_view_stat *out);
+
+/* Like get, but never computes: false if not known yet. */
+bool cfs_viewinfo_peek(struct cfs_mount *m, const struct cfs_node *node, struct cfs_view_stat *out);
+
+/* Opens the view of a node (for reading). 0 or -errno. */
+int cfs_view_open_node(struct cfs_mount *m, const struct cfs_node *node, struct cfs_source **out,
+                       char **warnings);
+
+#endif
