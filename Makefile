@@ -66,8 +66,14 @@ demo-stop:
 	@examples/demo.sh stop
 
 bench: deps
-	@$(MAKE) --no-print-directory cloudfs
+	@$(MAKE) --no-print-directory cloudfs $(BUILD)/viewcat
 	@tests/bench/run.sh
+	@tests/bench/views.sh
+
+# The views of a local image file, for the benchmark.
+$(BUILD)/viewcat: tests/bench/viewcat.c $(CORE_OBJ)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(CORE_OBJ) $(PKG_LIBS)
 
 format-check: deps
 	@clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
