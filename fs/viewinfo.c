@@ -183,8 +183,12 @@ int cfs_viewinfo_get(struct cfs_mount *m, const struct cfs_node *node, struct cf
                 err = -ENOMEM;
                 break;
             }
-            e->key = key;
-            key = NULL;
+            e->key = strdup(key);
+            if (!e->key) {
+                free(e);
+                err = -ENOMEM;
+                break;
+            }
             e->next = vi->buckets[fnv1a(e->key, 2166136261u) % BUCKETS];
             vi->buckets[fnv1a(e->key, 2166136261u) % BUCKETS] = e;
             e->err = -EAGAIN;
