@@ -11,6 +11,8 @@
 #include "viewinfo.h"
 #include "views.h"
 
+#include <libxml/parser.h>
+
 #include <errno.h>
 #include <fuse_lowlevel.h>
 #include <limits.h>
@@ -217,6 +219,12 @@ int main(int argc, char *argv[])
                         "ovf_hw_version at least 4\n");
         goto out;
     }
+    if (!cfs_ovf_defaults_valid(&m.ovf)) {
+        fprintf(stderr, "cloudfs: ovf_controller or ovf_nic is not one cloudfs knows "
+                        "(see cloudfs --help)\n");
+        goto out;
+    }
+    xmlInitParser(); /* once, before threads */
     m.viewinfo = cfs_viewinfo_new();
     if (!m.viewinfo)
         goto out;

@@ -39,6 +39,10 @@ struct cfs_view_spec {
     const struct ovf_defaults *defaults;
 };
 
+/* True if ovf_build accepts these defaults (mount options are checked at
+ * mount time, not at the first .ovf). */
+bool cfs_ovf_defaults_valid(const struct ovf_defaults *d);
+
 /* Opens view v over an image's stored bytes (file, in format native_ext;
  * owned from the call on). *warnings, when not NULL, receives the OVF
  * warnings (malloc'd) or NULL. 0, -ENOTSUP (not decodable), or the

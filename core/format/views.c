@@ -40,6 +40,16 @@ int cfs_view_parse_list(const char *s, unsigned *mask)
     return 0;
 }
 
+bool cfs_ovf_defaults_valid(const struct ovf_defaults *d)
+{
+    struct ovf_params p = { .name = "x", .vmdk_name = "x.vmdk", .defaults = d };
+    char *xml = NULL, *warnings = NULL;
+    int err = ovf_build(&p, &xml, &warnings);
+    free(xml);
+    free(warnings);
+    return err == 0;
+}
+
 static bool decodable(const char *native_ext)
 {
     return strcmp(native_ext, "qcow2") == 0 || strcmp(native_ext, "raw") == 0;
@@ -91,7 +101,8 @@ static int build_ovf(const struct cfs_view_spec *spec, const struct cfs_source *
     int err = ovf_build(&p, &xml, &warn);
     if (err)
         return err;
-    if (warn)
+    /* Logged where they are asked for: once per view and mount. */
+    if (warn && warnings)
         cfs_log_warn("%s: the OVF's hardware may not suit this guest: %s", spec->label, warn);
     if (warnings)
         *warnings = warn;
