@@ -270,6 +270,22 @@ int cfs_dircache_get(struct cfs_dircache *dc, struct cfs_snapshot **out)
     return err;
 }
 
+void cfs_snapshot_hold(struct cfs_snapshot *snap)
+{
+    pthread_mutex_lock(&snap->owner->lock);
+    snap->refs++;
+    pthread_mutex_unlock(&snap->owner->lock);
+}
+
+bool cfs_snapshot_claim_warm(struct cfs_snapshot *snap)
+{
+    pthread_mutex_lock(&snap->owner->lock);
+    bool first = !snap->warmed;
+    snap->warmed = true;
+    pthread_mutex_unlock(&snap->owner->lock);
+    return first;
+}
+
 void cfs_snapshot_put(struct cfs_snapshot *snap)
 {
     struct cfs_dircache *dc;

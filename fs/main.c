@@ -99,9 +99,9 @@ static void destroy_clouds(struct cfs_mount *m)
 {
     /* Streams of files still open (a lazy unmount) keep using their cloud:
      * give them a moment to stop, else leave the clouds to the exit. */
-    for (int i = 0; i < 30 && cfs_http_source_threads() > 0; i++)
+    for (int i = 0; i < 30 && cfs_http_source_threads() + cfs_viewinfo_busy(m->viewinfo) > 0; i++)
         cfs_sleep(0.1);
-    if (cfs_http_source_threads() > 0)
+    if (cfs_http_source_threads() + cfs_viewinfo_busy(m->viewinfo) > 0)
         return;
     for (size_t i = 0; i < m->n_clouds; i++) {
         struct cfs_mcloud *mc = &m->clouds[i];
@@ -256,7 +256,8 @@ int main(int argc, char *argv[])
     ret = run_fuse(&args, &m);
 out:
     destroy_clouds(&m);
-    cfs_viewinfo_free(m.viewinfo);
+    if (!cfs_viewinfo_busy(m.viewinfo))
+        cfs_viewinfo_free(m.viewinfo);
     cfs_config_free(&cfg);
     fuse_opt_free_args(&args);
     free(m.mountpoint);

@@ -82,6 +82,12 @@ static int cfs_getattr(const char *path, struct stat *st, struct fuse_file_info 
         file_attr(m, node.entry->obj, st);
     } else {
         struct cfs_view_stat vs;
+        /* The first view looked up in a listing: `ls -l` is likely to ask
+         * for all of them, so find the others meanwhile, a few at a time. */
+        if (!cfs_viewinfo_peek(m, &node, &vs))
+            cfs_viewinfo_warm(m, &node);
+        else
+            free(vs.warnings);
         err = cfs_viewinfo_get(m, &node, &vs);
         if (!err) {
             view_attr(m, node.entry->obj, &vs, st);

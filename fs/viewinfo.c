@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@ struct vi_entry {
 };
 
 struct cfs_viewinfo {
+    atomic_int warmers; /* threads of cfs_viewinfo_warm still running */
     pthread_mutex_t lock;
     pthread_cond_t cond;
     struct vi_entry *buckets[BUCKETS];
@@ -47,6 +49,11 @@ struct cfs_viewinfo *cfs_viewinfo_new(void)
     pthread_mutex_init(&vi->lock, NULL);
     pthread_cond_init(&vi->cond, NULL);
     return vi;
+}
+
+int cfs_viewinfo_busy(struct cfs_viewinfo *vi)
+{
+    return vi ? atomic_load(&vi->warmers) : 0;
 }
 
 void cfs_viewinfo_free(struct cfs_viewinfo *vi)
@@ -222,4 +229,70 @@ int cfs_viewinfo_get(struct cfs_mount *m, const struct cfs_node *node, struct cf
     pthread_mutex_unlock(&vi->lock);
     free(key);
     return err;
+}
+
+/* ---- warming a directory's views ---- */
+
+#define WARM_THREADS 4
+
+struct warm {
+    struct cfs_mount *m;
+    struct cfs_node dir; /* holds a snapshot reference */
+    atomic_size_t next;
+    atomic_int left;
+};
+
+static void *warm_main(void *arg)
+{
+    struct warm *w = arg;
+    struct cfs_viewinfo *vi = w->m->viewinfo;
+    const struct cfs_snapshot *s = w->dir.snap;
+    for (;;) {
+        size_t i = atomic_fetch_add(&w->next, 1);
+        if (i >= s->n_names + s->n_ids)
+            break;
+        const struct cfs_entry *e = i < s->n_names ? &s->names[i] : &s->ids[i - s->n_names];
+        if (e->view == CFS_NATIVE)
+            continue;
+        struct cfs_node node = w->dir;
+        struct cfs_view_stat vs;
+        node.kind = NODE_FILE;
+        node.entry = e;
+        if (cfs_viewinfo_get(w->m, &node, &vs) == 0)
+            free(vs.warnings);
+    }
+    if (atomic_fetch_sub(&w->left, 1) == 1) {
+        cfs_snapshot_put(w->dir.snap);
+        free(w);
+    }
+    atomic_fetch_sub(&vi->warmers, 1); /* w may be gone: vi was read first */
+    return NULL;
+}
+
+void cfs_viewinfo_warm(struct cfs_mount *m, const struct cfs_node *dir)
+{
+    struct warm *w;
+    if (!dir->snap || !cfs_snapshot_claim_warm(dir->snap))
+        return;
+    w = calloc(1, sizeof *w);
+    if (!w)
+        return;
+    w->m = m;
+    w->dir = *dir;
+    cfs_snapshot_hold(dir->snap);
+    atomic_init(&w->next, 0);
+    atomic_init(&w->left, WARM_THREADS);
+    for (int i = 0; i < WARM_THREADS; i++) {
+        pthread_t tid;
+        atomic_fetch_add(&m->viewinfo->warmers, 1);
+        if (pthread_create(&tid, NULL, warm_main, w) == 0) {
+            pthread_detach(tid);
+            continue;
+        }
+        atomic_fetch_sub(&m->viewinfo->warmers, 1);
+        if (atomic_fetch_sub(&w->left, 1) == 1) {
+            cfs_snapshot_put(w->dir.snap);
+            free(w);
+        }
+    }
 }

@@ -21,6 +21,8 @@ struct cfs_view_stat {
 
 struct cfs_viewinfo *cfs_viewinfo_new(void);
 void cfs_viewinfo_free(struct cfs_viewinfo *vi);
+/* Background threads still running (they use the clouds). */
+int cfs_viewinfo_busy(struct cfs_viewinfo *vi);
 
 /* The stat of a view entry (node.kind == NODE_FILE, entry->view >= 0);
  * opens the view once if it is not known yet. 0 or the open's errno.
@@ -29,6 +31,12 @@ int cfs_viewinfo_get(struct cfs_mount *m, const struct cfs_node *node, struct cf
 
 /* Like get, but never computes: false if not known yet. */
 bool cfs_viewinfo_peek(struct cfs_mount *m, const struct cfs_node *node, struct cfs_view_stat *out);
+
+/* Finds the sizes of the views of a listed directory (dir: NODE_DIR or
+ * NODE_BYID with its snapshot) in the background, a few images at a time,
+ * so that the `ls -l` that follows a readdir finds them ready. Once per
+ * snapshot. */
+void cfs_viewinfo_warm(struct cfs_mount *m, const struct cfs_node *dir);
 
 /* Opens the view of a node (for reading). 0 or -errno. */
 int cfs_view_open_node(struct cfs_mount *m, const struct cfs_node *node, struct cfs_source **out,
