@@ -13,6 +13,7 @@
 
 #define NAME_MAX_BYTES 255
 #define SOLIDUS        "\xef\xbc\x8f"
+#define REPLACEMENT    "\xef\xbf\xbd"
 
 struct slot {
     size_t idx;
@@ -22,20 +23,25 @@ struct slot {
 };
 
 /* '/' becomes U+FF0F; "", "." and ".." cannot be names on their own. */
+/* '/' becomes U+FF0F, control characters U+FFFD (a file name with a
+ * newline breaks scripts and logs); "", "." and ".." cannot be names on
+ * their own. */
 static char *clean_base(const char *name, bool *unusable)
 {
-    size_t n = strlen(name), slashes = 0;
-    for (size_t i = 0; i < n; i++)
-        slashes += name[i] == '/';
-    char *b = malloc(n + 2 * slashes + 1), *p = b;
+    size_t n = strlen(name);
+    char *b = malloc(3 * n + 1), *p = b;
     if (!b)
         return NULL;
     for (size_t i = 0; i < n; i++) {
-        if (name[i] == '/') {
+        unsigned char c = (unsigned char)name[i];
+        if (c == '/') {
             memcpy(p, SOLIDUS, 3);
             p += 3;
+        } else if (c < 0x20 || c == 0x7f) {
+            memcpy(p, REPLACEMENT, 3);
+            p += 3;
         } else {
-            *p++ = name[i];
+            *p++ = (char)c;
         }
     }
     *p = '\0';
@@ -88,11 +94,15 @@ static int cmp_out(const void *a, const void *b, void *ctx)
 {
     char **out = ctx;
     size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    if (!out[x] || !out[y])
+        return out[x] ? 1 : out[y] ? -1 : (x > y) - (x < y);
     int c = strcmp(out[x], out[y]);
     return c ? c : (x > y) - (x < y);
 }
 
-static int remark_full(const struct cfs_name_in *e, char **name)
+/* Marks a name with the object's whole id; a name that already is that
+ * (it met a plain name alike) keeps it, the plain one is marked instead. */
+static int remark_full(const struct cfs_name_in *e, char **name, const char *other)
 {
     bool unusable;
     char *b = clean_base(e->name, &unusable);
@@ -100,6 +110,10 @@ static int remark_full(const struct cfs_name_in *e, char **name)
     free(b);
     if (!r)
         return -ENOMEM;
+    if (strcmp(r, *name) == 0 && strcmp(*name, other) == 0) {
+        free(r);
+        return 0;
+    }
     free(*name);
     *name = r;
     return 0;
@@ -112,24 +126,32 @@ static int fix_leftovers(const struct cfs_name_in *in, size_t n, char **out)
 {
     size_t *ord = malloc((n ? n : 1) * sizeof *ord);
     int err = 0;
+    bool again = true;
     if (!ord)
         return -ENOMEM;
-    for (size_t i = 0; i < n; i++)
-        ord[i] = i;
-    qsort_r(ord, n, sizeof *ord, cmp_out, out);
-    for (size_t i = 1; i < n && !err; i++) {
-        size_t a = ord[i - 1], b = ord[i];
-        if (!out[a] || strcmp(out[a], out[b]) != 0)
-            continue;
-        if (strcmp(in[a].id, in[b].id) == 0 && strcmp(in[a].ext, in[b].ext) == 0) {
-            free(out[b]);
-            out[b] = NULL;
-            ord[i] = a; /* compare the next one with the survivor */
-            continue;
+    /* A re-marked name may meet another plain one ("x~aaaaaaaa-1111"):
+     * look again until no two are alike. Marks grow each round, so this
+     * ends. */
+    for (int round = 0; again && !err && round < 8; round++) {
+        again = false;
+        for (size_t i = 0; i < n; i++)
+            ord[i] = i;
+        qsort_r(ord, n, sizeof *ord, cmp_out, out);
+        for (size_t i = 1; i < n && !err; i++) {
+            size_t a = ord[i - 1], b = ord[i];
+            if (!out[a] || !out[b] || strcmp(out[a], out[b]) != 0)
+                continue;
+            if (strcmp(in[a].id, in[b].id) == 0 && strcmp(in[a].ext, in[b].ext) == 0) {
+                free(out[b]);
+                out[b] = NULL;
+                ord[i] = a; /* compare the next one with the survivor */
+                continue;
+            }
+            err = remark_full(&in[a], &out[a], out[b]);
+            if (!err)
+                err = remark_full(&in[b], &out[b], out[a]);
+            again = true;
         }
-        err = remark_full(&in[a], &out[a]);
-        if (!err)
-            err = remark_full(&in[b], &out[b]);
     }
     free(ord);
     return err;

@@ -4,6 +4,7 @@
 #ifndef CFS_SOURCE_H
 #define CFS_SOURCE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -36,6 +37,9 @@ struct cfs_source {
     /* Allocation of a guest disk, owned by the source; NULL: every byte
      * may be data (a plain file, a download). */
     const struct cfs_alloc *alloc;
+    /* Set once a complete read matched the cloud's digest: the kernel may
+     * keep the object's pages from then on. */
+    bool verified;
 };
 
 static inline ssize_t cfs_source_pread(struct cfs_source *src, void *buf, size_t len, uint64_t off)

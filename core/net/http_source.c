@@ -32,6 +32,7 @@
 #include <sys/mman.h>
 
 #define DEFAULT_RING    (24u << 20)
+#define MIN_RING        (4u << 20)
 #define FIRST_WINDOW    (1u << 20)
 #define KEEP_BEHIND     (8u << 20)  /* concurrent readahead reads arrive out of order */
 #define FORWARD_REACH   (16u << 20) /* reads this far ahead wait for the stream */
@@ -61,7 +62,8 @@ struct stream {
     bool hasher_waiting;   /* for bytes: the producer signals it */
     int err;               /* terminal error, negative errno */
     int threads;           /* producer and hasher still running */
-    bool stop;             /* the source dropped this stream */
+    atomic_bool stop;      /* the source dropped this stream (read without the lock) */
+    unsigned gen;          /* which stream of the source this is */
     bool producer_done;
     bool hasher_done;
     struct cfs_digest *digest;
@@ -86,6 +88,7 @@ struct hsrc {
     atomic_int refs;     /* the open source + one per stream thread */
     struct stream *st;   /* current stream, or NULL */
     uint64_t last_end;   /* end of the previous read, for sequence detection */
+    unsigned next_gen;   /* generation of the next stream */
     bool corrupt;        /* a digest mismatch: no read of this handle succeeds */
     bool lazy_stream;    /* no stream for a first read at 0 */
 };
@@ -198,6 +201,7 @@ static int attempt_failed(struct hsrc *s, const char *what, uint64_t at, int err
 /* ---- one-shot range reads ---- */
 
 struct oneshot {
+    const char *label;
     char *buf;
     size_t want;
     size_t got;
@@ -206,8 +210,10 @@ struct oneshot {
 static int oneshot_sink(void *ctx, const char *data, size_t len)
 {
     struct oneshot *o = ctx;
-    if (len > o->want - o->got)
-        return -EIO; /* more than asked for */
+    if (len > o->want - o->got) {
+        cfs_log_error("%s: the server sent more than the range asked for", o->label);
+        return -EIO;
+    }
     memcpy(o->buf + o->got, data, len);
     o->got += len;
     return 0;
@@ -226,7 +232,7 @@ static ssize_t read_range(struct hsrc *s, char *buf, size_t len, uint64_t off)
     if (!auth)
         return -ENOMEM;
     while (done < len) {
-        struct oneshot o = { buf + done, len - done, 0 };
+        struct oneshot o = { s->label, buf + done, len - done, 0 };
         struct cfs_http_req req = {
             .method = "GET",
             .url = s->url,
@@ -397,7 +403,7 @@ static int stream_sink(void *ctx, const char *data, size_t len)
                 return -EAGAIN; /* reader went away: drop the connection */
             }
             struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
+            clock_gettime(CLOCK_MONOTONIC, &until);
             until.tv_nsec += 200 * 1000000;
             if (until.tv_nsec >= 1000000000) {
                 until.tv_sec++;
@@ -414,8 +420,11 @@ static int stream_sink(void *ctx, const char *data, size_t len)
             return -ECANCELED;
 
         n = len < room ? len : room;
-        if (at + n > s->base.size)
-            return -EIO; /* more than the object holds */
+        if (at + n > s->base.size) {
+            cfs_log_error("%s: the server sent more than the object's %" PRIu64 " bytes", s->label,
+                          s->base.size);
+            return -EIO;
+        }
         /* [at, at+n) is outside [low, pos): no reader looks at it. */
         size_t i = (size_t)(at % st->cap);
         size_t first = n < st->cap - i ? n : st->cap - i;
@@ -492,6 +501,7 @@ static void *hasher_main(void *arg)
             if (ok) {
                 cfs_log_debug("%s: %s of the whole object verified", s->label, s->digest_algo);
                 st->visible = s->base.size;
+                s->base.verified = true;
             } else {
                 cfs_log_error("%s: downloaded data does not match the cloud's %s (got %.16s..., "
                               "expected %.16s...): the end of the read fails",
@@ -654,6 +664,7 @@ static int stream_start(struct hsrc *s, uint64_t off)
         return -ENOMEM;
     st->src = s;
     st->cap = s->ring_bytes;
+    st->gen = ++s->next_gen;
     /* mmap, not malloc: glibc would keep a freed 24 MiB block in its heap
      * (its mmap threshold grows), so memory would not go back when a
      * stream ends. */
@@ -691,13 +702,12 @@ static void ring_copy(const struct stream *st, char *buf, size_t n, uint64_t off
     memcpy(buf + first, st->ring, n - first);
 }
 
+/* The caller made sure there is room (n_waiting < MAX_WAITERS). */
 static void waiting_add(struct stream *st, uint64_t off, uint64_t end)
 {
-    if (st->n_waiting < MAX_WAITERS) {
-        st->waiting[st->n_waiting].off = off;
-        st->waiting[st->n_waiting].end = end;
-        st->n_waiting++;
-    }
+    st->waiting[st->n_waiting].off = off;
+    st->waiting[st->n_waiting].end = end;
+    st->n_waiting++;
 }
 
 static void waiting_remove(struct stream *st, uint64_t off)
@@ -723,7 +733,17 @@ static ssize_t hsrc_pread(struct cfs_source *src, void *buf, size_t len, uint64_
             r = -EIO;
             break;
         }
-        if (st && off >= st->low && off <= st->pos + FORWARD_REACH && len <= st->cap / 2) {
+        /* Reads of more than half the ring, and readers beyond what the
+         * table of waiters holds, are range requests of their own. */
+        if (len > s->ring_bytes / 2 || (st && st->n_waiting >= MAX_WAITERS)) {
+            pthread_mutex_unlock(&s->lock);
+            cfs_log_debug("%s: read of %zu at %" PRIu64 " outside the streams", s->label, len, off);
+            return read_range(s, buf, len, off);
+        }
+        if (st && off >= st->low && off <= st->pos + FORWARD_REACH) {
+            /* The generation tells a new stream that got the freed address
+             * of this one (ABA) from this one. */
+            unsigned gen = st->gen;
             /* A reader the stream cannot satisfy yet: it wakes us (above) at
              * visible >= end, or at the end of the stream. */
             uint64_t want = end < s->base.size ? end : s->base.size;
@@ -735,13 +755,13 @@ static ssize_t hsrc_pread(struct cfs_source *src, void *buf, size_t len, uint64_
                 pthread_cond_signal(&s->room);
             /* A dropped stream is freed by its threads: look at st only
              * while it is still the current stream. */
-            while (s->st == st && st->visible < end && !st->err && !stream_done(st) &&
-                   off >= st->low) {
+            while (s->st == st && st->gen == gen && st->visible < end && !st->err &&
+                   !stream_done(st) && off >= st->low) {
                 pthread_cond_wait(&s->data, &s->lock);
-                if (s->st == st)
+                if (s->st == st && st->gen == gen)
                     st->last_demand = cfs_now();
             }
-            if (s->st != st)
+            if (s->st != st || st->gen != gen)
                 continue;
             waiting_remove(st, off);
             if (st->err) {
@@ -827,24 +847,33 @@ int cfs_http_source_open(const struct cfs_http_source_params *p, struct cfs_sour
     s->base.size = p->size;
     s->url = strdup(p->url);
     s->label = strdup(p->label ? p->label : p->url);
+    bool nomem = false;
     if (p->digest_algo && p->digest_hex) {
         s->digest_algo = strdup(p->digest_algo);
         s->digest_hex = strdup(p->digest_hex);
+        nomem |= !s->digest_algo || !s->digest_hex;
     }
     s->tls.verify = p->tls ? p->tls->verify : true;
     if (p->tls && p->tls->cacert) {
         s->cacert = strdup(p->tls->cacert);
         s->tls.cacert = s->cacert;
+        nomem |= !s->cacert;
     }
     s->auth = p->auth;
     s->lazy_stream = p->lazy_stream;
-    s->ring_bytes = p->buffer_bytes ? p->buffer_bytes : DEFAULT_RING;
+    /* At least two hashing steps, so that hashing and receiving overlap. */
+    s->ring_bytes = p->buffer_bytes > MIN_RING ? p->buffer_bytes : DEFAULT_RING;
     atomic_init(&s->refs, 1);
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->data, NULL);
     pthread_cond_init(&s->work, NULL);
-    pthread_cond_init(&s->room, NULL);
-    if (!s->url || !s->label) {
+    pthread_condattr_t mono;
+    pthread_condattr_init(&mono);
+    pthread_condattr_setclock(&mono, CLOCK_MONOTONIC); /* its waits are timed */
+    pthread_cond_init(&s->room, &mono);
+    pthread_condattr_destroy(&mono);
+    /* A missing digest or CA would weaken a check silently. */
+    if (!s->url || !s->label || nomem) {
         hsrc_unref(s);
         return -ENOMEM;
     }

@@ -66,6 +66,10 @@ void cfs_log(enum cfs_log_level level, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    /* Names and messages come from clouds: one event, one line. */
+    for (char *c = msg; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
 
     if (use_syslog && !log_file) {
         syslog(prio[level], "%s", msg);

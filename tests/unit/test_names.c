@@ -95,6 +95,24 @@ int main(void)
     CHECK((out[0] == NULL) != (out[1] == NULL));
     free_all(out, 2);
 
+    /* A re-marked name that meets another plain one: still unique. */
+    struct cfs_name_in r[] = {
+        { "x", "aaaaaaaa-1111", "qcow2", true },
+        { "x", "aaaaaaaa-2222", "qcow2", true },
+        { "x~aaaaaaaa-1111", "cccccccc-3333", "qcow2", true },
+    };
+    assign(r, 3, out);
+    CHECK(out[0] && out[1] && out[2] && strcmp(out[0], out[1]) != 0 &&
+          strcmp(out[0], out[2]) != 0 && strcmp(out[1], out[2]) != 0);
+    free_all(out, 3);
+
+    /* Control characters cannot break a line of ls or a log. */
+    struct cfs_name_in c[] = { { "a\nb", "dddddddd-4", "raw", true } };
+    assign(c, 1, out);
+    CHECK_STR(out[0], "a\xef\xbf\xbd"
+                      "b.raw");
+    free_all(out, 1);
+
     char *id = cfs_name_by_id("0123-abcd", "qcow2");
     CHECK_STR(id, "0123-abcd.qcow2");
     free(id);

@@ -44,6 +44,14 @@ static char *extension(json_t *img)
 /* Glance's fields and properties as user.glance.*, scalars only (custom
  * properties are top-level strings); user.cloudfs.* for ours. Values of
  * a hostile server are bounded: nothing past 64 KiB per image. */
+/* Bounds what a hostile listing can make us keep: a value of at most
+ * 4 KiB, at most 64 KiB per image. */
+static bool fits(const struct cfs_object *o, const char *name, const char *value)
+{
+    size_t v = strlen(value);
+    return v <= 4096 && o->xattrs_len + strlen(name) + v + 2 <= 64 * 1024;
+}
+
 static int add_xattrs(json_t *img, struct cfs_object *o)
 {
     static const char *const skip[] = { "self", "file", "schema", "locations", "direct_url" };
@@ -62,7 +70,7 @@ static int add_xattrs(json_t *img, struct cfs_object *o)
         bool skipped = false;
         for (size_t i = 0; i < CFS_ARRAY_SIZE(skip); i++)
             skipped |= strcmp(key, skip[i]) == 0;
-        if (err || skipped || strlen(key) > 200 || o->xattrs_len > 64 * 1024)
+        if (err || skipped || strlen(key) > 200)
             continue;
         if (json_is_string(v))
             text = json_string_value(v);
@@ -73,13 +81,17 @@ static int add_xattrs(json_t *img, struct cfs_object *o)
         else if (json_is_array(v) && strcmp(key, "tags") == 0) {
             char *tags = json_dumps(v, JSON_COMPACT);
             snprintf(name, sizeof name, "user.glance.%s", key);
-            err = tags ? cfs_object_add_xattr(o, name, tags) : -ENOMEM;
+            if (!tags)
+                err = -ENOMEM;
+            else if (fits(o, name, tags))
+                err = cfs_object_add_xattr(o, name, tags);
             free(tags);
             continue;
         } else
             continue;
         snprintf(name, sizeof name, "user.glance.%s", key);
-        err = cfs_object_add_xattr(o, name, text);
+        if (fits(o, name, text))
+            err = cfs_object_add_xattr(o, name, text);
     }
     return err;
 }

@@ -368,7 +368,19 @@ static int ensure_token(struct keystone *ks, const char *stale_token)
         if (err) {
             ks->fail_err = err;
             ks->fail_until = cfs_now() + FAILURE_HOLD_S;
+            /* A refused token is worth nothing: without it, the hold
+             * applies to every caller, not only to new ones. */
+            if (refused) {
+                free(ks->token);
+                ks->token = NULL;
+            }
             return err;
+        }
+        if (lifetime < 1) {
+            cfs_log_warn("keystone: cloud %s: the token's lifetime makes no sense (%.0f s); "
+                         "renewing it after a minute",
+                         ks->cloud, lifetime);
+            lifetime = 60;
         }
         double margin = lifetime / 4 < 300 ? lifetime / 4 : 300;
         free(ks->token);

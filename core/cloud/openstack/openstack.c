@@ -58,8 +58,10 @@ int openstack_request(struct openstack *os, const char *what, struct cfs_http_re
         hdrs[n++] = *h;
     hdrs[n] = NULL;
     hdrs[0] = auth;
-    req->headers = hdrs;
-    req->tls = &os->tls;
+    /* A copy: the caller's request never points at our stack. */
+    struct cfs_http_req r = *req;
+    r.headers = hdrs;
+    r.tls = &os->tls;
 
     for (;;) {
         err = keystone_auth_header(os->ks, stale, auth, AUTH_HEADER_MAX);
@@ -68,7 +70,7 @@ int openstack_request(struct openstack *os, const char *what, struct cfs_http_re
             return err; /* keystone logged why */
         }
         stale = NULL;
-        err = cfs_http_do(req, resp);
+        err = cfs_http_do(&r, resp);
         if (!err && resp->status == 401 && !renewed) {
             renewed = true;
             stale = auth;
