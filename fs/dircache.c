@@ -261,6 +261,7 @@ int cfs_dircache_get(struct cfs_dircache *dc, struct cfs_snapshot **out)
         dc->snap = fresh;
         dc->fetched_at = cfs_now();
         dc->err_until = 0;
+        break; /* fresh, whatever the TTL (list_ttl=0: list every time) */
     }
     if (!err) {
         dc->snap->refs++;

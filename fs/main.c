@@ -8,6 +8,7 @@
 #include "mount.h"
 #include "ops.h"
 #include "version.h"
+#include "verified.h"
 #include "viewinfo.h"
 #include "views.h"
 
@@ -226,7 +227,8 @@ int main(int argc, char *argv[])
     }
     xmlInitParser(); /* once, before threads */
     m.viewinfo = cfs_viewinfo_new();
-    if (!m.viewinfo)
+    m.verified = cfs_verified_new();
+    if (!m.viewinfo || !m.verified)
         goto out;
     if (m.opts.timeout == 0 || m.opts.connect_timeout == 0) {
         fprintf(stderr, "cloudfs: timeout and connect_timeout must be at least 1 second\n");
@@ -258,6 +260,7 @@ out:
     destroy_clouds(&m);
     if (!cfs_viewinfo_busy(m.viewinfo))
         cfs_viewinfo_free(m.viewinfo);
+    cfs_verified_free(m.verified);
     cfs_config_free(&cfg);
     fuse_opt_free_args(&args);
     free(m.mountpoint);

@@ -27,6 +27,7 @@ struct cfs_mount {
     unsigned views;                /* enum cfs_view bits shown with each image */
     struct ovf_defaults ovf;       /* OVF hardware when an image says nothing */
     struct cfs_viewinfo *viewinfo; /* sizes of views, by image */
+    struct cfs_verified *verified; /* images read whole and checked */
 };
 
 #endif

@@ -6,6 +6,7 @@
 #include "mount.h"
 #include "tree.h"
 #include "util.h"
+#include "verified.h"
 #include "viewinfo.h"
 #include "views.h"
 
@@ -20,7 +21,8 @@
 
 struct cfs_handle {
     struct cfs_source *src;
-    bool failed; /* a read failed: the pages the kernel holds are suspect */
+    char *obj_key; /* native files: the object, for the verified set */
+    bool failed;   /* a read failed: the pages the kernel holds are suspect */
 };
 
 static struct cfs_mount *mount_of(void)
@@ -207,8 +209,14 @@ static int cfs_open(const char *path, struct fuse_file_info *fi)
         cfs_node_release(&node);
         return err;
     }
-    /* Active images never change: the page cache may keep their pages. */
-    fi->keep_cache = node.entry->obj->immutable;
+    /* Active images never change, so the kernel may keep their pages, but
+     * only once a complete read matched the cloud's digest: a complete
+     * read of partly cached pages would otherwise not be checked. Views
+     * are never checked whole; their pages are kept. */
+    fi->keep_cache = node.entry->obj->immutable &&
+                     (node.entry->view != CFS_NATIVE || cfs_verified_has(m, node.entry->obj));
+    if (node.entry->view == CFS_NATIVE)
+        h->obj_key = cfs_verified_key(node.entry->obj);
     fi->fh = (uintptr_t)h;
     cfs_node_release(&node);
     return 0;
@@ -225,8 +233,10 @@ static int cfs_read(const char *path, char *buf, size_t size, off_t off, struct 
     while (done < size) {
         ssize_t n = cfs_source_pread(h->src, buf + done, size - done, (uint64_t)off + done);
         if (n < 0) {
+            /* Never a short count: the kernel would take it for the end
+             * of the file, and a copy would end "successfully". */
             h->failed = true;
-            return done ? (int)done : (int)n;
+            return (int)n;
         }
         if (n == 0)
             break;
@@ -243,6 +253,9 @@ static int cfs_release(const char *path, struct fuse_file_info *fi)
      * kernel holds those pages locked there. */
     if (h->failed && path)
         fuse_invalidate_path(fuse_get_context()->fuse, path);
+    if (h->src->verified && h->obj_key)
+        cfs_verified_add(mount_of(), h->obj_key);
+    free(h->obj_key);
     cfs_source_close(h->src);
     free(h);
     return 0;
