@@ -97,7 +97,7 @@ fuzz: $(FUZZ_BIN)
 	@for f in $(FUZZ_BIN); do \
 	    name=$${f##*/fuzz_}; mkdir -p $(BUILD)/fuzz/found-$$name; \
 	    echo "fuzz: $$name for $(FUZZ_SECONDS) s"; \
-	    $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -artifact_prefix=$(BUILD)/fuzz/found-$$name/ \
+	    $$f -max_total_time=$(FUZZ_SECONDS) -max_len=524288 -artifact_prefix=$(BUILD)/fuzz/found-$$name/ \
 	        $(BUILD)/fuzz/found-$$name tests/fuzz/corpus/$$name >$(BUILD)/fuzz/$$name.log 2>&1 \
 	        || { tail -30 $(BUILD)/fuzz/$$name.log; exit 1; }; \
 	    grep '^Done' $(BUILD)/fuzz/$$name.log; \
