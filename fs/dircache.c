@@ -278,11 +278,11 @@ void cfs_snapshot_hold(struct cfs_snapshot *snap)
     pthread_mutex_unlock(&snap->owner->lock);
 }
 
-bool cfs_snapshot_claim_warm(struct cfs_snapshot *snap)
+bool cfs_snapshot_claim_warm(struct cfs_snapshot *snap, bool by_id)
 {
     pthread_mutex_lock(&snap->owner->lock);
-    bool first = !snap->warmed;
-    snap->warmed = true;
+    bool first = !snap->warmed[by_id];
+    snap->warmed[by_id] = true;
     pthread_mutex_unlock(&snap->owner->lock);
     return first;
 }

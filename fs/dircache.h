@@ -27,7 +27,7 @@ struct cfs_snapshot {
     size_t n_ids;
     int refs; /* guarded by the owning cache's lock */
     struct cfs_dircache *owner;
-    bool warmed; /* the sizes of its views are being found (viewinfo.c) */
+    bool warmed[2]; /* the sizes of its views (names, by-id) are being found */
 };
 
 struct cfs_dircache;
@@ -45,8 +45,8 @@ int cfs_dircache_get(struct cfs_dircache *dc, struct cfs_snapshot **out);
 void cfs_snapshot_put(struct cfs_snapshot *snap);
 /* One more reference to a snapshot already held. */
 void cfs_snapshot_hold(struct cfs_snapshot *snap);
-/* True the first time it is called for snap. */
-bool cfs_snapshot_claim_warm(struct cfs_snapshot *snap);
+/* True the first time it is called for snap and list (names or by-id). */
+bool cfs_snapshot_claim_warm(struct cfs_snapshot *snap, bool by_id);
 
 const struct cfs_entry *cfs_snapshot_find(const struct cfs_snapshot *snap, const char *fname);
 const struct cfs_entry *cfs_snapshot_find_id(const struct cfs_snapshot *snap, const char *fname);

@@ -68,6 +68,7 @@ int cfs_tree_resolve(struct cfs_mount *m, const char *path, bool list, struct cf
                 err = cfs_dircache_get(out->mc->dirs[out->dir], &out->snap);
             if (err)
                 break;
+            out->by_id = out->kind == NODE_BYID;
             out->entry = out->kind == NODE_DIR ? cfs_snapshot_find(out->snap, comp)
                                                : cfs_snapshot_find_id(out->snap, comp);
             out->kind = NODE_FILE;

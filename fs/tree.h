@@ -18,6 +18,7 @@ struct cfs_node {
     size_t dir;                    /* index into mc->dirs */
     struct cfs_snapshot *snap;     /* held for NODE_FILE, and dirs when listed */
     const struct cfs_entry *entry; /* NODE_FILE */
+    bool by_id;                    /* NODE_FILE: found under by-id/ */
 };
 
 /* Resolves path. Directories are listed only if list is true or the path

@@ -247,11 +247,14 @@ static void *warm_main(void *arg)
     struct warm *w = arg;
     struct cfs_viewinfo *vi = w->m->viewinfo;
     const struct cfs_snapshot *s = w->dir.snap;
+    /* The listing the lookup came from: names, or by-id/. */
+    const struct cfs_entry *list = w->dir.by_id ? s->ids : s->names;
+    size_t n = w->dir.by_id ? s->n_ids : s->n_names;
     for (;;) {
         size_t i = atomic_fetch_add(&w->next, 1);
-        if (i >= s->n_names + s->n_ids)
+        if (i >= n)
             break;
-        const struct cfs_entry *e = i < s->n_names ? &s->names[i] : &s->ids[i - s->n_names];
+        const struct cfs_entry *e = &list[i];
         if (e->view == CFS_NATIVE)
             continue;
         struct cfs_node node = w->dir;
@@ -272,7 +275,7 @@ static void *warm_main(void *arg)
 void cfs_viewinfo_warm(struct cfs_mount *m, const struct cfs_node *dir)
 {
     struct warm *w;
-    if (!dir->snap || !cfs_snapshot_claim_warm(dir->snap))
+    if (!dir->snap || !cfs_snapshot_claim_warm(dir->snap, dir->by_id))
         return;
     w = calloc(1, sizeof *w);
     if (!w)

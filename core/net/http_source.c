@@ -33,6 +33,7 @@
 
 #define DEFAULT_RING    (24u << 20)
 #define MIN_RING        (4u << 20)
+#define LAZY_RUN        4 /* onward reads before a decoder's source streams */
 #define FIRST_WINDOW    (1u << 20)
 #define KEEP_BEHIND     (8u << 20)  /* concurrent readahead reads arrive out of order */
 #define FORWARD_REACH   (16u << 20) /* reads this far ahead wait for the stream */
@@ -91,6 +92,7 @@ struct hsrc {
     unsigned next_gen;   /* generation of the next stream */
     bool corrupt;        /* a digest mismatch: no read of this handle succeeds */
     bool lazy_stream;    /* no stream for a first read at 0 */
+    unsigned run;        /* reads in a row that went onward */
 };
 
 static void hsrc_unref(struct hsrc *s)
@@ -804,9 +806,14 @@ static ssize_t hsrc_pread(struct cfs_source *src, void *buf, size_t len, uint64_
                           s->label, off, st->low, st->pos);
             stream_drop(s);
         }
-        /* Sequential, or nearly: the kernel skips pages it still caches. */
-        if ((off == 0 && !s->lazy_stream) || (s->last_end != UINT64_MAX && off >= s->last_end &&
-                                              off - s->last_end <= FORWARD_REACH)) {
+        /* Sequential, or nearly: the kernel skips pages it still caches.
+         * A decoder's metadata reads look alike a few times in a row; its
+         * data reads go on: only a longer run starts its stream. */
+        bool onward =
+            s->last_end != UINT64_MAX && off >= s->last_end && off - s->last_end <= FORWARD_REACH;
+        s->run = onward ? s->run + 1 : 0;
+        if ((off == 0 && !s->lazy_stream) ||
+            (onward && s->run >= (s->lazy_stream ? LAZY_RUN : 1))) {
             int err = stream_start(s, off);
             if (err) {
                 r = err;
@@ -861,6 +868,7 @@ int cfs_http_source_open(const struct cfs_http_source_params *p, struct cfs_sour
     }
     s->auth = p->auth;
     s->lazy_stream = p->lazy_stream;
+    s->last_end = p->lazy_stream ? UINT64_MAX : 0;
     /* At least two hashing steps, so that hashing and receiving overlap. */
     s->ring_bytes = p->buffer_bytes > MIN_RING ? p->buffer_bytes : DEFAULT_RING;
     atomic_init(&s->refs, 1);

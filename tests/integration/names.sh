@@ -5,7 +5,7 @@
 # plain twin.qcow2; sizes equal Glance's, mtime equals Glance's created_at;
 # files are read-only (writing, creating, removing fail; the bytes stay).
 . "$(dirname "$0")/lib.sh"
-mount_cloudfs
+mount_cloudfs -o views=none # the stored files only; views.sh names views
 
 dir=$MNT/openstack/images
 ls "$dir" >"$WORK/ls" || fail "listing failed"

@@ -3,7 +3,7 @@
 # images and openstack2 (project demo2) exactly demo2's; an image of one
 # project cannot be looked up or read through the other cloud.
 . "$(dirname "$0")/lib.sh"
-mount_cloudfs
+mount_cloudfs -o views=none # the stored files only
 
 ids_of() { awk -F'\t' -v c="$1" '$1 == c { print $3 "." $4 }' "$CLOUDS_MANIFEST" | sort; }
 for cloud in openstack openstack2; do
