@@ -7,6 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 command -v qemu-img >/dev/null || skip "qemu-img missing"
 validate=$TOP/../shared/schemas/validate
+[ -x "$validate" ] || validate=/work/shared/schemas/validate
 mount_cloudfs -o views=all
 
 n=0

@@ -382,7 +382,7 @@ static void ovf_case(const char *label, const char *const *props, const struct o
     int fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     pwrite_all(fd, xml, strlen(xml), 0);
     close(fd);
-    if (sh("'%s' ovf '%s' 2>/dev/null", validator, file) != 0 &&
+    if (validator[0] && sh("'%s' ovf '%s' 2>/dev/null", validator, file) != 0 &&
         sh("'%s' ovf '%s'", validator, file) != 0) {
         fprintf(stderr, "%s: OVF does not validate:\n%s\n", label, xml);
         unit_failures++;
@@ -796,6 +796,9 @@ static int find_validator(const char *argv0)
         snprintf(validator, sizeof validator, "../shared/schemas/validate");
     if (access(validator, X_OK) == 0)
         return 1;
+    snprintf(validator, sizeof validator, "/work/shared/schemas/validate");
+    if (access(validator, X_OK) == 0)
+        return 1;
     char exe[4096];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (n <= 0)
@@ -815,9 +818,12 @@ int main(int argc, char **argv)
             fprintf(stderr, "skip: %s is not installed\n", tools[i]);
             return 77;
         }
+    /* Without the schemas the OVF is still checked by XPath, not by schema:
+     * the VMDK and OVA checks must not be lost with them. */
     if (!find_validator(argv[0])) {
-        fprintf(stderr, "skip: no schemas/validate (set CFS_SCHEMAS)\n");
-        return 77;
+        fprintf(stderr, "note: no schemas/validate (set CFS_SCHEMAS): OVF schema checks "
+                        "skipped\n");
+        validator[0] = '\0';
     }
     const char *tmp = getenv("TMPDIR");
     snprintf(dir, sizeof dir, "%s/cfs-views-XXXXXX", tmp && *tmp ? tmp : "/tmp");
