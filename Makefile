@@ -55,7 +55,7 @@ unit: $(UNIT_BIN)
 # Unit tests, then the integration tests against the local clouds;
 # the last line is "N passed, N failed".
 check: deps
-	@$(MAKE) --no-print-directory cloudfs unit
+	@$(MAKE) --no-print-directory cloudfs unit $(BUILD)/viewcat
 	@CLOUDS_DIR=$(CLOUDS_DIR) tests/run.sh $(UNIT_BIN)
 
 demo: deps

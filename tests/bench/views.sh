@@ -33,7 +33,9 @@ secs() {
     t1=$(date +%s.%N)
     echo "$t1 - $t0" | bc -l
 }
-out=$state/out.vmdk
+# Outputs go to RAM (tmpfs) for both, so that the disk's speed is no part of it.
+scratch=$(mktemp -d /dev/shm/cloudfs-bench.XXXXXX)
+out=$scratch/out.vmdk
 local_qemu() { qemu-img convert -f qcow2 -O vmdk -o subformat=streamOptimized "$data" "$out"; }
 local_view() { build/viewcat "$data" qcow2 vmdk >"$out"; }
 
@@ -41,7 +43,7 @@ tests/clouds/down "$clouds" >/dev/null 2>&1 || true
 rm -rf "$clouds"
 tests/clouds/up "$clouds" --no-samples >"$state/clouds-views-up.log" 2>&1 ||
     { tail -20 "$state/clouds-views-up.log"; exit 1; }
-trap 'fusermount3 -u "$mnt" 2>/dev/null || true; tests/clouds/down "$clouds" >/dev/null 2>&1 || true; rm -f "$out" "$state/dl.qcow2"' EXIT
+trap 'fusermount3 -u "$mnt" 2>/dev/null || true; tests/clouds/down "$clouds" >/dev/null 2>&1 || true; rm -rf "$scratch"' EXIT
 # shellcheck disable=SC1091
 . "$clouds/env"
 token=$(curl -si -X POST "$CLOUDS_KEYSTONE_URL/auth/tokens" -H 'Content-Type: application/json' \
@@ -54,8 +56,9 @@ id=$(curl -sf -X POST "$CLOUDS_GLANCE_URL/v2/images" -H "X-Auth-Token: $token" \
 curl -sf -X PUT "$CLOUDS_GLANCE_URL/v2/images/$id/file" -H "X-Auth-Token: $token" \
     -H 'Content-Type: application/octet-stream' -T "$data"
 remote_qemu() {
-    curl -sf -H "X-Auth-Token: $token" "$CLOUDS_GLANCE_URL/v2/images/$id/file" -o "$state/dl.qcow2"
-    qemu-img convert -f qcow2 -O vmdk -o subformat=streamOptimized "$state/dl.qcow2" "$out"
+    curl -sf -H "X-Auth-Token: $token" "$CLOUDS_GLANCE_URL/v2/images/$id/file" -o "$scratch/dl.qcow2"
+    qemu-img convert -f qcow2 -O vmdk -o subformat=streamOptimized "$scratch/dl.qcow2" "$out"
+    rm -f "$scratch/dl.qcow2"
 }
 remote_view() {
     mkdir -p "$mnt"
@@ -64,9 +67,13 @@ remote_view() {
     fusermount3 -u "$mnt"
 }
 
+cat "$data" >/dev/null # the same page cache state for all
 lq=$(secs local_qemu)
+rm -f "$out"
 lv=$(secs local_view)
+rm -f "$out"
 rq=$(secs remote_qemu)
+rm -f "$out"
 rv=$(secs remote_view)
 mib=$(echo "$used / 1048576" | bc -l)
 echo
