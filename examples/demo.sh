@@ -55,6 +55,15 @@ start() {
         qemu-img info "$state/ext4.qcow2" | head -4
     fi
     echo
+    echo "The same image as VMware imports it, converted on the fly:"
+    echo "\$ cp $mnt/openstack/images/ext4.vmdk $mnt/openstack/images/ext4.ovf $state/"
+    cp "$mnt/openstack/images/ext4.vmdk" "$mnt/openstack/images/ext4.ovf" "$state/"
+    echo "\$ qemu-img compare $state/ext4.qcow2 $state/ext4.vmdk"
+    qemu-img compare "$state/ext4.qcow2" "$state/ext4.vmdk"
+    qemu-img info "$state/ext4.vmdk" | grep -E "create type|virtual size"
+    echo "\$ grep -o 'vmw:osType=\"[^\"]*\"\|ovf:href=\"[^\"]*\"' $state/ext4.ovf"
+    grep -o 'vmw:osType="[^"]*"\|ovf:href="[^"]*"' "$state/ext4.ovf"
+    echo
     echo "demo: the clouds are mounted at $mnt (log: $state/cloudfs.log)."
     echo "      Try: ls -l mnt/openstack/images; rsync -a --progress mnt/openstack/images/big.raw /tmp/"
     echo "      Stop with: make demo-stop"
