@@ -27,6 +27,23 @@ int qcow2_open(struct cfs_source *file, const char *label, struct cfs_source **d
 /* True if the first bytes (at least 4) are a qcow2 header's magic. */
 bool qcow2_probe(const void *head, size_t len);
 
+/* VMDK hosted sparse extents (ref/formats.md §3): monolithicSparse and
+ * streamOptimized, with the grain directory in the header, or at the end
+ * (GD_AT_END: footer), or without tables (a stream: indexed by one scan of
+ * the grain markers). A descriptor-only VMDK (flat/split extents) is
+ * refused. Same contract as qcow2_open: allocation from metadata (or the
+ * one scan), every bound checked, one log line per refusal. */
+int vmdk_open(struct cfs_source *file, const char *label, struct cfs_source **disk);
+bool vmdk_probe(const void *head, size_t len);
+
+/* VHD fixed and dynamic (ref/formats.md §4); differencing, a bad footer or
+ * header checksum refused. file->size must be the whole file (the footer
+ * of a fixed VHD is its last 512 bytes). */
+int vhd_open(struct cfs_source *file, const char *label, struct cfs_source **disk);
+/* True if a footer/header cookie "conectix" starts head (dynamic VHDs and
+ * the footer copy); fixed VHDs are known by their last 512 bytes. */
+bool vhd_probe(const void *head, size_t len);
+
 /* ---- views ---- */
 
 /* streamOptimized VMDK, Layout A of ref/formats.md §3.6: header, embedded
@@ -36,6 +53,19 @@ bool qcow2_probe(const void *head, size_t len);
  * adapter is ddb.adapterType ("lsilogic", "ide", ...). */
 int vmdk_stream_open(struct cfs_source *disk, const char *file_name, uint32_t cid,
                      const char *adapter, struct cfs_source **out);
+
+/* VHD view (ref/formats.md §4.1-4.6): fixed (raw + footer) or dynamic
+ * (footer copy, header, BAT, 2 MiB blocks with bitmaps, footer), creator
+ * "qem2" so that qemu takes the exact size; azure rounds the size up to a
+ * whole MiB (fixed only). seed makes the UUID and timestamp stable per image. */
+enum vhd_kind { VHD_FIXED, VHD_DYNAMIC };
+int vhd_view_open(struct cfs_source *disk, enum vhd_kind kind, bool azure, uint32_t seed,
+                  struct cfs_source **out);
+
+/* qcow2 view of a guest disk (for images whose native format is not
+ * qcow2): v3, 64 KiB clusters, layout computed from the allocation map, so
+ * the size is exact up front; clean for qemu-img check and qcowinfo. */
+int qcow2_view_open(struct cfs_source *disk, struct cfs_source **out);
 
 /* ustar archive of members, in order (ref/formats.md §6): the OVA view. */
 struct ova_member {
