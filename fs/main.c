@@ -220,6 +220,17 @@ int main(int argc, char *argv[])
                         "ovf_hw_version at least 4\n");
         goto out;
     }
+    m.vhd = VHD_FIXED;
+    if (m.opts.vhd && strcmp(m.opts.vhd, "dynamic") == 0) {
+        m.vhd = VHD_DYNAMIC;
+    } else if (m.opts.vhd && strcmp(m.opts.vhd, "fixed") != 0) {
+        fprintf(stderr, "cloudfs: vhd= takes fixed or dynamic\n");
+        goto out;
+    }
+    if (m.opts.vhd_azure && m.vhd == VHD_DYNAMIC) {
+        fprintf(stderr, "cloudfs: vhd_azure wants fixed .vhd views (Azure takes no other)\n");
+        goto out;
+    }
     if (!cfs_ovf_defaults_valid(&m.ovf)) {
         fprintf(stderr, "cloudfs: ovf_controller or ovf_nic is not one cloudfs knows "
                         "(see cloudfs --help)\n");

@@ -26,6 +26,7 @@ struct cfs_mount {
     struct timespec started;
     unsigned views;                /* enum cfs_view bits shown with each image */
     struct ovf_defaults ovf;       /* OVF hardware when an image says nothing */
+    enum vhd_kind vhd;             /* .vhd views: fixed or dynamic */
     struct cfs_viewinfo *viewinfo; /* sizes of views, by image */
     struct cfs_verified *verified; /* images read whole and checked */
 };

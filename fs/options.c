@@ -25,6 +25,8 @@ const struct fuse_opt cfs_option_spec[] = { OPT("config=%s", config),
                                             OPT("ovf_hw_version=%u", ovf_hw_version),
                                             OPT("ovf_controller=%s", ovf_controller),
                                             OPT("ovf_nic=%s", ovf_nic),
+    OPT("vhd=%s", vhd),
+    OPT("vhd_azure", vhd_azure),
                                             FUSE_OPT_KEY("-f", CFS_KEY_FOREGROUND),
                                             FUSE_OPT_KEY("-d", CFS_KEY_FOREGROUND),
                                             FUSE_OPT_KEY("debug", CFS_KEY_FOREGROUND),
@@ -75,6 +77,8 @@ void cfs_options_usage(const char *prog)
         "                           lsilogic (default), lsilogicsas, buslogic, pvscsi\n"
         "    -o ovf_nic=N           NIC without hw_vif_model: vmxnet3 (default), e1000, e1000e,\n"
         "                           pcnet\n"
+        "    -o vhd=KIND            .vhd views: fixed (default) or dynamic\n"
+        "    -o vhd_azure           .vhd views sized to a whole MiB, as Azure wants (fixed)\n"
         "\n",
         prog);
 }

@@ -20,6 +20,8 @@ struct cfs_options {
     unsigned ovf_hw_version;  /* vmx-NN */
     char *ovf_controller;     /* lsilogic, lsilogicsas, pvscsi, ide */
     char *ovf_nic;            /* vmxnet3, e1000, e1000e */
+    char *vhd;                /* .vhd views: fixed or dynamic */
+    int vhd_azure;            /* .vhd views: whole MiB sizes (Azure) */
     int foreground;
     int show_help;
     int show_version;

@@ -113,6 +113,8 @@ int cfs_view_open_node(struct cfs_mount *m, const struct cfs_node *node, struct 
         .prop = glance_prop,
         .prop_ctx = o,
         .defaults = &m->ovf,
+        .vhd = m->vhd,
+        .vhd_azure = m->opts.vhd_azure,
     };
     err = p->open(node->mc->cloud, p->dirs[node->dir], o, CFS_OPEN_DECODE, &file);
     if (!err)

@@ -10,12 +10,20 @@
 #include "format.h"
 #include "source.h"
 
-enum cfs_view { CFS_VIEW_RAW, CFS_VIEW_VMDK, CFS_VIEW_OVF, CFS_VIEW_OVA, CFS_VIEW_COUNT };
+enum cfs_view {
+    CFS_VIEW_RAW,
+    CFS_VIEW_VMDK,
+    CFS_VIEW_VHD,
+    CFS_VIEW_QCOW2,
+    CFS_VIEW_OVF,
+    CFS_VIEW_OVA,
+    CFS_VIEW_COUNT
+};
 
 /* The extension of a view's file: "raw", "vmdk", "ovf", "ova". */
 const char *cfs_view_ext(enum cfs_view v);
 
-/* Parses a views= list ("vmdk:ovf:ova", "all", "none"; ',' works when
+/* Parses a views= list ("vmdk:ovf:ova", "raw", "vhd", "qcow2", "all", "none"; ',' works when
  * escaped) into a bit mask of (1 << enum cfs_view). 0 or -EINVAL. */
 int cfs_view_parse_list(const char *s, unsigned *mask);
 
@@ -23,8 +31,9 @@ int cfs_view_parse_list(const char *s, unsigned *mask);
 #define CFS_VIEWS_DEFAULT ((1u << CFS_VIEW_VMDK) | (1u << CFS_VIEW_OVF) | (1u << CFS_VIEW_OVA))
 
 /* True if an image stored as native_ext (its file extension: "qcow2",
- * "raw", ...) can be shown as view v: it can be decoded and v is not the
- * native format itself. */
+ * "raw", "vmdk", "vhd") can be shown as view v: it can be decoded and v is
+ * not the native format itself. An .ovf is offered only next to a .vmdk
+ * view (it references one); the .ova holds its own. */
 bool cfs_view_offered(enum cfs_view v, const char *native_ext);
 
 struct cfs_view_spec {
@@ -37,6 +46,8 @@ struct cfs_view_spec {
     const char *(*prop)(const void *ctx, const char *key);
     const void *prop_ctx;
     const struct ovf_defaults *defaults;
+    enum vhd_kind vhd;     /* .vhd views: fixed or dynamic */
+    bool vhd_azure;        /* .vhd views: Azure's whole-MiB size */
 };
 
 /* True if ovf_build accepts these defaults (mount options are checked at

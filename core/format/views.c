@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const exts[CFS_VIEW_COUNT] = { "raw", "vmdk", "ovf", "ova" };
+static const char *const exts[CFS_VIEW_COUNT] = { "raw", "vmdk", "vhd", "qcow2", "ovf", "ova" };
 
 const char *cfs_view_ext(enum cfs_view v)
 {
@@ -52,12 +52,19 @@ bool cfs_ovf_defaults_valid(const struct ovf_defaults *d)
 
 static bool decodable(const char *native_ext)
 {
-    return strcmp(native_ext, "qcow2") == 0 || strcmp(native_ext, "raw") == 0;
+    static const char *const formats[] = { "qcow2", "raw", "vmdk", "vhd" };
+    for (size_t i = 0; i < CFS_ARRAY_SIZE(formats); i++)
+        if (strcmp(native_ext, formats[i]) == 0)
+            return true;
+    return false;
 }
 
 bool cfs_view_offered(enum cfs_view v, const char *native_ext)
 {
-    return v < CFS_VIEW_COUNT && decodable(native_ext) && strcmp(exts[v], native_ext) != 0;
+    if (v >= CFS_VIEW_COUNT || !decodable(native_ext) || strcmp(exts[v], native_ext) == 0)
+        return false;
+    /* A stored .vmdk may be monolithicSparse: no .ovf may point at it. */
+    return v != CFS_VIEW_OVF || strcmp(native_ext, "vmdk") != 0;
 }
 
 static int decode(struct cfs_source *file, const char *native_ext, const char *label,
@@ -69,6 +76,10 @@ static int decode(struct cfs_source *file, const char *native_ext, const char *l
         *disk = file; /* the stored bytes are the guest disk */
         return 0;
     }
+    if (strcmp(native_ext, "vmdk") == 0)
+        return vmdk_open(file, label, disk);
+    if (strcmp(native_ext, "vhd") == 0)
+        return vhd_open(file, label, disk);
     cfs_source_close(file);
     return -ENOTSUP;
 }
@@ -134,6 +145,10 @@ int cfs_view_open(struct cfs_source *file, const char *native_ext, enum cfs_view
         *out = disk;
         return 0;
     }
+    if (v == CFS_VIEW_VHD)
+        return vhd_view_open(disk, spec->vhd, spec->vhd_azure, spec->cid, out);
+    if (v == CFS_VIEW_QCOW2)
+        return qcow2_view_open(disk, out);
     own_vmdk = cfs_printf("%s.vmdk", spec->base);
     if (!own_vmdk) {
         cfs_source_close(disk);

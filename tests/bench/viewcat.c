@@ -25,7 +25,10 @@ int main(int argc, char **argv)
     int err;
 
     if (argc != 4) {
-        fprintf(stderr, "usage: %s IMAGE qcow2|raw raw|vmdk|ovf|ova > OUT\n", argv[0]);
+        fprintf(stderr,
+                "usage: %s IMAGE qcow2|raw|vmdk|vhd raw|vmdk|vhd|qcow2|ovf|ova > OUT\n"
+                "(VIEWCAT_VHD=dynamic|azure for .vhd views)\n",
+                argv[0]);
         return 2;
     }
     for (int i = 0; i < CFS_VIEW_COUNT; i++)
@@ -37,7 +40,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: %s\n", argv[1], strerror(-err));
         return 1;
     }
-    struct cfs_view_spec spec = { "image", "image.vmdk", 1, 0, argv[1], no_prop, NULL, &defaults };
+    struct cfs_view_spec spec = { "image", "image.vmdk", 1, 0, argv[1], no_prop, NULL, &defaults,
+                                  VHD_FIXED, false };
+    const char *vhd = getenv("VIEWCAT_VHD"); /* "dynamic", "azure" */
+    if (vhd && strcmp(vhd, "dynamic") == 0)
+        spec.vhd = VHD_DYNAMIC;
+    if (vhd && strcmp(vhd, "azure") == 0)
+        spec.vhd_azure = true;
     err = cfs_view_open(file, argv[2], v, &spec, &view, NULL);
     if (err) {
         fprintf(stderr, "%s: cannot open the %s view: %s\n", argv[1], argv[3], strerror(-err));
