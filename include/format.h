@@ -101,4 +101,45 @@ struct ovf_params {
  * the mapped hardware), or NULL when there is none. 0 or -errno. */
 int ovf_build(const struct ovf_params *p, char **xml, char **warnings);
 
+/* ---- readers of what users bring (the write path: an OVA copied in) ---- */
+
+/* One member of a tar archive (ustar, with GNU base-256 sizes and pax
+ * headers skipped): its name and where its data lies in the archive. */
+struct tar_member {
+    char name[256];
+    uint64_t offset; /* of the data, in the archive */
+    uint64_t size;
+};
+
+/* Lists the regular-file members of the archive in src (at most max).
+ * Checked: header checksums, numeric fields, member data inside the
+ * archive, names without directories, "." or "..". 0, -EINVAL (not a tar
+ * or a hostile one, logged with label), -E2BIG (more than max members). */
+int tar_list(struct cfs_source *src, const char *label, struct tar_member *out, size_t max,
+             size_t *n);
+
+/* What an OVF descriptor says about its files and disks (ref/formats.md
+ * §5), parsed with no network and no entity expansion. */
+#define OVF_MAX_ITEMS 16
+struct ovf_file {
+    char *id, *href;
+    uint64_t size; /* 0 when not given */
+};
+struct ovf_disk {
+    char *disk_id, *file_ref, *format;
+    uint64_t capacity; /* bytes */
+};
+struct ovf_info {
+    char *name; /* the VirtualSystem's Name, or NULL */
+    struct ovf_file files[OVF_MAX_ITEMS];
+    size_t n_files;
+    struct ovf_disk disks[OVF_MAX_ITEMS];
+    size_t n_disks;
+};
+
+/* 0, -EINVAL (not OVF 1.x, a DOCTYPE, a reference that escapes the
+ * package, ...; logged with label), -EFBIG (over 12 MiB, vCD's bound). */
+int ovf_parse(const char *xml, size_t len, const char *label, struct ovf_info *out);
+void ovf_info_free(struct ovf_info *info);
+
 #endif
