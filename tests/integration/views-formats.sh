@@ -27,12 +27,12 @@ check() {
         qemu-img compare -q -f "$(qfmt "$fmt")" -F "$(qfmt "$v")" "$f" "$out/view.$v" ||
             fail "$name ($fmt): the .$v view differs"
     done
-    qemu-img check -q -f vmdk "$out/view.vmdk" || fail "$name: qemu-img check refuses the .vmdk"
+    [ "$fmt" = vmdk ] || qemu-img check -q -f vmdk "$out/view.vmdk" || fail "$name: qemu-img check refuses the .vmdk"
     [ "$fmt" = qcow2 ] || qemu-img check -q -f qcow2 "$out/view.qcow2" || fail "$name: qemu-img check refuses the .qcow2"
     if [ "$fmt" != qcow2 ] && command -v qcowinfo >/dev/null; then
         qcowinfo "$out/view.qcow2" >/dev/null 2>&1 || fail "$name: qcowinfo refuses the .qcow2"
     fi
-    if command -v vmdkinfo >/dev/null; then
+    if [ "$fmt" != vmdk ] && command -v vmdkinfo >/dev/null; then
         vmdkinfo "$out/view.vmdk" >/dev/null 2>&1 || fail "$name: vmdkinfo refuses the .vmdk"
     fi
     VIEWCAT_VHD=dynamic "$viewcat" "$f" "$fmt" vhd >"$out/dyn.vhd" 2>/dev/null || [ "$fmt" = vhd ] ||
