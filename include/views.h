@@ -46,8 +46,8 @@ struct cfs_view_spec {
     const char *(*prop)(const void *ctx, const char *key);
     const void *prop_ctx;
     const struct ovf_defaults *defaults;
-    enum vhd_kind vhd;     /* .vhd views: fixed or dynamic */
-    bool vhd_azure;        /* .vhd views: Azure's whole-MiB size */
+    enum vhd_kind vhd; /* .vhd views: fixed or dynamic */
+    bool vhd_azure;    /* .vhd views: Azure's whole-MiB size */
 };
 
 /* True if ovf_build accepts these defaults (mount options are checked at

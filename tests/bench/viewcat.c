@@ -40,8 +40,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: %s\n", argv[1], strerror(-err));
         return 1;
     }
-    struct cfs_view_spec spec = { "image", "image.vmdk", 1, 0, argv[1], no_prop, NULL, &defaults,
-                                  VHD_FIXED, false };
+    struct cfs_view_spec spec = { "image", "image.vmdk", 1,         0,         argv[1],
+                                  no_prop, NULL,         &defaults, VHD_FIXED, false };
     const char *vhd = getenv("VIEWCAT_VHD"); /* "dynamic", "azure" */
     if (vhd && strcmp(vhd, "dynamic") == 0)
         spec.vhd = VHD_DYNAMIC;
