@@ -139,8 +139,11 @@ static int id_entries(struct cfs_snapshot *s, unsigned views)
             e->view = v;
             if (v == CFS_VIEW_OVF)
                 e->vmdk_name = cfs_name_by_id(o->id, "vmdk");
-            if (!e->fname || (v == CFS_VIEW_OVF && !e->vmdk_name))
+            if (!e->fname || (v == CFS_VIEW_OVF && !e->vmdk_name)) {
+                free(e->fname);
+                free(e->vmdk_name);
                 return -ENOMEM;
+            }
             s->n_ids++;
         }
     }

@@ -14,6 +14,7 @@
 #define NAME_MAX_BYTES 255
 #define SOLIDUS        "\xef\xbc\x8f"
 #define REPLACEMENT    "\xef\xbf\xbd"
+#define QUOTE          "\xef\xbc\x82"
 
 struct slot {
     size_t idx;
@@ -23,26 +24,47 @@ struct slot {
 };
 
 /* '/' becomes U+FF0F; "", "." and ".." cannot be names on their own. */
-/* '/' becomes U+FF0F, control characters U+FFFD (a file name with a
- * newline breaks scripts and logs); "", "." and ".." cannot be names on
- * their own. */
+/* Length of the valid UTF-8 sequence at p (of n bytes), or 0. */
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+    size_t len = p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : p[0] >= 0xe0 ? 3 : p[0] >= 0xc2 ? 2 : 0;
+    if (len == 0 || len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++)
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+    if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] >= 0xa0) ||
+        (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] >= 0x90))
+        return 0; /* overlong, surrogate, past U+10FFFF */
+    return len;
+}
+
+/* '/' becomes U+FF0F and '"' U+FF02 (a .vmdk's descriptor quotes its own
+ * name); control characters and bytes that are not UTF-8 become U+FFFD,
+ * so that a name breaks no line of ls or a log, and an OVF can name it.
+ * "", "." and ".." cannot be names on their own. */
 static char *clean_base(const char *name, bool *unusable)
 {
+    const unsigned char *u = (const unsigned char *)name;
     size_t n = strlen(name);
     char *b = malloc(3 * n + 1), *p = b;
     if (!b)
         return NULL;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)name[i];
-        if (c == '/') {
-            memcpy(p, SOLIDUS, 3);
+    for (size_t i = 0; i < n;) {
+        unsigned char c = u[i];
+        size_t len = c >= 0x80 ? utf8_len(u + i, n - i) : 1;
+        if (c == '/' || c == '"') {
+            memcpy(p, c == '/' ? SOLIDUS : QUOTE, 3);
             p += 3;
-        } else if (c < 0x20 || c == 0x7f) {
+        } else if (c < 0x20 || c == 0x7f || len == 0) {
             memcpy(p, REPLACEMENT, 3);
             p += 3;
+            len = 1;
         } else {
-            *p++ = (char)c;
+            memcpy(p, u + i, len);
+            p += len;
         }
+        i += len;
     }
     *p = '\0';
     *unusable = !*b || strcmp(b, ".") == 0 || strcmp(b, "..") == 0;

@@ -77,8 +77,10 @@ void cfs_viewinfo_free(struct cfs_viewinfo *vi)
 static char *key_of(const struct cfs_node *node)
 {
     const struct cfs_entry *e = node->entry;
-    return cfs_printf("%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%d", node->mc->cloud->name, e->obj->id,
-                      e->obj->digest_hex ? e->obj->digest_hex : "", e->fname,
+    /* Size and time too: an object without a digest could change. */
+    return cfs_printf("%s\x1f%s\x1f%s\x1f%llu\x1f%lld\x1f%s\x1f%s\x1f%d", node->mc->cloud->name,
+                      e->obj->id, e->obj->digest_hex ? e->obj->digest_hex : "",
+                      (unsigned long long)e->obj->size, (long long)e->obj->mtime.tv_sec, e->fname,
                       e->vmdk_name ? e->vmdk_name : "", e->view);
 }
 

@@ -84,6 +84,19 @@ static int decode(struct cfs_source *file, const char *native_ext, const char *l
     return -ENOTSUP;
 }
 
+/* The bytes of base that a tar member name may hold with an extension,
+ * cut on a UTF-8 boundary. */
+static int member_base_len(const char *base)
+{
+    size_t n = strlen(base);
+    if (n <= 90)
+        return (int)n;
+    n = 90;
+    while (n > 0 && ((unsigned char)base[n] & 0xc0) == 0x80)
+        n--;
+    return (int)n;
+}
+
 static const char *adapter_of(const struct cfs_view_spec *spec)
 {
     const char *bus = spec->prop ? spec->prop(spec->prop_ctx, "hw_disk_bus") : NULL;
@@ -149,7 +162,9 @@ int cfs_view_open(struct cfs_source *file, const char *native_ext, enum cfs_view
         return vhd_view_open(disk, spec->vhd, spec->vhd_azure, spec->cid, out);
     if (v == CFS_VIEW_QCOW2)
         return qcow2_view_open(disk, out);
-    own_vmdk = cfs_printf("%s.vmdk", spec->base);
+    /* Inside an OVA the members' names must fit ustar's 100 bytes. */
+    int keep = v == CFS_VIEW_OVA ? member_base_len(spec->base) : (int)strlen(spec->base);
+    own_vmdk = cfs_printf("%.*s.vmdk", keep, spec->base);
     if (!own_vmdk) {
         cfs_source_close(disk);
         return -ENOMEM;
@@ -175,7 +190,7 @@ int cfs_view_open(struct cfs_source *file, const char *native_ext, enum cfs_view
         ovf = NULL;
         goto out;
     }
-    char *ovf_name = cfs_printf("%s.ovf", spec->base);
+    char *ovf_name = cfs_printf("%.*s.ovf", keep, spec->base);
     if (!ovf_name) {
         err = -ENOMEM;
         goto out;

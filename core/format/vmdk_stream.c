@@ -516,7 +516,9 @@ int vmdk_stream_open(struct cfs_source *disk, const char *file_name, uint32_t ci
     v->n_gt = (v->n_grains + GTES_PER_GT - 1) / GTES_PER_GT;
     v->gd_sectors = (4 * v->n_gt + SECTOR - 1) / SECTOR;
     v->overhead = GD_SECTOR + v->gd_sectors + 4 * v->n_gt;
-    if (v->n_grains * GRAIN_SECTORS > UINT32_MAX) {
+    /* The capacity field is 64 bits; only the file's own sector offsets
+     * must fit in 32 (checked below): an exactly 2 TiB disk is fine. */
+    if (v->n_grains * GRAIN_SECTORS > (1ull << 32)) {
         cfs_log_error("vmdk: a disk of %llu bytes is over the 2 TiB of a sparse extent",
                       (unsigned long long)disk->size);
         err = -EFBIG;

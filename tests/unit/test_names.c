@@ -113,6 +113,14 @@ int main(void)
                       "b.raw");
     free_all(out, 1);
 
+    /* '"' (a VMDK descriptor quotes names) and bytes that are not UTF-8. */
+    struct cfs_name_in q[] = { { "my \"gold\"", "eeeeeeee-5", "vmdk", false },
+                               { "bad\xff\xc3", "eeeeeeee-6", "raw", true } };
+    assign(q, 2, out);
+    CHECK_STR(out[0], "my \xef\xbc\x82gold\xef\xbc\x82.vmdk");
+    CHECK_STR(out[1], "bad\xef\xbf\xbd\xef\xbf\xbd.raw");
+    free_all(out, 2);
+
     char *id = cfs_name_by_id("0123-abcd", "qcow2");
     CHECK_STR(id, "0123-abcd.qcow2");
     free(id);
