@@ -65,6 +65,29 @@ static inline int cfs_alloc_test(const struct cfs_alloc *a, uint64_t grain)
     return grain < a->n_grains && (a->bits[grain >> 6] >> (grain & 63)) & 1;
 }
 
+/* Rank and select over an allocation map, for views that lay out one
+ * record per allocated grain: a count of allocated grains before each
+ * group of grains, then popcounts within the group. */
+struct cfs_alloc_index {
+    const uint64_t *bits; /* NULL: every grain below n_grains is allocated */
+    uint64_t n_grains;    /* grains that may be allocated; later bits are ignored */
+    uint64_t group;       /* grains per group, a multiple of 64 */
+    uint64_t n_groups;
+    uint64_t *prefix; /* [n_groups + 1]: allocated grains before group i */
+};
+
+/* map may be NULL; n_grains is the disk's grain count (capped at the
+ * map's); n_groups groups of group grains must cover it. 0 or -ENOMEM. */
+int cfs_alloc_index_init(struct cfs_alloc_index *ix, const struct cfs_alloc *map, uint64_t n_grains,
+                         uint64_t group, uint64_t n_groups);
+void cfs_alloc_index_free(struct cfs_alloc_index *ix);
+bool cfs_alloc_index_test(const struct cfs_alloc_index *ix, uint64_t g);
+uint64_t cfs_alloc_index_count(const struct cfs_alloc_index *ix);
+/* Allocated grains before grain g (g <= groups' end). */
+uint64_t cfs_alloc_rank(const struct cfs_alloc_index *ix, uint64_t g);
+/* The grain of the k-th allocated grain (k < count). */
+uint64_t cfs_alloc_select(const struct cfs_alloc_index *ix, uint64_t k);
+
 /* A source over a local file (tests, local images): takes the file's
  * holes (SEEK_HOLE) as its allocation map at grain granularity. */
 int cfs_file_source_open(const char *path, struct cfs_source **out);

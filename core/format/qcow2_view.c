@@ -36,19 +36,17 @@ _Static_assert(CLUSTER_BITS == CFS_GRAIN_SHIFT, "a cluster is a grain");
 struct qcow2_view {
     struct cfs_source base;
     struct cfs_source *disk;
-    const uint64_t *bits; /* NULL: every grain of the disk is allocated */
-    uint64_t bits_grains; /* grains that may be allocated: the map's, the disk's */
-    uint64_t n_grains;    /* guest clusters */
-    uint64_t l1_size;     /* L1 entries */
-    uint64_t n_alloc;     /* NA: data clusters */
-    uint64_t n_l2;        /* NL2: L2 tables */
-    uint64_t n_rb;        /* RBC: refcount blocks */
-    uint64_t n_clusters;  /* T: clusters of the file */
+    uint64_t n_grains;   /* guest clusters */
+    uint64_t l1_size;    /* L1 entries */
+    uint64_t n_alloc;    /* NA: data clusters */
+    uint64_t n_l2;       /* NL2: L2 tables */
+    uint64_t n_rb;       /* RBC: refcount blocks */
+    uint64_t n_clusters; /* T: clusters of the file */
     /* cluster numbers of each region */
     uint64_t l1_at, rt_at, rb_at, l2_at, data_at;
-    uint64_t *prefix;  /* [l1_size + 1]: allocated grains before L1 entry i */
-    uint64_t *l2_rank; /* [l1_size + 1]: L2 tables before L1 entry i */
-    uint64_t *l2_of;   /* [n_l2]: the L1 entry of the j-th L2 table */
+    struct cfs_alloc_index ix; /* rank/select per L2 table of 8192 grains */
+    uint64_t *l2_rank;         /* [l1_size + 1]: L2 tables before L1 entry i */
+    uint64_t *l2_of;           /* [n_l2]: the L1 entry of the j-th L2 table */
     unsigned char head[HEADER_BYTES];
 };
 
@@ -64,91 +62,48 @@ static void put64(unsigned char *p, uint64_t v)
         p[i] = (unsigned char)(v >> (56 - 8 * i));
 }
 
-/* ---- rank and select over the allocation bitmap ---- */
-
-/* Word i of the bitmap, with bits past the disk's grains cleared: a map
- * that claims more grains than the disk has must not shift the layout. */
-static uint64_t word(const struct qcow2_view *v, uint64_t i)
-{
-    uint64_t first = i * 64;
-    if (first >= v->bits_grains)
-        return 0;
-    if (!v->bits)
-        return v->bits_grains - first < 64 ? (1ull << (v->bits_grains - first)) - 1 : ~0ull;
-    uint64_t w = v->bits[i];
-    if (v->bits_grains - first < 64)
-        w &= (1ull << (v->bits_grains - first)) - 1;
-    return w;
-}
+/* ---- rank and select over the allocation bitmap (alloc.c) ---- */
 
 static int is_alloc(const struct qcow2_view *v, uint64_t g)
 {
-    return g < v->n_grains && (word(v, g >> 6) >> (g & 63)) & 1;
+    return g < v->n_grains && cfs_alloc_index_test(&v->ix, g);
 }
 
-/* Allocated grains before grain g (g <= n_grains). */
 static uint64_t rank(const struct qcow2_view *v, uint64_t g)
 {
-    uint64_t q = g / L2_ENTRIES, r = v->prefix[q];
-    for (uint64_t i = q * (L2_ENTRIES / 64); i < g >> 6; i++)
-        r += (uint64_t)__builtin_popcountll(word(v, i));
-    if (g & 63)
-        r += (uint64_t)__builtin_popcountll(word(v, g >> 6) & ((1ull << (g & 63)) - 1));
-    return r;
+    return cfs_alloc_rank(&v->ix, g);
 }
 
-/* The grain of the k-th allocated grain (k < n_alloc). */
 static uint64_t select_grain(const struct qcow2_view *v, uint64_t k)
 {
-    if (!v->bits)
-        return k;
-    uint64_t lo = 0, hi = v->l1_size; /* largest q with prefix[q] <= k */
-    while (hi - lo > 1) {
-        uint64_t mid = lo + (hi - lo) / 2;
-        if (v->prefix[mid] <= k)
-            lo = mid;
-        else
-            hi = mid;
-    }
-    uint64_t left = k - v->prefix[lo];
-    for (uint64_t i = lo * (L2_ENTRIES / 64);; i++) {
-        uint64_t w = word(v, i);
-        uint64_t c = (uint64_t)__builtin_popcountll(w);
-        if (left < c) {
-            while (left--)
-                w &= w - 1;
-            return i * 64 + (uint64_t)__builtin_ctzll(w);
-        }
-        left -= c;
-    }
+    return cfs_alloc_select(&v->ix, k);
 }
 
+/* Also which L1 entries have an L2 table, and their order. */
 static int build_index(struct qcow2_view *v)
 {
-    v->prefix = calloc(v->l1_size + 1, sizeof *v->prefix);
+    int err = cfs_alloc_index_init(&v->ix, v->disk->alloc, v->n_grains, L2_ENTRIES, v->l1_size);
+    if (err)
+        return err;
     v->l2_rank = calloc(v->l1_size + 1, sizeof *v->l2_rank);
     v->l2_of = calloc(v->l1_size + 1, sizeof *v->l2_of);
-    if (!v->prefix || !v->l2_rank || !v->l2_of)
+    if (!v->l2_rank || !v->l2_of)
         return -ENOMEM;
-    uint64_t total = 0, tables = 0;
+    uint64_t tables = 0;
     for (uint64_t q = 0; q < v->l1_size; q++) {
-        v->prefix[q] = total;
         v->l2_rank[q] = tables;
-        for (uint64_t i = q * (L2_ENTRIES / 64); i < (q + 1) * (L2_ENTRIES / 64); i++)
-            total += (uint64_t)__builtin_popcountll(word(v, i));
-        if (total > v->prefix[q])
+        if (v->ix.prefix[q + 1] > v->ix.prefix[q])
             v->l2_of[tables++] = q;
     }
-    v->prefix[v->l1_size] = total;
     v->l2_rank[v->l1_size] = tables;
-    v->n_alloc = total;
+    v->n_alloc = cfs_alloc_index_count(&v->ix);
     v->n_l2 = tables;
     return 0;
 }
 
 static int has_l2(const struct qcow2_view *v, uint64_t q)
 {
-    return v->prefix[q + 1] > v->prefix[q];
+    return v->ix.prefix[q + 1] > v->ix.prefix[q];
 }
 
 /* ---- layout (qcow2.txt "Host cluster management") ---- */
@@ -338,7 +293,7 @@ static ssize_t qcow2_view_pread(struct cfs_source *src, void *buf, size_t len, u
 static void qcow2_view_close(struct cfs_source *src)
 {
     struct qcow2_view *v = (struct qcow2_view *)src;
-    free(v->prefix);
+    cfs_alloc_index_free(&v->ix);
     free(v->l2_rank);
     free(v->l2_of);
     cfs_source_close(v->disk);
@@ -363,12 +318,6 @@ int qcow2_view_open(struct cfs_source *disk, struct cfs_source **out)
     v->disk = disk;
     v->base.ops = &qcow2_view_ops;
     v->n_grains = (disk->size + CFS_GRAIN_BYTES - 1) >> CFS_GRAIN_SHIFT;
-    v->bits_grains = v->n_grains;
-    if (disk->alloc) {
-        v->bits = disk->alloc->bits;
-        if (disk->alloc->n_grains < v->bits_grains)
-            v->bits_grains = disk->alloc->n_grains;
-    }
     /* At least one entry: qcowinfo refuses an empty L1, and qemu-img check
      * calls an L1 cluster that no L1 entry covers a leak. */
     v->l1_size = v->n_grains ? div_up(v->n_grains, L2_ENTRIES) : 1;

@@ -49,14 +49,12 @@ struct grain {
 struct vmdk_stream {
     struct cfs_source base;
     struct cfs_source *disk;
-    const uint64_t *bits; /* NULL: every grain of the disk is allocated */
-    uint64_t bits_grains; /* grains that may be allocated: the map's, the disk's */
-    uint64_t n_grains;    /* NG */
-    uint64_t n_gt;        /* NGT */
-    uint64_t gd_sectors;  /* GDS */
-    uint64_t overhead;    /* OH, in sectors */
-    uint64_t n_alloc;     /* NA */
-    uint64_t *prefix;     /* [n_gt + 1]: allocated grains before GT i */
+    uint64_t n_grains;                      /* NG */
+    uint64_t n_gt;                          /* NGT */
+    uint64_t gd_sectors;                    /* GDS */
+    uint64_t overhead;                      /* OH, in sectors */
+    uint64_t n_alloc;                       /* NA */
+    struct cfs_alloc_index ix;              /* rank/select per GT of 512 grains */
     unsigned char head[GD_SECTOR * SECTOR]; /* header + descriptor */
 
     pthread_mutex_t lock; /* guards cache and clock, never held across a disk read */
@@ -82,89 +80,30 @@ static void put64(unsigned char *p, uint64_t v)
         p[i] = (unsigned char)(v >> (8 * i));
 }
 
-/* ---- rank and select over the allocation bitmap ---- */
-
-/* Word i of the bitmap, with bits past the disk's grains cleared: a map
- * that claims more grains than the disk has must not shift the layout. */
-static uint64_t word(const struct vmdk_stream *v, uint64_t i)
-{
-    uint64_t first = i * 64;
-    if (first >= v->bits_grains)
-        return 0;
-    uint64_t w = v->bits[i];
-    if (v->bits_grains - first < 64)
-        w &= (1ull << (v->bits_grains - first)) - 1;
-    return w;
-}
+/* ---- rank and select over the allocation bitmap (alloc.c) ---- */
 
 static int is_alloc(const struct vmdk_stream *v, uint64_t g)
 {
-    if (g >= v->n_grains)
-        return 0;
-    if (!v->bits)
-        return g < v->bits_grains;
-    return (word(v, g >> 6) >> (g & 63)) & 1;
+    return g < v->n_grains && cfs_alloc_index_test(&v->ix, g);
 }
 
-/* Allocated grains before grain g (g <= n_grains). */
 static uint64_t rank(const struct vmdk_stream *v, uint64_t g)
 {
-    if (!v->bits)
-        return g < v->bits_grains ? g : v->bits_grains;
-    uint64_t q = g / GTES_PER_GT, r = v->prefix[q];
-    for (uint64_t i = q * (GTES_PER_GT / 64); i < g >> 6; i++)
-        r += (uint64_t)__builtin_popcountll(word(v, i));
-    if (g & 63)
-        r += (uint64_t)__builtin_popcountll(word(v, g >> 6) & ((1ull << (g & 63)) - 1));
-    return r;
+    return cfs_alloc_rank(&v->ix, g);
 }
 
-/* The grain of the k-th allocated grain (k < n_alloc). */
 static uint64_t select_grain(const struct vmdk_stream *v, uint64_t k)
 {
-    if (!v->bits)
-        return k;
-    uint64_t lo = 0, hi = v->n_gt; /* largest q with prefix[q] <= k */
-    while (hi - lo > 1) {
-        uint64_t mid = lo + (hi - lo) / 2;
-        if (v->prefix[mid] <= k)
-            lo = mid;
-        else
-            hi = mid;
-    }
-    uint64_t left = k - v->prefix[lo];
-    for (uint64_t i = lo * (GTES_PER_GT / 64);; i++) {
-        uint64_t w = word(v, i);
-        uint64_t c = (uint64_t)__builtin_popcountll(w);
-        if (left < c) {
-            while (left--)
-                w &= w - 1;
-            return i * 64 + (uint64_t)__builtin_ctzll(w);
-        }
-        left -= c;
-    }
+    return cfs_alloc_select(&v->ix, k);
 }
 
 static int build_index(struct vmdk_stream *v)
 {
-    v->prefix = calloc(v->n_gt + 1, sizeof *v->prefix);
-    if (!v->prefix)
-        return -ENOMEM;
-    uint64_t total = 0;
-    for (uint64_t q = 0; q < v->n_gt; q++) {
-        v->prefix[q] = total;
-        if (!v->bits) {
-            uint64_t end = (q + 1) * GTES_PER_GT;
-            uint64_t first = q * GTES_PER_GT, last = end < v->bits_grains ? end : v->bits_grains;
-            total += last > first ? last - first : 0;
-            continue;
-        }
-        for (uint64_t i = q * (GTES_PER_GT / 64); i < (q + 1) * (GTES_PER_GT / 64); i++)
-            total += (uint64_t)__builtin_popcountll(word(v, i));
-    }
-    v->prefix[v->n_gt] = total;
-    v->n_alloc = total;
-    return 0;
+    uint64_t disk_grains = (v->disk->size + CFS_GRAIN_BYTES - 1) >> CFS_GRAIN_SHIFT;
+    int err = cfs_alloc_index_init(&v->ix, v->disk->alloc, disk_grains, GTES_PER_GT, v->n_gt);
+    if (!err)
+        v->n_alloc = cfs_alloc_index_count(&v->ix);
+    return err;
 }
 
 /* ---- header and descriptor (formats.md §3.1, §3.4) ---- */
@@ -455,7 +394,7 @@ static void vmdk_stream_close(struct cfs_source *src)
     for (int i = 0; i < CACHE_SLOTS; i++)
         free(v->cache[i]); /* no reader is left holding one */
     pthread_mutex_destroy(&v->lock);
-    free(v->prefix);
+    cfs_alloc_index_free(&v->ix);
     cfs_source_close(v->disk);
     free(v);
 }
@@ -499,12 +438,6 @@ int vmdk_stream_open(struct cfs_source *disk, const char *file_name, uint32_t ci
         return -ENOMEM;
     }
     v->disk = disk;
-    v->bits_grains = (disk->size + CFS_GRAIN_BYTES - 1) >> CFS_GRAIN_SHIFT;
-    if (disk->alloc) {
-        v->bits = disk->alloc->bits;
-        if (disk->alloc->n_grains < v->bits_grains)
-            v->bits_grains = disk->alloc->n_grains;
-    }
     pthread_mutex_init(&v->lock, NULL);
     v->base.ops = &vmdk_stream_ops;
 
