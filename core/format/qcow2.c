@@ -6,6 +6,7 @@
  * the guest's bytes. */
 #define _GNU_SOURCE
 #include "format.h"
+#include "bytes.h"
 #include "log.h"
 #include "qcow2.h"
 
@@ -89,23 +90,9 @@ static int refuse(const struct qcow2 *q, int err, const char *fmt, ...)
     return err;
 }
 
-static uint32_t be32_at(const unsigned char *p)
-{
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return be32toh(v);
-}
-
-static uint64_t be64_at(const unsigned char *p)
-{
-    uint64_t v;
-    memcpy(&v, p, 8);
-    return be64toh(v);
-}
-
 bool qcow2_probe(const void *head, size_t len)
 {
-    return len >= 4 && be32_at(head) == QCOW2_MAGIC;
+    return len >= 4 && cfs_be32(head) == QCOW2_MAGIC;
 }
 
 /* Reads exactly len bytes at off of the image file; what is missing
@@ -151,21 +138,21 @@ static int parse_header(struct opener *o)
     if (err)
         return err;
     const unsigned char *p = o->head;
-    if (be32_at(p) != QCOW2_MAGIC)
+    if (cfs_be32(p) != QCOW2_MAGIC)
         return refuse(q, -EIO, "not a qcow2 image (bad magic)");
-    h->version = be32_at(p + 4);
+    h->version = cfs_be32(p + 4);
     if (h->version != 2 && h->version != 3)
         return refuse(q, -ENOTSUP, "qcow2 version %u is not supported", h->version);
-    h->backing_file_offset = be64_at(p + 8);
-    h->cluster_bits = be32_at(p + 20);
-    h->size = be64_at(p + 24);
-    h->crypt_method = be32_at(p + 32);
-    h->l1_size = be32_at(p + 36);
-    h->l1_table_offset = be64_at(p + 40);
-    h->refcount_table_offset = be64_at(p + 48);
-    h->refcount_table_clusters = be32_at(p + 56);
-    h->nb_snapshots = be32_at(p + 60);
-    h->snapshots_offset = be64_at(p + 64);
+    h->backing_file_offset = cfs_be64(p + 8);
+    h->cluster_bits = cfs_be32(p + 20);
+    h->size = cfs_be64(p + 24);
+    h->crypt_method = cfs_be32(p + 32);
+    h->l1_size = cfs_be32(p + 36);
+    h->l1_table_offset = cfs_be64(p + 40);
+    h->refcount_table_offset = cfs_be64(p + 48);
+    h->refcount_table_clusters = cfs_be32(p + 56);
+    h->nb_snapshots = cfs_be32(p + 60);
+    h->snapshots_offset = cfs_be64(p + 64);
     if (h->cluster_bits < MIN_CLUSTER_BITS || h->cluster_bits > MAX_CLUSTER_BITS)
         return refuse(q, -EIO, "cluster_bits %u outside %d..%d", h->cluster_bits, MIN_CLUSTER_BITS,
                       MAX_CLUSTER_BITS);
@@ -177,9 +164,9 @@ static int parse_header(struct opener *o)
     } else {
         if (q->file_size < V3_HEADER_BYTES)
             return refuse(q, -EIO, "file too short for a version 3 header");
-        h->incompatible = be64_at(p + 72);
-        h->refcount_order = be32_at(p + 96);
-        h->header_length = be32_at(p + 100);
+        h->incompatible = cfs_be64(p + 72);
+        h->refcount_order = cfs_be32(p + 96);
+        h->header_length = cfs_be32(p + 100);
         if (h->header_length < V3_HEADER_BYTES || h->header_length % 8 || h->header_length > cs)
             return refuse(q, -EIO, "header_length %u invalid (>= 104, a multiple of 8, <= %llu)",
                           h->header_length, (unsigned long long)cs);
@@ -208,7 +195,7 @@ static int parse_extensions(struct opener *o)
         int err = off + 8 > o->head_len ? load_head(o, (size_t)end) : 0;
         if (err)
             return err;
-        uint32_t type = be32_at(o->head + off), len = be32_at(o->head + off + 4);
+        uint32_t type = cfs_be32(o->head + off), len = cfs_be32(o->head + off + 4);
         if (type == 0)
             break;
         off += 8;

@@ -15,6 +15,7 @@
  * data clusters are the disk's bytes, read straight into the caller's
  * buffer, so the view keeps no cache and no lock. */
 #include "format.h"
+#include "bytes.h"
 #include "log.h"
 
 #include <errno.h>
@@ -49,18 +50,6 @@ struct qcow2_view {
     uint64_t *l2_of;           /* [n_l2]: the L1 entry of the j-th L2 table */
     unsigned char head[HEADER_BYTES];
 };
-
-static void put32(unsigned char *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (unsigned char)(v >> (24 - 8 * i));
-}
-
-static void put64(unsigned char *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (unsigned char)(v >> (56 - 8 * i));
-}
 
 /* ---- rank and select over the allocation bitmap (alloc.c) ---- */
 
@@ -139,25 +128,25 @@ static int layout(struct qcow2_view *v)
         return -EFBIG; /* past L2's 56-bit offsets or qemu's 8 MiB refcount table */
 
     unsigned char *h = v->head;
-    put32(h + 0, 0x514649fb); /* "QFI\xfb" */
-    put32(h + 4, 3);
-    put64(h + 8, 0); /* no backing file */
-    put32(h + 16, 0);
-    put32(h + 20, CLUSTER_BITS);
+    cfs_put_be32(h + 0, 0x514649fb); /* "QFI\xfb" */
+    cfs_put_be32(h + 4, 3);
+    cfs_put_be64(h + 8, 0); /* no backing file */
+    cfs_put_be32(h + 16, 0);
+    cfs_put_be32(h + 20, CLUSTER_BITS);
     /* Whole sectors: qemu drops a partial last sector; the tail is zeros. */
-    put64(h + 24, (v->disk->size + 511) & ~(uint64_t)511);
-    put32(h + 32, 0); /* no encryption */
-    put32(h + 36, (uint32_t)v->l1_size);
-    put64(h + 40, v->l1_at << CLUSTER_BITS);
-    put64(h + 48, v->rt_at << CLUSTER_BITS);
-    put32(h + 56, (uint32_t)rtc);
-    put32(h + 60, 0); /* no snapshots */
-    put64(h + 64, 0);
-    put64(h + 72, 0); /* incompatible, compatible, autoclear features */
-    put64(h + 80, 0);
-    put64(h + 88, 0);
-    put32(h + 96, 4); /* refcount_order: 16-bit refcounts */
-    put32(h + 100, HEADER_BYTES);
+    cfs_put_be64(h + 24, (v->disk->size + 511) & ~(uint64_t)511);
+    cfs_put_be32(h + 32, 0); /* no encryption */
+    cfs_put_be32(h + 36, (uint32_t)v->l1_size);
+    cfs_put_be64(h + 40, v->l1_at << CLUSTER_BITS);
+    cfs_put_be64(h + 48, v->rt_at << CLUSTER_BITS);
+    cfs_put_be32(h + 56, (uint32_t)rtc);
+    cfs_put_be32(h + 60, 0); /* no snapshots */
+    cfs_put_be64(h + 64, 0);
+    cfs_put_be64(h + 72, 0); /* incompatible, compatible, autoclear features */
+    cfs_put_be64(h + 80, 0);
+    cfs_put_be64(h + 88, 0);
+    cfs_put_be32(h + 96, 4); /* refcount_order: 16-bit refcounts */
+    cfs_put_be32(h + 100, HEADER_BYTES);
     /* The end-of-extensions marker at 104 is the cluster's zeros. */
     return 0;
 }
@@ -174,7 +163,7 @@ static void read_entries(const struct qcow2_view *v, unsigned char *dst, uint64_
         unsigned char b[8];
         uint64_t x = val(v, e);
         if (w == 8)
-            put64(b, x);
+            cfs_put_be64(b, x);
         else
             b[0] = (unsigned char)(x >> 8), b[1] = (unsigned char)x;
         uint64_t lo = e * w > rel ? e * w : rel, hi = e * w + w < end ? e * w + w : end;
@@ -211,7 +200,7 @@ static void read_l2(const struct qcow2_view *v, unsigned char *dst, uint64_t rel
         if (is_alloc(v, g))
             x = (v->data_at + next++) << CLUSTER_BITS | COPIED;
         unsigned char b[8];
-        put64(b, x);
+        cfs_put_be64(b, x);
         uint64_t lo = at > rel ? at : rel, hi = at + 8 < end ? at + 8 : end;
         memcpy(dst + (lo - rel), b + (lo - at), (size_t)(hi - lo));
     }

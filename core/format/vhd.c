@@ -11,6 +11,7 @@
  * meaning; qemu writes all ones). Readers on several threads publish a
  * loaded bitmap with one compare-and-swap, no lock. */
 #include "format.h"
+#include "bytes.h"
 #include "log.h"
 #include "vhd.h"
 
@@ -58,20 +59,6 @@ static int refuse(const char *label, int err, const char *fmt, ...)
     va_end(ap);
     cfs_log_error("vhd: %s: %s", label, why);
     return err;
-}
-
-static uint32_t be32_at(const unsigned char *p)
-{
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return be32toh(v);
-}
-
-static uint64_t be64_at(const unsigned char *p)
-{
-    uint64_t v;
-    memcpy(&v, p, 8);
-    return be64toh(v);
 }
 
 bool vhd_probe(const void *head, size_t len)
@@ -236,16 +223,16 @@ static int check_footer(struct vhd *v, const unsigned char *f, const char *where
     if (memcmp(f, VHD_COOKIE, 8) != 0)
         return refuse(v->label, -EIO, "no VHD footer (cookie \"conectix\") %s", where);
     uint32_t sum = vhd_checksum(f, VHD_FOOTER_BYTES, VHD_F_CHECKSUM);
-    if (be32_at(f + VHD_F_CHECKSUM) != sum)
+    if (cfs_be32(f + VHD_F_CHECKSUM) != sum)
         return refuse(v->label, -EIO, "footer %s: bad checksum 0x%08x (computed 0x%08x)", where,
-                      be32_at(f + VHD_F_CHECKSUM), sum);
-    uint32_t type = be32_at(f + VHD_F_DISK_TYPE);
+                      cfs_be32(f + VHD_F_CHECKSUM), sum);
+    uint32_t type = cfs_be32(f + VHD_F_DISK_TYPE);
     if (type == VHD_TYPE_DIFF)
         return refuse(v->label, -ENOTSUP,
                       "differencing VHDs are not supported (their parent is not available)");
     if (type != VHD_TYPE_FIXED && type != VHD_TYPE_DYNAMIC)
         return refuse(v->label, -EIO, "footer %s: unknown disk type %u", where, type);
-    uint64_t size = be64_at(f + VHD_F_CURRENT_SIZE);
+    uint64_t size = cfs_be64(f + VHD_F_CURRENT_SIZE);
     if (size > VHD_MAX_SIZE)
         return refuse(v->label, -ENOTSUP, "current size %llu above the 2040 GiB a VHD can hold",
                       (unsigned long long)size);
@@ -285,12 +272,12 @@ static int open_dynamic(struct vhd *v, const unsigned char *footer)
     err = check_footer(v, copy, "copy at offset 0");
     if (err)
         return err;
-    if (be64_at(copy + VHD_F_CURRENT_SIZE) != size ||
-        be32_at(copy + VHD_F_DISK_TYPE) != VHD_TYPE_DYNAMIC ||
-        be64_at(copy + VHD_F_DATA_OFFSET) != be64_at(footer + VHD_F_DATA_OFFSET))
+    if (cfs_be64(copy + VHD_F_CURRENT_SIZE) != size ||
+        cfs_be32(copy + VHD_F_DISK_TYPE) != VHD_TYPE_DYNAMIC ||
+        cfs_be64(copy + VHD_F_DATA_OFFSET) != cfs_be64(footer + VHD_F_DATA_OFFSET))
         return refuse(v->label, -EIO, "the footer copy at offset 0 disagrees with the footer");
 
-    uint64_t hoff = be64_at(footer + VHD_F_DATA_OFFSET);
+    uint64_t hoff = cfs_be64(footer + VHD_F_DATA_OFFSET);
     if (hoff < VHD_FOOTER_BYTES || hoff > fs - VHD_FOOTER_BYTES ||
         VHD_HEADER_BYTES > fs - VHD_FOOTER_BYTES - hoff)
         return refuse(v->label, -EIO, "dynamic header at 0x%llx outside the file",
@@ -302,11 +289,11 @@ static int open_dynamic(struct vhd *v, const unsigned char *footer)
         return refuse(v->label, -EIO, "no dynamic header (cookie \"cxsparse\") at 0x%llx",
                       (unsigned long long)hoff);
     uint32_t sum = vhd_checksum(h, VHD_HEADER_BYTES, VHD_H_CHECKSUM);
-    if (be32_at(h + VHD_H_CHECKSUM) != sum)
+    if (cfs_be32(h + VHD_H_CHECKSUM) != sum)
         return refuse(v->label, -EIO, "dynamic header: bad checksum 0x%08x (computed 0x%08x)",
-                      be32_at(h + VHD_H_CHECKSUM), sum);
+                      cfs_be32(h + VHD_H_CHECKSUM), sum);
 
-    uint64_t bs = be32_at(h + VHD_H_BLOCK_SIZE);
+    uint64_t bs = cfs_be32(h + VHD_H_BLOCK_SIZE);
     if (bs < MIN_BLOCK_BYTES || bs > MAX_BLOCK_BYTES || (bs & (bs - 1)))
         return refuse(v->label, -EIO, "block size %llu not a power of two in 512..%llu",
                       (unsigned long long)bs, MAX_BLOCK_BYTES);
@@ -315,8 +302,8 @@ static int open_dynamic(struct vhd *v, const unsigned char *footer)
     v->bitmap_bytes = (v->bitmap_used + VHD_SECTOR - 1) / VHD_SECTOR * VHD_SECTOR;
     v->n_blocks = (size + bs - 1) >> v->block_shift;
 
-    uint64_t max_entries = be32_at(h + VHD_H_MAX_ENTRIES),
-             bat_off = be64_at(h + VHD_H_TABLE_OFFSET);
+    uint64_t max_entries = cfs_be32(h + VHD_H_MAX_ENTRIES),
+             bat_off = cfs_be64(h + VHD_H_TABLE_OFFSET);
     uint64_t bat_bytes = max_entries * 4;
     if (max_entries < v->n_blocks)
         return refuse(v->label, -EIO, "BAT of %llu entries too small for %llu blocks",
@@ -406,8 +393,8 @@ int vhd_open(struct cfs_source *file, const char *label, struct cfs_source **dis
     err = check_footer(v, footer, "at the end of the file");
     if (err)
         goto fail;
-    v->base.size = be64_at(footer + VHD_F_CURRENT_SIZE);
-    v->dynamic = be32_at(footer + VHD_F_DISK_TYPE) == VHD_TYPE_DYNAMIC;
+    v->base.size = cfs_be64(footer + VHD_F_CURRENT_SIZE);
+    v->dynamic = cfs_be32(footer + VHD_F_DISK_TYPE) == VHD_TYPE_DYNAMIC;
     err = v->dynamic ? open_dynamic(v, footer) : open_fixed(v);
     if (err)
         goto fail;

@@ -10,6 +10,7 @@
  * the tail reading as zeros. Footer current size = original size = V with
  * creator "qem2", so that qemu takes V rather than the CHS product (§4.5). */
 #include "format.h"
+#include "bytes.h"
 #include "vhd.h"
 
 #include <errno.h>
@@ -41,18 +42,6 @@ struct vhd_view {
     unsigned char footer[VHD_FOOTER_BYTES];
     unsigned char header[VHD_HEADER_BYTES];
 };
-
-static void put32(unsigned char *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (unsigned char)(v >> (24 - 8 * i));
-}
-
-static void put64(unsigned char *p, uint64_t v)
-{
-    put32(p, (uint32_t)(v >> 32));
-    put32(p + 4, (uint32_t)v);
-}
 
 static uint64_t mix(uint64_t x)
 {
@@ -97,34 +86,34 @@ static void build_footer(struct vhd_view *v, uint32_t seed)
     uint64_t r1 = mix(seed), r2 = mix(r1);
 
     memcpy(f, VHD_COOKIE, 8);
-    put32(f + 8, 2);
-    put32(f + 12, 0x00010000);
-    put64(f + VHD_F_DATA_OFFSET, v->dynamic ? HEADER_OFF : ~0ull);
-    put32(f + 24, TIME_BASE + (uint32_t)(r1 % TIME_SPAN));
+    cfs_put_be32(f + 8, 2);
+    cfs_put_be32(f + 12, 0x00010000);
+    cfs_put_be64(f + VHD_F_DATA_OFFSET, v->dynamic ? HEADER_OFF : ~0ull);
+    cfs_put_be32(f + 24, TIME_BASE + (uint32_t)(r1 % TIME_SPAN));
     memcpy(f + 28, "qem2", 4);
-    put32(f + 32, 0x00050003); /* the creator version qemu writes */
+    cfs_put_be32(f + 32, 0x00050003); /* the creator version qemu writes */
     memcpy(f + 36, "Wi2k", 4);
-    put64(f + 40, v->size);
-    put64(f + VHD_F_CURRENT_SIZE, v->size);
-    put32(f + VHD_F_GEOMETRY, geometry(v->size / VHD_SECTOR));
-    put32(f + VHD_F_DISK_TYPE, v->dynamic ? VHD_TYPE_DYNAMIC : VHD_TYPE_FIXED);
-    put64(f + 68, r2);
-    put64(f + 76, mix(r2));
+    cfs_put_be64(f + 40, v->size);
+    cfs_put_be64(f + VHD_F_CURRENT_SIZE, v->size);
+    cfs_put_be32(f + VHD_F_GEOMETRY, geometry(v->size / VHD_SECTOR));
+    cfs_put_be32(f + VHD_F_DISK_TYPE, v->dynamic ? VHD_TYPE_DYNAMIC : VHD_TYPE_FIXED);
+    cfs_put_be64(f + 68, r2);
+    cfs_put_be64(f + 76, mix(r2));
     f[74] = (unsigned char)((f[74] & 0x0f) | 0x40); /* a random (version 4) UUID */
     f[76] = (unsigned char)((f[76] & 0x3f) | 0x80);
-    put32(f + VHD_F_CHECKSUM, vhd_checksum(f, VHD_FOOTER_BYTES, VHD_F_CHECKSUM));
+    cfs_put_be32(f + VHD_F_CHECKSUM, vhd_checksum(f, VHD_FOOTER_BYTES, VHD_F_CHECKSUM));
 }
 
 static void build_header(struct vhd_view *v)
 {
     unsigned char *h = v->header;
     memcpy(h, VHD_SPARSE_COOKIE, 8);
-    put64(h + 8, ~0ull); /* all 64 bits: MS tools check them */
-    put64(h + VHD_H_TABLE_OFFSET, BAT_OFF);
-    put32(h + 24, 0x00010000);
-    put32(h + VHD_H_MAX_ENTRIES, (uint32_t)v->n_blocks);
-    put32(h + VHD_H_BLOCK_SIZE, (uint32_t)BLOCK_BYTES);
-    put32(h + VHD_H_CHECKSUM, vhd_checksum(h, VHD_HEADER_BYTES, VHD_H_CHECKSUM));
+    cfs_put_be64(h + 8, ~0ull); /* all 64 bits: MS tools check them */
+    cfs_put_be64(h + VHD_H_TABLE_OFFSET, BAT_OFF);
+    cfs_put_be32(h + 24, 0x00010000);
+    cfs_put_be32(h + VHD_H_MAX_ENTRIES, (uint32_t)v->n_blocks);
+    cfs_put_be32(h + VHD_H_BLOCK_SIZE, (uint32_t)BLOCK_BYTES);
+    cfs_put_be32(h + VHD_H_CHECKSUM, vhd_checksum(h, VHD_HEADER_BYTES, VHD_H_CHECKSUM));
 }
 
 /* Blocks holding an allocated grain of the disk get a slot, in order. */

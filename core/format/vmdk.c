@@ -9,6 +9,7 @@
  * serves the guest's bytes. */
 #define _GNU_SOURCE
 #include "format.h"
+#include "bytes.h"
 #include "log.h"
 #include "vmdk.h"
 
@@ -80,30 +81,9 @@ static int refuse(const struct vmdk *v, int err, const char *fmt, ...)
     return err;
 }
 
-static uint16_t le16_at(const unsigned char *p)
-{
-    uint16_t x;
-    memcpy(&x, p, 2);
-    return le16toh(x);
-}
-
-static uint32_t le32_at(const unsigned char *p)
-{
-    uint32_t x;
-    memcpy(&x, p, 4);
-    return le32toh(x);
-}
-
-static uint64_t le64_at(const unsigned char *p)
-{
-    uint64_t x;
-    memcpy(&x, p, 8);
-    return le64toh(x);
-}
-
 bool vmdk_probe(const void *head, size_t len)
 {
-    return len >= 4 && le32_at(head) == VMDK_MAGIC;
+    return len >= 4 && cfs_le32(head) == VMDK_MAGIC;
 }
 
 /* Reads exactly len bytes at off of the image file; what is missing is
@@ -128,23 +108,23 @@ static bool in_file(const struct vmdk *v, uint64_t sector, uint64_t n_bytes)
 
 static void parse_fields(struct header *h, const unsigned char *p)
 {
-    h->version = le32_at(p + 4);
-    h->flags = le32_at(p + 8);
-    h->capacity = le64_at(p + 12);
-    h->grain_sectors = le64_at(p + 20);
-    h->desc_offset = le64_at(p + 28);
-    h->desc_sectors = le64_at(p + 36);
-    h->gtes = le32_at(p + 44);
-    h->gd_offset = le64_at(p + 56);
-    h->overhead = le64_at(p + 64);
-    h->compress = le16_at(p + 77);
+    h->version = cfs_le32(p + 4);
+    h->flags = cfs_le32(p + 8);
+    h->capacity = cfs_le64(p + 12);
+    h->grain_sectors = cfs_le64(p + 20);
+    h->desc_offset = cfs_le64(p + 28);
+    h->desc_sectors = cfs_le64(p + 36);
+    h->gtes = cfs_le32(p + 44);
+    h->gd_offset = cfs_le64(p + 56);
+    h->overhead = cfs_le64(p + 64);
+    h->compress = cfs_le16(p + 77);
 }
 
 /* A file that is not a sparse extent: a text descriptor (its extents are
  * other files), an ESX sparse extent, or not a VMDK at all. */
 static int refuse_not_sparse(struct vmdk *v, const unsigned char *p, size_t n)
 {
-    if (n >= 4 && le32_at(p) == COWD_MAGIC)
+    if (n >= 4 && cfs_le32(p) == COWD_MAGIC)
         return refuse(v, -ENOTSUP, "ESX sparse extents (COWD, vmfsSparse) are not supported");
     if ((n >= sizeof DESCRIPTOR_MAGIC - 1 &&
          memcmp(p, DESCRIPTOR_MAGIC, sizeof DESCRIPTOR_MAGIC - 1) == 0) ||
@@ -165,7 +145,7 @@ static int parse_header(struct opener *o)
 
     if (err)
         return err;
-    if (n < 4 || le32_at(p) != VMDK_MAGIC)
+    if (n < 4 || cfs_le32(p) != VMDK_MAGIC)
         return refuse_not_sparse(v, p, n);
     if (n < sizeof p)
         return refuse(v, -EIO, "file of %zu bytes is too short for a VMDK header", n);
@@ -282,12 +262,12 @@ static int read_footer(struct opener *o)
     err = read_meta(v, p, sizeof p, (v->file_size & ~511ull) - sizeof p, "the footer");
     if (err)
         return err;
-    if (le64_at(p) != 1 || le32_at(p + 8) != 0 || le32_at(p + 12) != MARKER_FOOTER)
+    if (cfs_le64(p) != 1 || cfs_le32(p + 8) != 0 || cfs_le32(p + 12) != MARKER_FOOTER)
         return 1;
     const unsigned char *ft = p + VMDK_SECTOR, *eos = p + 2 * VMDK_SECTOR;
-    if (le32_at(ft) != VMDK_MAGIC)
+    if (cfs_le32(ft) != VMDK_MAGIC)
         return refuse(v, -EIO, "footer with a bad magic");
-    if (le64_at(eos) != 0 || le32_at(eos + 8) != 0 || le32_at(eos + 12) != MARKER_EOS)
+    if (cfs_le64(eos) != 0 || cfs_le32(eos + 8) != 0 || cfs_le32(eos + 12) != MARKER_EOS)
         return refuse(v, -EIO, "footer not followed by an end-of-stream marker");
     parse_fields(&f, ft);
     if (f.capacity != o->h.capacity || f.grain_sectors != o->h.grain_sectors ||
@@ -496,7 +476,7 @@ static int scan_stream(struct opener *o)
         err = read_meta(v, m, avail, pos, "a marker");
         if (err)
             return err;
-        uint64_t lba = le64_at(m), size = le32_at(m + 8), sector = pos / VMDK_SECTOR;
+        uint64_t lba = cfs_le64(m), size = cfs_le32(m + 8), sector = pos / VMDK_SECTOR;
         if (sector >= MAX_CAPACITY)
             return refuse(v, -EIO, "stream longer than 2 TiB of records");
         if (size) {
@@ -523,7 +503,7 @@ static int scan_stream(struct opener *o)
             pos += sectors * VMDK_SECTOR;
             continue;
         }
-        uint32_t type = le32_at(m + 12);
+        uint32_t type = cfs_le32(m + 12);
         if (lba == 0 && type == MARKER_EOS)
             break;
         /* Metadata (GT, GD, footer, progress, unknown types): skipped. */

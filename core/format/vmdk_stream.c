@@ -11,6 +11,7 @@
  * disk; the last few grains read are kept, with their Adler-32, so that a
  * read straddling two records or ending in a checksum reads a grain once. */
 #include "format.h"
+#include "bytes.h"
 #include "log.h"
 
 #include <errno.h>
@@ -62,24 +63,6 @@ struct vmdk_stream {
     uint64_t clock;
 };
 
-static void put16(unsigned char *p, uint16_t v)
-{
-    p[0] = (unsigned char)v;
-    p[1] = (unsigned char)(v >> 8);
-}
-
-static void put32(unsigned char *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static void put64(unsigned char *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
 /* ---- rank and select over the allocation bitmap (alloc.c) ---- */
 
 static int is_alloc(const struct vmdk_stream *v, uint64_t g)
@@ -114,20 +97,20 @@ static int build_head(struct vmdk_stream *v, const char *file_name, uint32_t cid
     unsigned char *h = v->head;
     uint64_t capacity = v->n_grains * GRAIN_SECTORS;
 
-    put32(h + 0, 0x564d444b); /* "KDMV" */
-    put32(h + 4, 3);          /* ESXi refuses stream files below version 3 */
-    put32(h + 8, 0x00030001); /* NL detect, compressed grains, markers */
-    put64(h + 12, capacity);
-    put64(h + 20, GRAIN_SECTORS);
-    put64(h + 28, 1);
-    put64(h + 36, DESC_SECTORS);
-    put32(h + 44, GTES_PER_GT);
-    put64(h + 48, 0);
-    put64(h + 56, GD_SECTOR);
-    put64(h + 64, v->overhead);
+    cfs_put_le32(h + 0, 0x564d444b); /* "KDMV" */
+    cfs_put_le32(h + 4, 3);          /* ESXi refuses stream files below version 3 */
+    cfs_put_le32(h + 8, 0x00030001); /* NL detect, compressed grains, markers */
+    cfs_put_le64(h + 12, capacity);
+    cfs_put_le64(h + 20, GRAIN_SECTORS);
+    cfs_put_le64(h + 28, 1);
+    cfs_put_le64(h + 36, DESC_SECTORS);
+    cfs_put_le32(h + 44, GTES_PER_GT);
+    cfs_put_le64(h + 48, 0);
+    cfs_put_le64(h + 56, GD_SECTOR);
+    cfs_put_le64(h + 64, v->overhead);
     h[72] = 0;
     memcpy(h + 73, "\n \r\n", 4);
-    put16(h + 77, 1); /* DEFLATE */
+    cfs_put_le16(h + 77, 1); /* DEFLATE */
 
     /* Geometry as open-vmdk (SCSI) and qemu (IDE) write it; the IDE
      * cylinder count stops at the ATA CHS limit. */
@@ -303,8 +286,8 @@ static int read_record(struct vmdk_stream *v, unsigned char *dst, uint64_t k, ui
 {
     uint64_t g = select_grain(v, k);
     unsigned char pre[REC_PRE_BYTES] = { 0 }, mid[REC_MID_BYTES];
-    put64(pre, g * GRAIN_SECTORS);
-    put32(pre + 8, REC_DATA_BYTES);
+    cfs_put_le64(pre, g * GRAIN_SECTORS);
+    cfs_put_le32(pre + 8, REC_DATA_BYTES);
     memcpy(pre + 12,
            "\x78\x01"              /* zlib: deflate, 32 KiB window, no dict */
            "\x00\xff\xff\x00\x00", /* stored, LEN 65535 */
@@ -346,7 +329,7 @@ static void read_table(struct vmdk_stream *v, unsigned char *dst, uint64_t rel, 
             val = (uint32_t)(v->overhead + REC_SECTORS * next++);
         }
         unsigned char b[4];
-        put32(b, val);
+        cfs_put_le32(b, val);
         copy_piece(dst, rel, len, e * 4, b, 4);
     }
 }
