@@ -7,6 +7,8 @@
 #include "source.h"
 
 #include <pthread.h>
+
+#include "block_cache.h"
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -19,13 +21,6 @@
 enum qcow2_compression { QCOW2_ZLIB = 0, QCOW2_ZSTD = 1 };
 
 enum qcow2_kind { QCOW2_KIND_ZERO, QCOW2_KIND_DATA, QCOW2_KIND_COMPRESSED };
-
-/* One decoded compressed cluster; key is its L2 descriptor (0: empty). */
-struct qcow2_cached {
-    uint64_t key;
-    uint64_t last_use;
-    unsigned char *data;
-};
 
 struct qcow2 {
     struct cfs_source base; /* the guest disk */
@@ -43,10 +38,7 @@ struct qcow2 {
     uint64_t *l2_data; /* every distinct L2 table, one allocation */
     struct cfs_alloc *alloc;
 
-    pthread_mutex_t cache_lock; /* guards the fields below, never held across I/O */
-    unsigned cache_n;
-    uint64_t cache_clock;
-    struct qcow2_cached *cache;
+    struct cfs_block_cache cache; /* decoded compressed blocks, keyed never 0 */
 };
 
 /* Host byte range of a compressed cluster's descriptor e (§1.6). */

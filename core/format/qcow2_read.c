@@ -21,71 +21,12 @@
 
 int qcow2_cache_init(struct qcow2 *q)
 {
-    uint64_t n = CACHE_BYTES / q->cluster_size;
-    q->cache_n = n < CACHE_MIN ? CACHE_MIN : n > CACHE_MAX ? CACHE_MAX : (unsigned)n;
-    q->cache = calloc(q->cache_n, sizeof *q->cache);
-    if (!q->cache)
-        return -ENOMEM;
-    if (pthread_mutex_init(&q->cache_lock, NULL) != 0) {
-        free(q->cache);
-        q->cache = NULL;
-        return -ENOMEM;
-    }
-    return 0;
+    return cfs_block_cache_init(&q->cache, q->cluster_size, CACHE_BYTES, CACHE_MIN, CACHE_MAX);
 }
 
 void qcow2_cache_free(struct qcow2 *q)
 {
-    if (!q->cache)
-        return;
-    for (unsigned i = 0; i < q->cache_n; i++)
-        free(q->cache[i].data);
-    free(q->cache);
-    pthread_mutex_destroy(&q->cache_lock);
-}
-
-/* Copies n bytes at in of the cached cluster key to dst; false on a miss. */
-static bool cache_get(struct qcow2 *q, uint64_t key, uint64_t in, void *dst, uint64_t n)
-{
-    bool hit = false;
-    pthread_mutex_lock(&q->cache_lock);
-    for (unsigned i = 0; i < q->cache_n; i++) {
-        if (q->cache[i].data && q->cache[i].key == key) {
-            memcpy(dst, q->cache[i].data + in, n);
-            q->cache[i].last_use = ++q->cache_clock;
-            hit = true;
-            break;
-        }
-    }
-    pthread_mutex_unlock(&q->cache_lock);
-    return hit;
-}
-
-/* Keeps data (a decoded cluster) in place of the least recently used. */
-static void cache_put(struct qcow2 *q, uint64_t key, unsigned char *data)
-{
-    unsigned char *drop = data;
-    pthread_mutex_lock(&q->cache_lock);
-    unsigned victim = 0;
-    bool present = false;
-    for (unsigned i = 0; i < q->cache_n; i++) {
-        if (q->cache[i].data && q->cache[i].key == key) {
-            present = true; /* another reader decoded it meanwhile */
-            break;
-        }
-        if (!q->cache[victim].data)
-            continue; /* an empty slot is the best victim */
-        if (!q->cache[i].data || q->cache[i].last_use < q->cache[victim].last_use)
-            victim = i;
-    }
-    if (!present) {
-        drop = q->cache[victim].data;
-        q->cache[victim].data = data;
-        q->cache[victim].key = key;
-        q->cache[victim].last_use = ++q->cache_clock;
-    }
-    pthread_mutex_unlock(&q->cache_lock);
-    free(drop);
+    cfs_block_cache_free(&q->cache);
 }
 
 /* Raw deflate, 4 KiB window; the span may end inside the next cluster's
@@ -140,7 +81,7 @@ static int read_compressed(struct qcow2 *q, uint64_t guest, uint64_t e, uint64_t
     ssize_t got;
     int err;
 
-    if (cache_get(q, key, in, dst, n))
+    if (cfs_block_cache_get(&q->cache, key, in, dst, n))
         return 0;
     qcow2_compressed_span(q, e, &off, &len);
     if (len > q->file_size - off) /* checked at open: off < file_size */
@@ -172,7 +113,7 @@ static int read_compressed(struct qcow2 *q, uint64_t guest, uint64_t e, uint64_t
         goto out;
     }
     memcpy(dst, data + in, n);
-    cache_put(q, key, data);
+    cfs_block_cache_put(&q->cache, key, data);
     data = NULL;
 out:
     free(raw);

@@ -8,18 +8,13 @@
 #include "source.h"
 
 #include <pthread.h>
+
+#include "block_cache.h"
 #include <stdbool.h>
 #include <stdint.h>
 
 #define VMDK_SECTOR      512u
 #define VMDK_MARKER_HEAD 12u /* u64 lba, u32 size */
-
-/* One decoded compressed grain; key is its grain number + 1 (0: empty). */
-struct vmdk_cached {
-    uint64_t key;
-    uint64_t last_use;
-    unsigned char *data;
-};
 
 /* Grain tables as they are served: gt_index[t] is 0 (table absent, every
  * grain of it unallocated) or k + 1, and then entry i (grain t * gtes + i)
@@ -44,10 +39,7 @@ struct vmdk {
     uint32_t *gt_span;
     struct cfs_alloc *alloc;
 
-    pthread_mutex_t cache_lock; /* guards the fields below, never held across I/O */
-    unsigned cache_n;
-    uint64_t cache_clock;
-    struct vmdk_cached *cache;
+    struct cfs_block_cache cache; /* decoded compressed blocks, keyed never 0 */
 };
 
 /* vmdk_read.c */

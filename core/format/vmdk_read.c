@@ -21,71 +21,12 @@
 
 int vmdk_cache_init(struct vmdk *v)
 {
-    uint64_t n = CACHE_BYTES / v->grain_bytes;
-    v->cache_n = n < CACHE_MIN ? CACHE_MIN : n > CACHE_MAX ? CACHE_MAX : (unsigned)n;
-    v->cache = calloc(v->cache_n, sizeof *v->cache);
-    if (!v->cache)
-        return -ENOMEM;
-    if (pthread_mutex_init(&v->cache_lock, NULL) != 0) {
-        free(v->cache);
-        v->cache = NULL;
-        return -ENOMEM;
-    }
-    return 0;
+    return cfs_block_cache_init(&v->cache, v->grain_bytes, CACHE_BYTES, CACHE_MIN, CACHE_MAX);
 }
 
 void vmdk_cache_free(struct vmdk *v)
 {
-    if (!v->cache)
-        return;
-    for (unsigned i = 0; i < v->cache_n; i++)
-        free(v->cache[i].data);
-    free(v->cache);
-    pthread_mutex_destroy(&v->cache_lock);
-}
-
-/* Copies n bytes at in of the cached grain key to dst; false on a miss. */
-static bool cache_get(struct vmdk *v, uint64_t key, uint64_t in, void *dst, uint64_t n)
-{
-    bool hit = false;
-    pthread_mutex_lock(&v->cache_lock);
-    for (unsigned i = 0; i < v->cache_n; i++) {
-        if (v->cache[i].data && v->cache[i].key == key) {
-            memcpy(dst, v->cache[i].data + in, n);
-            v->cache[i].last_use = ++v->cache_clock;
-            hit = true;
-            break;
-        }
-    }
-    pthread_mutex_unlock(&v->cache_lock);
-    return hit;
-}
-
-/* Keeps data (a decoded grain) in place of the least recently used. */
-static void cache_put(struct vmdk *v, uint64_t key, unsigned char *data)
-{
-    unsigned char *drop = data;
-    pthread_mutex_lock(&v->cache_lock);
-    unsigned victim = 0;
-    bool present = false;
-    for (unsigned i = 0; i < v->cache_n; i++) {
-        if (v->cache[i].data && v->cache[i].key == key) {
-            present = true; /* another reader decoded it meanwhile */
-            break;
-        }
-        if (!v->cache[victim].data)
-            continue; /* an empty slot is the best victim */
-        if (!v->cache[i].data || v->cache[i].last_use < v->cache[victim].last_use)
-            victim = i;
-    }
-    if (!present) {
-        drop = v->cache[victim].data;
-        v->cache[victim].data = data;
-        v->cache[victim].key = key;
-        v->cache[victim].last_use = ++v->cache_clock;
-    }
-    pthread_mutex_unlock(&v->cache_lock);
-    free(drop);
+    cfs_block_cache_free(&v->cache);
 }
 
 /* Inflates src (zlib, or raw deflate when it has no zlib header) into
@@ -121,7 +62,7 @@ static int read_compressed(struct vmdk *v, uint64_t g, uint64_t off, uint64_t sp
     ssize_t got;
     int err = 0;
 
-    if (cache_get(v, g + 1, in, dst, n))
+    if (cfs_block_cache_get(&v->cache, g + 1, in, dst, n))
         return 0;
     if (len > v->file_size - at) /* checked at open: at < file_size */
         len = v->file_size - at;
@@ -186,7 +127,7 @@ static int read_compressed(struct vmdk *v, uint64_t g, uint64_t off, uint64_t sp
     }
     memset(data + out_len, 0, v->grain_bytes - (uint64_t)out_len);
     memcpy(dst, data + in, n);
-    cache_put(v, g + 1, data);
+    cfs_block_cache_put(&v->cache, g + 1, data);
     data = NULL;
 out:
     free(raw);
