@@ -88,7 +88,7 @@ FUZZ_BIN  := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 FUZZ_FLAGS = -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -D_FILE_OFFSET_BITS=64 \
              -pthread -Iinclude -Ifs -Icore/cloud/openstack $(PKG_CFLAGS)
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(CORE_SRC) $(FS_SRC)
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(CORE_SRC) $(FS_SRC)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
 	@clang $(FUZZ_FLAGS) -o $@ $< $(CORE_SRC) $(FS_SRC) $(PKG_LIBS)
