@@ -39,7 +39,7 @@ $(BUILD)/san/%.o: %.c $(wildcard include/*.h fs/*.h core/*/*.h core/*/*/*.h)
 	@echo "  CC san  $<"
 	@$(CC) $(CFLAGS) $(SAN) $(PKG_CFLAGS) -c -o $@ $<
 
-$(BUILD)/unit/%: tests/unit/%.c tests/unit/unit.h $(SAN_OBJ)
+$(BUILD)/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(SAN_OBJ)
 	@mkdir -p $(dir $@)
 	@echo "  LD san  $@"
 	@$(CC) $(CFLAGS) $(SAN) $(PKG_CFLAGS) -Itests/unit -o $@ $< $(SAN_OBJ) $(PKG_LIBS)
