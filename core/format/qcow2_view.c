@@ -58,16 +58,6 @@ static int is_alloc(const struct qcow2_view *v, uint64_t g)
     return g < v->n_grains && cfs_alloc_index_test(&v->ix, g);
 }
 
-static uint64_t rank(const struct qcow2_view *v, uint64_t g)
-{
-    return cfs_alloc_rank(&v->ix, g);
-}
-
-static uint64_t select_grain(const struct qcow2_view *v, uint64_t k)
-{
-    return cfs_alloc_select(&v->ix, k);
-}
-
 /* Also which L1 entries have an L2 table, and their order. */
 static int build_index(struct qcow2_view *v)
 {
@@ -194,7 +184,7 @@ static void read_l2(const struct qcow2_view *v, unsigned char *dst, uint64_t rel
 {
     uint64_t at = rel / CLUSTER_BYTES * CLUSTER_BYTES, end = rel + len;
     uint64_t g = v->l2_of[rel / CLUSTER_BYTES] * L2_ENTRIES + (rel - at) / 8;
-    uint64_t next = rank(v, g); /* then counted on */
+    uint64_t next = cfs_alloc_rank(&v->ix, g); /* then counted on */
     for (at += (rel - at) / 8 * 8; at < end; at += 8, g++) {
         uint64_t x = 0;
         if (is_alloc(v, g))
@@ -212,7 +202,7 @@ static void read_l2(const struct qcow2_view *v, unsigned char *dst, uint64_t rel
 static ssize_t read_data(struct qcow2_view *v, unsigned char *dst, uint64_t k, uint64_t r,
                          size_t len)
 {
-    uint64_t g = select_grain(v, k), last = g;
+    uint64_t g = cfs_alloc_select(&v->ix, k), last = g;
     uint64_t span = CLUSTER_BYTES - r; /* bytes of consecutive grains from r on */
     while (span < len && is_alloc(v, last + 1))
         span += CLUSTER_BYTES, last++; /* data clusters are in guest order */

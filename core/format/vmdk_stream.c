@@ -70,16 +70,6 @@ static int is_alloc(const struct vmdk_stream *v, uint64_t g)
     return g < v->n_grains && cfs_alloc_index_test(&v->ix, g);
 }
 
-static uint64_t rank(const struct vmdk_stream *v, uint64_t g)
-{
-    return cfs_alloc_rank(&v->ix, g);
-}
-
-static uint64_t select_grain(const struct vmdk_stream *v, uint64_t k)
-{
-    return cfs_alloc_select(&v->ix, k);
-}
-
 static int build_index(struct vmdk_stream *v)
 {
     uint64_t disk_grains = (v->disk->size + CFS_GRAIN_BYTES - 1) >> CFS_GRAIN_SHIFT;
@@ -284,7 +274,7 @@ static void copy_piece(unsigned char *dst, uint64_t from, size_t len, uint64_t a
 static int read_record(struct vmdk_stream *v, unsigned char *dst, uint64_t k, uint64_t r,
                        size_t len)
 {
-    uint64_t g = select_grain(v, k);
+    uint64_t g = cfs_alloc_select(&v->ix, k);
     unsigned char pre[REC_PRE_BYTES] = { 0 }, mid[REC_MID_BYTES];
     cfs_put_le64(pre, g * GRAIN_SECTORS);
     cfs_put_le32(pre + 8, REC_DATA_BYTES);
@@ -319,7 +309,7 @@ static void read_table(struct vmdk_stream *v, unsigned char *dst, uint64_t rel, 
     uint64_t e = rel / 4, end = rel + len;
     uint64_t next = 0; /* GT: the rank of grain e, counted on */
     if (!is_gd)
-        next = rank(v, e < v->n_grains ? e : v->n_grains);
+        next = cfs_alloc_rank(&v->ix, e < v->n_grains ? e : v->n_grains);
     for (; e * 4 < end; e++) {
         uint32_t val = 0;
         if (is_gd) {
