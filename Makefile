@@ -4,7 +4,7 @@ PKGS      := fuse3 libcurl jansson yaml-0.1 libcrypto zlib libzstd libxml-2.0
 CC        ?= cc
 CFLAGS    ?= -O2 -g
 CFLAGS    += -std=gnu11 -Wall -Wextra -Werror -D_FILE_OFFSET_BITS=64 -pthread \
-             -Iinclude -Ifs -Icore/cloud/openstack
+             -Iinclude -Ifs -Icore/cloud/openstack -Icore/cloud/vcloud
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -86,7 +86,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN  := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 FUZZ_FLAGS = -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -D_FILE_OFFSET_BITS=64 \
-             -pthread -Iinclude -Ifs -Icore/cloud/openstack $(PKG_CFLAGS)
+             -pthread -Iinclude -Ifs -Icore/cloud/openstack -Icore/cloud/vcloud $(PKG_CFLAGS)
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(CORE_SRC) $(FS_SRC)
 	@mkdir -p $(dir $@)

@@ -20,6 +20,10 @@ struct cfs_object {
     uint64_t size;
     struct timespec mtime, ctime;
     bool immutable;    /* content never changes: the kernel may cache it */
+    bool is_dir;       /* a directory (a vCD catalog): listed as dir "<dir>/<name>" */
+    bool no_views;     /* show the stored bytes only, no converted views */
+    bool size_at_open; /* size unknown until open() (a vCD template before its
+                          export): stat says 0 and is not cached; open() finds it */
     char *digest_algo; /* the cloud's digest of the content, or NULL */
     char *digest_hex;
     /* Metadata shown as extended attributes: "name\0value\0" pairs, names
@@ -42,6 +46,20 @@ struct cfs_object_list {
 void cfs_object_list_free(struct cfs_object_list *list);
 
 struct cfs_cloud;
+struct ovf_defaults;
+
+/* A file written into the mount, handed to the provider on close. */
+struct cfs_put {
+    const char *dir;            /* "images", "catalogs/migrated" */
+    const char *fname;          /* the file name written: "centos7.vmdk" */
+    struct cfs_source *content; /* the bytes written, exact size; not owned */
+    /* user.* attributes set on the file before close: "name\0value\0"... */
+    const char *xattrs;
+    size_t xattrs_len;
+    /* OVF hardware when a descriptor must be generated (mount options). */
+    const struct ovf_defaults *ovf;
+    const char *label; /* for log lines: the path in the mount */
+};
 
 /* open() flags: the bytes go to a decoder, which reads metadata here and
  * there before it reads data. */
@@ -58,6 +76,16 @@ struct cfs_provider {
     /* A byte source over an object's stored bytes. 0 or -errno. */
     int (*open)(struct cfs_cloud *cloud, const char *dir, const struct cfs_object *obj,
                 unsigned flags, struct cfs_source **out);
+    /* May files be created in dir? 0, -EROFS (a provider that cannot
+     * write, a read-only catalog) or -EACCES. NULL: never. */
+    int (*can_put)(struct cfs_cloud *cloud, const char *dir);
+    /* Creates the cloud object for a file written into dir; synchronous:
+     * returns once the object is usable (vCD template status 8, Glance
+     * image active). On failure nothing half-made is left behind, one log
+     * line names the cause, and the result is a precise -errno (DESIGN.md
+     * §6: EEXIST for a duplicate name, EINVAL for content that cannot be
+     * imported, EIO, ETIMEDOUT, EACCES, ENOSPC/EDQUOT ...). */
+    int (*put)(struct cfs_cloud *cloud, const struct cfs_put *req);
 };
 
 /* Providers embed this as their first member. */

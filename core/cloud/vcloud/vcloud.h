@@ -1,0 +1,117 @@
+/* The VMware Cloud Director provider (ref/vcd-api.md): one cloud of
+ * cloudfs.yaml with type "vcloud". Internal interface between its files:
+ *   vcloud.c    provider table, configuration, list/open/put glue
+ *   session.c   version negotiation, login (both styles), re-login
+ *   api.c       authenticated /api requests, Error documents -> errno
+ *   xml.c       safe parsing (no network, no entities) and small helpers
+ *   query.c     the query service, all pages
+ *   download.c  enableDownload, descriptor, files into the cache
+ *   upload.c    upload action, descriptor, files, import task, clean-up */
+#ifndef CFS_VCLOUD_H
+#define CFS_VCLOUD_H
+
+#include <libxml/tree.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "http.h"
+#include "package.h"
+#include "provider.h"
+
+#define VCD_NS "http://www.vmware.com/vcloud/v1.5"
+
+struct vcd_cloud {
+    struct cfs_cloud base; /* first: the provider interface */
+    char *url;             /* https://host[:port], no trailing '/' */
+    char *org, *user, *password;
+    char *vdc;         /* VDC for uploads, or NULL: the catalog's */
+    char *api_version; /* configured version, or NULL for auto */
+    char *cacert;
+    struct cfs_tls tls;
+    unsigned task_timeout_s; /* bound of every wait for a task */
+
+    pthread_mutex_t lock; /* guards the session below */
+    char *version;        /* negotiated API version, "36.0" */
+    char *auth;           /* header line: "x-vcloud-authorization: ..." or "Authorization: Bearer ..." */
+    unsigned generation;  /* bumped on every login */
+    char *org_href;
+
+    struct vcd_downloads *downloads; /* exported templates (download.c) */
+};
+
+/* ---- session.c ---- */
+/* Logs in if there is no session (or the one of generation gen failed):
+ * negotiates the version, then POST /api/sessions (< 38.0) or
+ * /cloudapi/1.0.0/sessions[/provider]. 0, -EACCES (credentials; one log
+ * line), -EPROTO (no common version), or a transport -errno. */
+int vcd_login(struct vcd_cloud *c, unsigned failed_gen);
+/* The current auth header line and version (copies, for one request). */
+int vcd_session_get(struct vcd_cloud *c, char **auth, char **version, unsigned *gen);
+void vcd_session_clear(struct vcd_cloud *c);
+
+/* ---- api.c ---- */
+/* An authenticated request to url (an absolute href, or a path that
+ * starts with "/"), with Accept: application/*+xml;version=V; logs in
+ * first if needed and once more on 401. ctype/body may be NULL. Returns 0
+ * with *resp for any HTTP status, or a transport/login -errno. Retries
+ * idempotent requests on transport errors and 5xx. */
+int vcd_api(struct vcd_cloud *c, const char *method, const char *url, const char *ctype,
+            const char *body, size_t len, struct cfs_http_resp *resp);
+/* -errno for a failed response, and one log line "vcloud: CLOUD: WHAT:
+ * HTTP N MINOR: message" (403 for an id -> ENOENT, DUPLICATE_NAME ->
+ * EEXIST, BUSY_ENTITY -> EBUSY, 401 -> EACCES, 5xx -> EIO, ...). */
+int vcd_api_error(struct vcd_cloud *c, const char *what, const struct cfs_http_resp *resp);
+/* GET url and parse it; non-2xx mapped with vcd_api_error. */
+int vcd_get_xml(struct vcd_cloud *c, const char *url, const char *what, xmlDocPtr *out);
+/* Headers for /transfer requests: the auth line then NULL (2 slots),
+ * malloc'd strings; free with vcd_headers_free. */
+int vcd_transfer_headers(struct vcd_cloud *c, char *hdr[2]);
+void vcd_headers_free(char *hdr[2]);
+/* Waits for a task (href) to end: 0 on success, -EIO/-ECANCELED with the
+ * task's Error logged, -ETIMEDOUT past timeout_s. */
+int vcd_wait_task(struct vcd_cloud *c, const char *task_href, unsigned timeout_s,
+                  const char *what);
+
+/* ---- xml.c ---- */
+/* Parses untrusted XML: no network, no entity expansion, no DTD, size
+ * bounded. 0 or -EPROTO. */
+int vcd_xml_parse(const char *buf, size_t len, xmlDocPtr *out);
+/* The first child element of n named name in VCD_NS (or any namespace
+ * when ns is NULL), or NULL. */
+xmlNodePtr vcd_xml_child(xmlNodePtr n, const char *ns, const char *name);
+xmlNodePtr vcd_xml_next(xmlNodePtr after, const char *ns, const char *name);
+/* Attribute value (no namespace), malloc'd, or NULL. */
+char *vcd_xml_attr(xmlNodePtr n, const char *name);
+/* href of the first Link child with rel (and type, unless NULL), malloc'd or NULL. */
+char *vcd_xml_link(xmlNodePtr n, const char *rel, const char *type);
+/* s with & < > " ' escaped, malloc'd. */
+char *vcd_xml_escape(const char *s);
+
+/* ---- query.c ---- */
+/* Every record of /api/query?type=TYPE&format=records[&filter=FILTER]
+ * (pageSize 128, all pages by total and nextPage): cb per record element.
+ * filter is not yet escaped. 0, cb's -errno, or the request's. */
+int vcd_query(struct vcd_cloud *c, const char *type, const char *filter,
+              int (*cb)(void *ctx, xmlNodePtr record), void *ctx);
+
+/* ---- download.c ---- */
+/* A source over one file of a template's export (file = the name cloudfs
+ * shows it under: <name>.ovf, <name>.vmdk, <name>-diskN.vmdk, <name>.ova),
+ * exporting it first if needed (enableDownload, once per template). */
+int vcd_download_open(struct vcd_cloud *c, const struct cfs_object *obj, struct cfs_source **out);
+void vcd_downloads_free(struct vcd_cloud *c);
+
+/* ---- upload.c ---- */
+/* Creates template name in the catalog at catalog_href from pkg and
+ * returns once it has status 8: upload action, descriptor PUT, wait for
+ * the File entries, each file PUT in sequential ranges with its exact
+ * length (resuming from bytesTransferred after a broken connection or a
+ * 416), session kept alive, import task awaited. On failure the task is
+ * cancelled / the template deleted. 0 or -errno (EEXIST duplicate name,
+ * EIO import failed, ETIMEDOUT ...), one log line. */
+int vcd_upload(struct vcd_cloud *c, const char *catalog_href, const char *name,
+               const struct cfs_package *pkg, const char *label);
+
+#endif

@@ -1,0 +1,64 @@
+/* What a vCD import needs, made from whatever bytes a user copied in
+ * (DESIGN.md §5, ref/vcd-api.md §5, §13): an OVF 1.x descriptor and the
+ * files it references, every disk a streamOptimized VMDK of exact size.
+ * Sniffing decides by content, never by file name. */
+#ifndef CFS_PACKAGE_H
+#define CFS_PACKAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "format.h"
+#include "source.h"
+
+/* What a file's bytes are (cfs_sniff). */
+enum cfs_fmt {
+    CFS_FMT_RAW,         /* none of the below: a raw disk */
+    CFS_FMT_QCOW2,
+    CFS_FMT_VMDK_STREAM, /* sparse VMDK, createType streamOptimized */
+    CFS_FMT_VMDK_SPARSE, /* sparse VMDK, any other createType (monolithicSparse) */
+    CFS_FMT_VMDK_DESC,   /* a text descriptor of extents elsewhere: unusable alone */
+    CFS_FMT_VHD,         /* fixed or dynamic */
+    CFS_FMT_OVA,         /* a tar holding an .ovf */
+    CFS_FMT_OVF,         /* an OVF descriptor alone */
+    CFS_FMT_ISO,         /* an ISO 9660 image */
+};
+
+/* "raw", "qcow2", "vmdk", "vmdk", "vmdk", "vhd", "ova", "ovf", "iso". */
+const char *cfs_fmt_ext(enum cfs_fmt f);
+
+/* Looks at a few sectors of src (start and end). 0 or a read's -errno. */
+int cfs_sniff(struct cfs_source *src, enum cfs_fmt *out);
+
+struct cfs_package_file {
+    char *href;             /* ovf:href: [A-Za-z0-9._-] only */
+    struct cfs_source *src; /* exact size = the descriptor's ovf:size */
+};
+
+struct cfs_package {
+    char *ovf; /* the descriptor, NUL-terminated; every ovf:size exact */
+    size_t ovf_len;
+    struct cfs_package_file files[OVF_MAX_ITEMS];
+    size_t n_files;
+    char *warnings; /* OVF mapping warnings, or NULL */
+};
+
+/* Makes the package for content (not owned: it must stay open until the
+ * package is freed). streamOptimized VMDK is sent as is; monolithicSparse
+ * VMDK, qcow2, raw and VHD are converted to streamOptimized through the
+ * views; an OVA is unpacked and its own OVF used (disks that are not
+ * streamOptimized converted, the references rewritten). name is the
+ * template's name (the generated OVF's VM, the disk's file name); ovf the
+ * hardware for a generated descriptor. -EINVAL with one log line naming
+ * label for what cannot be imported (a lone OVF: "copy the .ova or the
+ * disk"; a descriptor-only VMDK; an OVA without OVF or with missing
+ * files), or a decoder's error. */
+int cfs_package_make(struct cfs_source *content, const char *name,
+                     const struct ovf_defaults *ovf, const char *label, struct cfs_package *out);
+void cfs_package_free(struct cfs_package *p);
+
+/* A source over [off, off + len) of parent, which it does not own. */
+int cfs_slice_source_open(struct cfs_source *parent, uint64_t off, uint64_t len,
+                          struct cfs_source **out);
+
+#endif
