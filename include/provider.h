@@ -92,6 +92,9 @@ struct cfs_provider {
 struct cfs_cloud {
     const struct cfs_provider *provider;
     char *name;
+    /* The mount's cache directory (spool and download files), set by fs/
+     * after create() and before any other call; not owned. */
+    const char *cache_dir;
 };
 
 const struct cfs_provider *cfs_provider_find(const char *type);
