@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include "package.h"
 #include "bytes.h"
+#include "package_priv.h"
 
 #include <errno.h>
 #include <string.h>
@@ -66,27 +67,37 @@ static void create_type(const char *text, char *out, size_t cap)
     }
 }
 
+int cfs_sniff_create_type(struct cfs_source *src, char *type, size_t cap)
+{
+    unsigned char h[SECTOR];
+    ssize_t n = read_at(src, h, sizeof h, 0);
+    type[0] = '\0';
+    if (n < 0)
+        return (int)n;
+    if (n < SECTOR || !vmdk_probe(h, SECTOR))
+        return 0;
+    uint64_t desc_off = cfs_le64(h + 28), desc_sectors = cfs_le64(h + 36);
+    if (!desc_off || !desc_sectors || desc_off >= src->size / SECTOR)
+        return 0;
+    char text[DESC_MAX_BYTES + 1];
+    uint64_t len = desc_sectors < DESC_MAX_BYTES / SECTOR ? desc_sectors * SECTOR : DESC_MAX_BYTES;
+    n = read_at(src, text, (size_t)len, desc_off * SECTOR);
+    if (n < 0)
+        return (int)n;
+    text[n] = '\0';
+    create_type(text, type, cap);
+    return 0;
+}
+
 /* A sparse extent: streamOptimized by its descriptor's createType, or by
  * its flags (compressed grains with markers) when it has no descriptor. */
 static int sniff_vmdk(struct cfs_source *src, const unsigned char *h, size_t n, enum cfs_fmt *out)
 {
-    char type[64] = "";
-    if (n < SECTOR) {
-        *out = CFS_FMT_VMDK_SPARSE; /* the decoder says what is wrong */
-        return 0;
-    }
-    uint32_t flags = cfs_le32(h + 8);
-    uint64_t desc_off = cfs_le64(h + 28), desc_sectors = cfs_le64(h + 36);
-    if (desc_off && desc_sectors && desc_off < src->size / SECTOR) {
-        char text[DESC_MAX_BYTES + 1];
-        uint64_t len =
-            desc_sectors < DESC_MAX_BYTES / SECTOR ? desc_sectors * SECTOR : DESC_MAX_BYTES;
-        ssize_t got = read_at(src, text, (size_t)len, desc_off * SECTOR);
-        if (got < 0)
-            return (int)got;
-        text[got] = '\0';
-        create_type(text, type, sizeof type);
-    }
+    char type[64];
+    int err = cfs_sniff_create_type(src, type, sizeof type);
+    if (err)
+        return err;
+    uint32_t flags = n >= 12 ? cfs_le32(h + 8) : 0;
     if (*type)
         *out = strcmp(type, "streamOptimized") == 0 ? CFS_FMT_VMDK_STREAM : CFS_FMT_VMDK_SPARSE;
     else
@@ -129,7 +140,7 @@ static bool is_vhd_footer(const unsigned char *f)
 
 /* A ustar header whose checksum holds: really a tar, not a disk with
  * "ustar" at 257 by chance (and no log line from tar_list for it). */
-static bool is_tar_header(const unsigned char *h, size_t n)
+bool cfs_sniff_tar_header(const unsigned char *h, size_t n)
 {
     if (n < SECTOR || memcmp(h + 257, "ustar", 5) != 0)
         return false;
@@ -221,7 +232,7 @@ int cfs_sniff(struct cfs_source *src, enum cfs_fmt *out)
         *out = CFS_FMT_VMDK_DESC;
         return 0;
     }
-    if (is_tar_header(h, (size_t)n))
+    if (cfs_sniff_tar_header(h, (size_t)n))
         return sniff_tar(src, out);
     if (is_ovf(h, (size_t)n)) {
         *out = CFS_FMT_OVF;
