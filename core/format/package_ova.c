@@ -198,9 +198,11 @@ static int open_files(struct ova *o, struct cfs_package *out)
             return err;
         if (fmt == CFS_FMT_VMDK_DESC || fmt == CFS_FMT_OVA || fmt == CFS_FMT_OVF ||
             fmt == CFS_FMT_ISO) {
-            cfs_log_error("%s: its disk %s is not a disk image but a%s %s", o->label, f->href,
-                          fmt == CFS_FMT_OVA || fmt == CFS_FMT_ISO ? "n" : "",
-                          fmt == CFS_FMT_VMDK_DESC ? "descriptor-only VMDK" : cfs_fmt_ext(fmt));
+            static const char *const kinds[] = { [CFS_FMT_VMDK_DESC] = "a descriptor-only VMDK",
+                                                 [CFS_FMT_OVA] = "an OVA",
+                                                 [CFS_FMT_OVF] = "an OVF descriptor",
+                                                 [CFS_FMT_ISO] = "an ISO image" };
+            cfs_log_error("%s: its disk %s is %s, not a disk image", o->label, f->href, kinds[fmt]);
             return -EINVAL;
         }
         char *what = cfs_printf("%s: %s", o->label, f->href);

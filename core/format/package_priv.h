@@ -5,7 +5,8 @@
 
 #include "package.h"
 
-#define PKG_STREAM_FORMAT "http://www.vmware.com/interfaces/specifications/vmdk.html#streamOptimized"
+#define PKG_STREAM_FORMAT \
+    "http://www.vmware.com/interfaces/specifications/vmdk.html#streamOptimized"
 
 /* One disk file of a package. */
 struct pkg_disk {

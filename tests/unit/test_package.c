@@ -257,6 +257,288 @@ static void test_disks(void)
     check_unfit_stream("no-eos.vmdk", "end-of-stream");
 }
 
+/* ---- OVAs ---- */
+
+/* A descriptor as a person writes one (after ref/vcd-api.md A.6): sizes
+ * and format wrong on purpose, a second file that is not a disk. */
+static void write_ovf(const char *name, const char *disk_href, const char *format,
+                      uint64_t capacity)
+{
+    char *xml;
+    CHECK(asprintf(&xml,
+                   "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                   "<Envelope xmlns=\"http://schemas.dmtf.org/ovf/envelope/1\" "
+                   "xmlns:ovf=\"http://schemas.dmtf.org/ovf/envelope/1\" "
+                   "xmlns:rasd=\"http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/"
+                   "CIM_ResourceAllocationSettingData\" "
+                   "xmlns:vssd=\"http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/"
+                   "CIM_VirtualSystemSettingData\">\n"
+                   "  <References>\n"
+                   "    <File ovf:href=\"%s\" ovf:id=\"file1\" ovf:size=\"1\"/>\n"
+                   "    <File ovf:href=\"notes.txt\" ovf:id=\"file2\"/>\n"
+                   "  </References>\n"
+                   "  <DiskSection>\n"
+                   "    <Info>Virtual disk information</Info>\n"
+                   "    <Disk ovf:capacity=\"%llu\" ovf:capacityAllocationUnits=\"byte\" "
+                   "ovf:diskId=\"vmdisk1\" ovf:fileRef=\"file1\" ovf:populatedSize=\"1\" "
+                   "ovf:format=\"%s\"/>\n"
+                   "  </DiskSection>\n"
+                   "  <VirtualSystem ovf:id=\"vm1\">\n"
+                   "    <Info>A virtual machine</Info>\n"
+                   "    <Name>vm1</Name>\n"
+                   "    <VirtualHardwareSection>\n"
+                   "      <Info>Virtual hardware requirements</Info>\n"
+                   "      <Item>\n"
+                   "        <rasd:ElementName>Hard Disk 1</rasd:ElementName>\n"
+                   "        <rasd:HostResource>ovf:/disk/vmdisk1</rasd:HostResource>\n"
+                   "        <rasd:InstanceID>4</rasd:InstanceID>\n"
+                   "        <rasd:ResourceType>17</rasd:ResourceType>\n"
+                   "      </Item>\n"
+                   "    </VirtualHardwareSection>\n"
+                   "  </VirtualSystem>\n"
+                   "</Envelope>\n",
+                   disk_href, (unsigned long long)capacity, format) > 0);
+    write_text(name, xml, strlen(xml));
+    free(xml);
+}
+
+/* An attribute of the element of local name el whose ovf:attr key equals
+ * val (XPath on local names). */
+static const char *ovf_attr(const char *ovf, const char *el, const char *key, const char *val,
+                            const char *attr)
+{
+    return sh_line("xmllint --xpath \"string(//*[local-name()='%s'][@*[local-name()='%s']='%s']"
+                   "/@*[local-name()='%s'])\" %s",
+                   el, key, val, attr, ovf);
+}
+
+static uint64_t ovf_attr_u64(const char *ovf, const char *el, const char *key, const char *val,
+                             const char *attr)
+{
+    return strtoull(ovf_attr(ovf, el, key, val, attr), NULL, 10);
+}
+
+static int package_of(const char *name, struct cfs_package *pkg)
+{
+    struct cfs_source *src = open_in(name);
+    if (!src)
+        return -ENOENT;
+    int err = cfs_package_make(src, "vm", &hw, name, pkg);
+    if (err == 0) {
+        for (size_t i = 0; i < pkg->n_files; i++)
+            write_source(pkg->files[i].src, pkg->files[i].href);
+        write_text("pkg.ovf", pkg->ovf, pkg->ovf_len);
+    }
+    cfs_package_free(pkg);
+    cfs_source_close(src);
+    return err;
+}
+
+/* The OVA's own descriptor kept, its disk converted and the descriptor
+ * saying so; the manifest left behind. */
+static void test_ova_convert(void)
+{
+    struct cfs_package pkg;
+    CHECK(sh("mkdir -p ova && cp in-sparse.vmdk ova/disk1.vmdk && echo hello >ova/notes.txt && "
+             "echo 'SHA1(disk1.vmdk)= 00' >ova/vm.mf") == 0);
+    write_ovf("ova/vm.ovf", "disk1.vmdk",
+              "http://www.vmware.com/interfaces/specifications/vmdk.html#sparse",
+              vsize("in-sparse.vmdk", "vmdk"));
+    CHECK(sh("tar --format=ustar -C ova -cf vm.ova vm.ovf vm.mf disk1.vmdk notes.txt") == 0);
+    CHECK(sniff_of("vm.ova") == CFS_FMT_OVA);
+    CHECK(sh("rm -f disk1.vmdk notes.txt vm.mf") == 0);
+    CHECK(package_of("vm.ova", &pkg) == 0);
+    check_vmdk("disk1.vmdk", "in-sparse.vmdk", "vmdk");
+    CHECK(sh("cmp -s notes.txt ova/notes.txt") == 0);
+    CHECK(access(P("vm.mf"), F_OK) != 0);
+    if (have_schemas)
+        CHECK(sh("/work/shared/schemas/validate ovf pkg.ovf >/dev/null 2>&1") == 0);
+    CHECK(ovf_attr_u64("pkg.ovf", "File", "href", "disk1.vmdk", "size") == file_size("disk1.vmdk"));
+    CHECK(ovf_attr_u64("pkg.ovf", "File", "href", "notes.txt", "size") == 6);
+    CHECK_STR(ovf_attr("pkg.ovf", "Disk", "diskId", "vmdisk1", "format"),
+              "http://www.vmware.com/interfaces/specifications/vmdk.html#streamOptimized");
+    /* The VMDK's capacity is whole grains: the descriptor may not say less. */
+    CHECK(ovf_attr_u64("pkg.ovf", "Disk", "diskId", "vmdisk1", "capacity") ==
+          ((vsize("in-sparse.vmdk", "vmdk") + 65535) & ~65535ull));
+    CHECK(ovf_attr_u64("pkg.ovf", "Disk", "diskId", "vmdisk1", "populatedSize") > 1);
+    CHECK_STR(sh_line("xmllint --xpath \"string(//*[local-name()='Name'])\" pkg.ovf"), "vm1");
+}
+
+/* A streamOptimized disk in an OVA travels as it is; only its size is
+ * corrected. */
+static void test_ova_as_is(void)
+{
+    struct cfs_package pkg;
+    const char *url = "http://www.vmware.com/interfaces/specifications/vmdk.html#streamOptimized";
+    CHECK(sh("rm -rf ova && mkdir ova && cp in-stream.vmdk ova/d.vmdk && echo hi >ova/notes.txt") ==
+          0);
+    write_ovf("ova/a.ovf", "d.vmdk", url, vsize("in-stream.vmdk", "vmdk"));
+    CHECK(sh("tar --format=ustar -C ova -cf s.ova a.ovf d.vmdk notes.txt") == 0);
+    CHECK(package_of("s.ova", &pkg) == 0);
+    CHECK(sh("cmp -s d.vmdk in-stream.vmdk") == 0);
+    CHECK(ovf_attr_u64("pkg.ovf", "File", "href", "d.vmdk", "size") == file_size("d.vmdk"));
+    CHECK_STR(ovf_attr("pkg.ovf", "Disk", "diskId", "vmdisk1", "format"), url);
+    CHECK(ovf_attr_u64("pkg.ovf", "Disk", "diskId", "vmdisk1", "populatedSize") == 1);
+}
+
+/* Refused with -EINVAL and one log line naming the file, containing why. */
+static void check_refused(const char *name, const char *why)
+{
+    struct cfs_package pkg;
+    int named;
+    fprintf(stderr, "refuse: %s\n", name);
+    log_skip();
+    CHECK(package_of(name, &pkg) == -EINVAL);
+    CHECK(log_lines(name, &named) == 1 && named == 1);
+    if (!strstr(log_last, why))
+        fprintf(stderr, "log: %s", log_last);
+    CHECK(strstr(log_last, why) != NULL);
+}
+
+static void test_refusals(void)
+{
+    /* An OVA that references a file it does not hold. */
+    CHECK(sh("rm -rf ova && mkdir ova && cp in-stream.vmdk ova/d.vmdk") == 0);
+    write_ovf("ova/a.ovf", "d.vmdk", "x", 1);
+    CHECK(sh("tar --format=ustar -C ova -cf missing.ova a.ovf d.vmdk") == 0);
+    CHECK(sniff_of("missing.ova") == CFS_FMT_OVA);
+    check_refused("missing.ova", "references notes.txt, which it does not contain");
+
+    /* A reference that cannot be a transfer URL's last component. */
+    CHECK(sh("echo x >'ova/my disk.vmdk' && echo x >ova/notes.txt") == 0);
+    write_ovf("ova/a.ovf", "my disk.vmdk", "x", 1);
+    CHECK(sh("tar --format=ustar -C ova -cf space.ova a.ovf 'my disk.vmdk' notes.txt") == 0);
+    check_refused("space.ova", "[A-Za-z0-9._-]");
+
+    /* The disk of an OVA is itself a descriptor. */
+    CHECK(sh("qemu-img create -q -f vmdk -o subformat=monolithicFlat flat.vmdk 1M") == 0);
+    CHECK(sh("cp flat.vmdk ova/d.vmdk") == 0);
+    write_ovf("ova/a.ovf", "d.vmdk", "x", 1);
+    CHECK(sh("tar --format=ustar -C ova -cf desc.ova a.ovf d.vmdk notes.txt") == 0);
+    check_refused("desc.ova", "descriptor-only");
+
+    /* Alone: a descriptor, a descriptor-only VMDK, a tar that is no OVA,
+     * an empty file. */
+    CHECK(sh("cp ova/a.ovf lone.ovf") == 0);
+    CHECK(sniff_of("lone.ovf") == CFS_FMT_OVF);
+    check_refused("lone.ovf", "an .ovf descriptor alone cannot be imported");
+    CHECK(sniff_of("flat.vmdk") == CFS_FMT_VMDK_DESC);
+    check_refused("flat.vmdk", "descriptor-only VMDK");
+    CHECK(sh("tar --format=ustar -cf plain.tar in.raw") == 0);
+    CHECK(sniff_of("plain.tar") == CFS_FMT_RAW);
+    check_refused("plain.tar", "without an .ovf");
+    CHECK(sh(": >empty.raw") == 0);
+    check_refused("empty.raw", "empty");
+}
+
+/* ---- sniffing corners ---- */
+
+static void test_sniff(void)
+{
+    static const char *const ovfs[] = {
+        "\xef\xbb\xbf<?xml version=\"1.0\"?>\n<!-- made by hand -->\n<ovf:Envelope "
+        "xmlns:ovf=\"x\"/>",
+        "  <Envelope>",
+    };
+    static const char *const not_ovfs[] = { "<Envelopes>", "<?xml version=\"1.0\"?><html>",
+                                            "<!-- unterminated" };
+    for (size_t i = 0; i < sizeof ovfs / sizeof *ovfs; i++) {
+        write_text("t.ovf", ovfs[i], strlen(ovfs[i]));
+        CHECK(sniff_of("t.ovf") == CFS_FMT_OVF);
+    }
+    for (size_t i = 0; i < sizeof not_ovfs / sizeof *not_ovfs; i++) {
+        write_text("t.ovf", not_ovfs[i], strlen(not_ovfs[i]));
+        CHECK(sniff_of("t.ovf") == CFS_FMT_RAW);
+    }
+    /* A raw disk that ends in a VHD cookie by chance is still raw. */
+    CHECK(sh("cp in.raw cookie.raw && printf conectix | dd of=cookie.raw bs=1 seek=%llu "
+             "conv=notrunc status=none",
+             (unsigned long long)(file_size("in.raw") - 512)) == 0);
+    CHECK(sniff_of("cookie.raw") == CFS_FMT_RAW);
+    CHECK(strcmp(cfs_fmt_ext(CFS_FMT_VMDK_STREAM), "vmdk") == 0);
+    CHECK(strcmp(cfs_fmt_ext(CFS_FMT_VHD), "vhd") == 0);
+    CHECK(strcmp(cfs_fmt_ext(CFS_FMT_OVA), "ova") == 0);
+    CHECK(strcmp(cfs_fmt_ext(CFS_FMT_ISO), "iso") == 0);
+}
+
+/* A window onto a source: reads clamp to it, holes carry through. */
+static void test_slice(void)
+{
+    char *data = calloc(1, 4 * CFS_GRAIN_BYTES);
+    struct cfs_source *mem = NULL, *s = NULL;
+    char b[16];
+    memcpy(data + CFS_GRAIN_BYTES + 10, "0123456789", 10);
+    CHECK(cfs_mem_source_new(data, 4 * CFS_GRAIN_BYTES, &mem) == 0);
+    CHECK(cfs_slice_source_open(mem, CFS_GRAIN_BYTES + 10, 5, &s) == 0);
+    CHECK(s->size == 5 && s->alloc == NULL);
+    CHECK(cfs_source_pread(s, b, sizeof b, 0) == 5 && memcmp(b, "01234", 5) == 0);
+    CHECK(cfs_source_pread(s, b, sizeof b, 3) == 2 && memcmp(b, "34", 2) == 0);
+    CHECK(cfs_source_pread(s, b, sizeof b, 5) == 0);
+    cfs_source_close(s);
+    CHECK(cfs_slice_source_open(mem, 1, 4 * CFS_GRAIN_BYTES, &s) == -EINVAL);
+    cfs_source_close(mem);
+
+    /* A sparse file: the window's grains are allocated where the file's are. */
+    CHECK(sh("truncate -s 1M holes.raw && printf x | dd of=holes.raw bs=1 seek=%u conv=notrunc "
+             "status=none",
+             3 * CFS_GRAIN_BYTES) == 0);
+    struct cfs_source *f = open_in("holes.raw");
+    if (f && f->alloc) {
+        CHECK(cfs_slice_source_open(f, CFS_GRAIN_BYTES + 512, 4 * CFS_GRAIN_BYTES, &s) == 0);
+        CHECK(s->alloc && s->alloc->n_grains == 4 && s->alloc->n_alloc == 2);
+        CHECK(cfs_alloc_test(s->alloc, 1) && cfs_alloc_test(s->alloc, 2));
+        cfs_source_close(s);
+    }
+    cfs_source_close(f);
+}
+
+/* ---- the shared corpus: packaged and equal, or refused in one line ---- */
+
+static void test_corpus(void)
+{
+    static const struct {
+        const char *name, *qemu_fmt;
+        enum cfs_fmt fmt;
+        int err;
+    } corpus[] = {
+        { "ext2.qcow2", "qcow2", CFS_FMT_QCOW2, 0 },
+        { "windows_volume.qcow2", "qcow2", CFS_FMT_QCOW2, 0 },
+        { "ext2.vmdk", "vmdk", CFS_FMT_VMDK_SPARSE, 0 },
+        { "ext2.vhd", "vpc", CFS_FMT_VHD, 0 },
+        { "iso9660.raw", "raw", CFS_FMT_ISO, -EINVAL },
+        { "fat-differential.vhd", "vpc", CFS_FMT_VHD, -ENOTSUP },
+        { "image.vhd", "vpc", CFS_FMT_VHD, -EIO },
+        { "image-differential.vhd", "vpc", CFS_FMT_VHD, -EIO },
+    };
+    const char *cdir = "/work/shared/corpus";
+    if (access(cdir, R_OK) != 0) {
+        printf("skip: no corpus in %s\n", cdir);
+        return;
+    }
+    for (size_t i = 0; i < sizeof corpus / sizeof *corpus; i++) {
+        char path[PATH_MAX];
+        struct cfs_package pkg;
+        int named;
+        snprintf(path, sizeof path, "%s/%s", cdir, corpus[i].name);
+        CHECK(sh("cp %s c-%s", path, corpus[i].name) == 0);
+        char name[PATH_MAX];
+        snprintf(name, sizeof name, "c-%s", corpus[i].name);
+        fprintf(stderr, "corpus: %s\n", name);
+        CHECK(sniff_of(name) == corpus[i].fmt);
+        log_skip();
+        int err = package_of(name, &pkg);
+        if (err != corpus[i].err)
+            fprintf(stderr, "%s: %d\n", name, err);
+        CHECK(err == corpus[i].err);
+        if (err) {
+            CHECK(log_lines(name, &named) == 1 && named == 1);
+        } else {
+            /* package_of wrote the disk under its href: vm.vmdk. */
+            check_vmdk("vm.vmdk", name, corpus[i].qemu_fmt);
+        }
+    }
+}
+
 int main(void)
 {
     if (system("qemu-img --version >/dev/null 2>&1 && xmllint --version >/dev/null 2>&1") != 0) {
@@ -271,7 +553,13 @@ int main(void)
     CHECK(cfs_log_open(log_path, CFS_LOG_INFO) == 0);
     have_schemas = access("/work/shared/schemas/validate", X_OK) == 0;
 
+    test_slice();
     test_disks();
+    test_sniff();
+    test_ova_convert();
+    test_ova_as_is();
+    test_refusals();
+    test_corpus();
 
     if (unit_failures)
         printf("%d failures; files kept in %s\n", unit_failures, dir);
