@@ -155,19 +155,31 @@ bool cfs_sniff_tar_header(const unsigned char *h, size_t n)
     return sum == want;
 }
 
-static int sniff_tar(struct cfs_source *src, enum cfs_fmt *out)
+static bool ovf_name(const char *name)
+{
+    size_t len = strlen(name);
+    return len > 4 && strcasecmp(name + len - 4, ".ovf") == 0;
+}
+
+/* An OVA puts its .ovf first (DSP0243 §5.3): the header alone says so,
+ * and a damaged archive is then refused by the reader with its label.
+ * Other tars are listed to find an .ovf further on. */
+static int sniff_tar(struct cfs_source *src, const unsigned char *h, enum cfs_fmt *out)
 {
     struct tar_member m[TAR_SNIFF_MAX];
+    char first[101];
     size_t n = 0;
+    memcpy(first, h, 100);
+    first[100] = '\0';
+    *out = ovf_name(first) ? CFS_FMT_OVA : CFS_FMT_RAW;
+    if (*out == CFS_FMT_OVA)
+        return 0;
     int err = tar_list(src, "a tar archive being sniffed", m, TAR_SNIFF_MAX, &n);
-    *out = CFS_FMT_RAW;
     if (err && err != -E2BIG)
         return err == -EINVAL ? 0 : err;
-    for (size_t i = 0; i < n; i++) {
-        size_t len = strlen(m[i].name);
-        if (len > 4 && strcasecmp(m[i].name + len - 4, ".ovf") == 0)
+    for (size_t i = 0; i < n; i++)
+        if (ovf_name(m[i].name))
             *out = CFS_FMT_OVA;
-    }
     return 0;
 }
 
@@ -233,7 +245,7 @@ int cfs_sniff(struct cfs_source *src, enum cfs_fmt *out)
         return 0;
     }
     if (cfs_sniff_tar_header(h, (size_t)n))
-        return sniff_tar(src, out);
+        return sniff_tar(src, h, out);
     if (is_ovf(h, (size_t)n)) {
         *out = CFS_FMT_OVF;
         return 0;

@@ -373,7 +373,9 @@ static void test_ova_as_is(void)
     CHECK(sh("rm -rf ova && mkdir ova && cp in-stream.vmdk ova/d.vmdk && echo hi >ova/notes.txt") ==
           0);
     write_ovf("ova/a.ovf", "d.vmdk", url, vsize("in-stream.vmdk", "vmdk"));
-    CHECK(sh("tar --format=ustar -C ova -cf s.ova a.ovf d.vmdk notes.txt") == 0);
+    /* The descriptor not first: found by listing the archive. */
+    CHECK(sh("tar --format=ustar -C ova -cf s.ova notes.txt a.ovf d.vmdk") == 0);
+    CHECK(sniff_of("s.ova") == CFS_FMT_OVA);
     CHECK(package_of("s.ova", &pkg) == 0);
     CHECK(sh("cmp -s d.vmdk in-stream.vmdk") == 0);
     CHECK(ovf_attr_u64("pkg.ovf", "File", "href", "d.vmdk", "size") == file_size("d.vmdk"));
@@ -403,6 +405,11 @@ static void test_refusals(void)
     CHECK(sh("tar --format=ustar -C ova -cf missing.ova a.ovf d.vmdk") == 0);
     CHECK(sniff_of("missing.ova") == CFS_FMT_OVA);
     check_refused("missing.ova", "references notes.txt, which it does not contain");
+
+    /* Cut short inside the disk. */
+    CHECK(sh("head -c 5000 vm.ova >cut.ova") == 0);
+    CHECK(sniff_of("cut.ova") == CFS_FMT_OVA);
+    check_refused("cut.ova", "past the end of the archive");
 
     /* A reference that cannot be a transfer URL's last component. */
     CHECK(sh("echo x >'ova/my disk.vmdk' && echo x >ova/notes.txt") == 0);
