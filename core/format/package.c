@@ -211,17 +211,43 @@ static int package_disk(struct cfs_source *content, enum cfs_fmt fmt, const char
     return 0;
 }
 
-/* A tar that holds no .ovf sniffs as raw; it is no disk either. */
-static bool is_tar(struct cfs_source *content)
+/* What sniffs as raw but is not a guest disk: a tar without an .ovf, or
+ * an image or archive format cloudfs does not decode. Sent as a raw disk,
+ * it would fail only at the import, after the whole upload. */
+static const char *not_raw(struct cfs_source *content)
 {
+    static const struct {
+        size_t off, len;
+        const char *magic, *what;
+    } magics[] = {
+        { 0, 8, "vhdxfile", "a VHDX image (not supported)" },
+        { 64, 4, "\x7f\x10\xda\xbe", "a VirtualBox VDI image (not supported)" },
+        { 0, 4, "QFI\xfb", "a QED image (not supported)" },
+        { 0, 4, "COWD", "an ESX vmfsSparse extent (not supported)" },
+        { 0, 2, "\x1f\x8b", "gzip-compressed: decompress it first" },
+        { 0, 6,
+          "\xfd"
+          "7zXZ\0",
+          "xz-compressed: decompress it first" },
+        { 0, 4, "\x28\xb5\x2f\xfd", "zstd-compressed: decompress it first" },
+        { 0, 3, "BZh", "bzip2-compressed: decompress it first" },
+    };
     unsigned char h[SECTOR];
-    return read_full(content, h, SECTOR, 0) == SECTOR && cfs_sniff_tar_header(h, SECTOR);
+    ssize_t n = read_full(content, h, SECTOR, 0);
+    if (n == SECTOR && cfs_sniff_tar_header(h, SECTOR))
+        return "a tar archive without an .ovf descriptor is not an OVA";
+    for (size_t i = 0; n > 0 && i < CFS_ARRAY_SIZE(magics); i++)
+        if ((size_t)n >= magics[i].off + magics[i].len &&
+            memcmp(h + magics[i].off, magics[i].magic, magics[i].len) == 0)
+            return magics[i].what;
+    return NULL;
 }
 
 int cfs_package_make(struct cfs_source *content, const char *name, const struct ovf_defaults *ovf,
                      const char *label, struct cfs_package *out)
 {
     enum cfs_fmt fmt;
+    const char *why;
     int err;
 
     memset(out, 0, sizeof *out);
@@ -247,8 +273,8 @@ int cfs_package_make(struct cfs_source *content, const char *name, const struct 
         err = pkg_ova(content, label, out);
         break;
     case CFS_FMT_RAW:
-        if (is_tar(content)) {
-            cfs_log_error("%s: a tar archive without an .ovf descriptor is not an OVA", label);
+        if ((why = not_raw(content))) {
+            cfs_log_error("%s: %s", label, why);
             return -EINVAL;
         }
         /* fall through */

@@ -434,6 +434,13 @@ static void test_refusals(void)
     CHECK(sh("tar --format=ustar -cf plain.tar in.raw") == 0);
     CHECK(sniff_of("plain.tar") == CFS_FMT_RAW);
     check_refused("plain.tar", "without an .ovf");
+    /* Raw by sniffing, but images and archives of other kinds. */
+    CHECK(sh("qemu-img create -q -f vhdx x.vhdx 1M && qemu-img create -q -f vdi x.vdi 1M && "
+             "gzip -c in.raw >in.raw.gz") == 0);
+    CHECK(sniff_of("x.vhdx") == CFS_FMT_RAW);
+    check_refused("x.vhdx", "VHDX");
+    check_refused("x.vdi", "VDI");
+    check_refused("in.raw.gz", "gzip");
     CHECK(sh(": >empty.raw") == 0);
     check_refused("empty.raw", "empty");
 }
