@@ -267,8 +267,12 @@ int cfs_package_make(struct cfs_source *content, const char *name, const struct 
                       label);
         return -EINVAL;
     case CFS_FMT_ISO:
-        cfs_log_error("%s: an ISO 9660 image is not a disk image vCD imports as a template", label);
-        return -EINVAL;
+        /* A raw image that holds an ISO 9660 file system is still a disk:
+         * the VM sees it as one. (vCD's media items would take it as a CD,
+         * but a catalog directory holds templates.) */
+        cfs_log_info("%s: an ISO 9660 image: imported as a raw disk", label);
+        err = package_disk(content, CFS_FMT_RAW, name, ovf, label, out);
+        break;
     case CFS_FMT_OVA:
         err = pkg_ova(content, label, out);
         break;
