@@ -42,6 +42,8 @@ struct vcd_cloud {
     bool busy;
     int fail_err;      /* a failed login is held a few seconds, so that a */
     double fail_until; /* wrong password is not retried by every call */
+    char *ro_logged;   /* catalogs already logged as read-only, "a\0b\0" */
+    size_t ro_logged_len;
 
     struct vcd_downloads *downloads; /* exported templates (download.c) */
 };
@@ -126,6 +128,21 @@ char *vcd_query_value(const char *v);
  * next page. 0, -EPROTO (not a QueryResultRecords) or cb's -errno. */
 int vcd_query_page(xmlDocPtr doc, int (*cb)(void *ctx, xmlNodePtr record), void *ctx,
                    uint64_t *total, bool *more, size_t *n_records);
+
+/* ---- catalog.c ---- */
+/* Catalogs as directories; templates of one catalog as files. */
+int vcd_list_catalogs(struct vcd_cloud *c, struct cfs_object_list *out);
+int vcd_list_templates(struct vcd_cloud *c, const char *catalog, struct cfs_object_list *out);
+/* The href of the catalog a directory names ("name", or "name~<id
+ * prefix>" for duplicates). 0, -ENOENT or the query's -errno. */
+int vcd_catalog_find(struct vcd_cloud *c, const char *catalog, char **href);
+/* The uuid in an href (".../catalog/<uuid>", ".../vappTemplate-<uuid>"),
+ * [A-Za-z0-9-] only. 0 or -EINVAL. */
+int vcd_uuid_of(const char *href, char *out, size_t n);
+/* Indexes into info->files of the files that disks use, in References
+ * order: disk N of a template is idx[N - 1]. */
+
+size_t vcd_ovf_disk_files(const struct ovf_info *info, size_t idx[OVF_MAX_ITEMS]);
 
 /* ---- download.c ---- */
 /* A source over one file of a template's export (file = the name cloudfs
