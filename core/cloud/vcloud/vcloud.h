@@ -150,6 +150,11 @@ size_t vcd_ovf_disk_files(const struct ovf_info *info, size_t idx[OVF_MAX_ITEMS]
  * exporting it first if needed (enableDownload, once per template). */
 int vcd_download_open(struct vcd_cloud *c, const struct cfs_object *obj, struct cfs_source **out);
 void vcd_downloads_free(struct vcd_cloud *c);
+/* xml (a descriptor ovf_parse accepted as info) with File i's ovf:href
+ * set to names[i] and ovf:size to sizes[i], serialised by libxml2.
+ * 0, -EINVAL or -ENOMEM. */
+int vcd_ovf_rename(const char *xml, size_t len, const struct ovf_info *info, char *const names[],
+                   const uint64_t sizes[], char **out, size_t *out_len);
 
 /* ---- upload.c ---- */
 /* Creates template name in the catalog at catalog_href from pkg and
