@@ -1,0 +1,273 @@
+/* The package a vCD import needs, made from a file a user copied in
+ * (DESIGN.md §5, ref/vcd-api.md §5 and §13): a disk becomes one
+ * streamOptimized VMDK and a generated OVF descriptor; an OVA keeps its own
+ * descriptor (package_ova.c). What cannot become a template is refused
+ * here, with one log line, before anything is sent. */
+#include "package_priv.h"
+#include "bytes.h"
+#include "log.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SECTOR          512u
+#define VMDK_COMPRESSED (1u << 16)
+#define VMDK_MARKERS    (1u << 17)
+#define NAME_MAX_BYTES  64
+
+bool pkg_plain_name(const char *s)
+{
+    if (!s || !*s || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+        return false;
+    return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") ==
+           strlen(s);
+}
+
+static ssize_t read_full(struct cfs_source *src, void *buf, size_t len, uint64_t off)
+{
+    size_t got = 0;
+    while (got < len) {
+        ssize_t n = cfs_source_pread(src, (char *)buf + got, len - got, off + got);
+        if (n <= 0)
+            return n < 0 ? n : (ssize_t)got;
+        got += (size_t)n;
+    }
+    return (ssize_t)got;
+}
+
+/* What ESXi's import checks of a stream (ref/formats.md §3.5): version 3,
+ * compressed grains with markers, createType streamOptimized, and an
+ * end-of-stream marker (one zero sector) at the end, which qemu-img's
+ * streams lack. 1 fit, 0 not, or a read's -errno. */
+static int stream_fit(struct cfs_source *file, const char **why)
+{
+    unsigned char h[SECTOR], tail[SECTOR];
+    char type[64];
+    ssize_t n = read_full(file, h, SECTOR, 0);
+    if (n < 0)
+        return (int)n;
+    int err = cfs_sniff_create_type(file, type, sizeof type);
+    if (err)
+        return err;
+    *why = "it is too short";
+    if (n < SECTOR || file->size % SECTOR || file->size < 2 * SECTOR)
+        return 0;
+    *why = "it is not version 3 with compressed grains and markers";
+    uint32_t flags = cfs_le32(h + 8);
+    if (cfs_le32(h + 4) != 3 ||
+        (flags & (VMDK_COMPRESSED | VMDK_MARKERS)) != (VMDK_COMPRESSED | VMDK_MARKERS))
+        return 0;
+    *why = "its createType is not streamOptimized";
+    if (strcmp(type, "streamOptimized") != 0)
+        return 0;
+    n = read_full(file, tail, SECTOR, file->size - SECTOR);
+    if (n < 0)
+        return (int)n;
+    *why = "it has no end-of-stream marker";
+    for (unsigned i = 0; i < SECTOR; i++)
+        if (n != SECTOR || tail[i])
+            return 0;
+    return 1;
+}
+
+static uint32_t fnv1a(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+static int decode(struct cfs_source *file, enum cfs_fmt fmt, const char *label,
+                  struct cfs_source **disk)
+{
+    switch (fmt) {
+    case CFS_FMT_QCOW2:
+        return qcow2_open(file, label, disk);
+    case CFS_FMT_VMDK_STREAM:
+    case CFS_FMT_VMDK_SPARSE:
+        return vmdk_open(file, label, disk);
+    case CFS_FMT_VHD:
+        return vhd_open(file, label, disk);
+    case CFS_FMT_RAW:
+        *disk = file; /* the bytes are the guest disk */
+        return 0;
+    default:
+        cfs_source_close(file);
+        return -EINVAL;
+    }
+}
+
+static uint64_t populated(const struct cfs_source *disk)
+{
+    uint64_t grains =
+        disk->alloc ? disk->alloc->n_alloc : (disk->size + CFS_GRAIN_BYTES - 1) >> CFS_GRAIN_SHIFT;
+    return grains << CFS_GRAIN_SHIFT;
+}
+
+int pkg_disk_open(struct cfs_source *content, uint64_t off, uint64_t len, enum cfs_fmt fmt,
+                  const char *file_name, const char *label, struct pkg_disk *out)
+{
+    struct cfs_source *file = NULL, *disk = NULL;
+    const char *why = "";
+    int err;
+
+    memset(out, 0, sizeof *out);
+    if (len == 0) {
+        cfs_log_error("%s: an empty file is not a disk", label);
+        return -EINVAL;
+    }
+    err = cfs_slice_source_open(content, off, len, &file);
+    if (err)
+        goto failed;
+    int fit = fmt == CFS_FMT_VMDK_STREAM ? stream_fit(file, &why) : 0;
+    if (fit < 0) {
+        cfs_source_close(file);
+        err = fit;
+        goto failed;
+    }
+    if (fmt == CFS_FMT_VMDK_STREAM && !fit)
+        cfs_log_info("%s: a streamOptimized VMDK vCD would refuse (%s): converted", label, why);
+    /* The decoder owns file from here; it also checks a stream sent as is. */
+    err = decode(file, fmt, label, &disk);
+    if (err)
+        return err; /* logged by the decoder */
+    if (fit) {
+        out->capacity = disk->size;
+        out->populated = populated(disk);
+        cfs_source_close(disk);
+        err = cfs_slice_source_open(content, off, len, &out->src);
+        if (err)
+            goto failed;
+        return 0;
+    }
+    /* The view rounds the capacity up to whole grains (formats.md §3.5);
+     * the descriptor must say the same. */
+    out->capacity = (disk->size + CFS_GRAIN_BYTES - 1) & ~(uint64_t)(CFS_GRAIN_BYTES - 1);
+    if (out->capacity == 0)
+        out->capacity = CFS_GRAIN_BYTES;
+    out->populated = populated(disk);
+    out->converted = true;
+    return vmdk_stream_open(disk, file_name, fnv1a(file_name), "lsilogic", &out->src);
+failed:
+    cfs_log_error("%s: %s", label, strerror(-err));
+    return err;
+}
+
+/* [A-Za-z0-9._-], a run of anything else one '_', no leading dot. */
+static char *disk_file_name(const char *name)
+{
+    char base[NAME_MAX_BYTES + 1];
+    size_t n = 0;
+    bool alnum = false;
+    for (const char *p = name; *p && n < NAME_MAX_BYTES; p++) {
+        char c = *p;
+        if (!pkg_plain_name((char[]){ c, '\0' }) || (n == 0 && c == '.')) {
+            if (n > 0 && base[n - 1] == '_')
+                continue;
+            c = '_';
+        }
+        alnum |= (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+        base[n++] = c;
+    }
+    base[n] = '\0';
+    return cfs_printf("%s.vmdk", alnum ? base : "disk1");
+}
+
+/* A disk: one VMDK and the descriptor ovf_build makes for it. */
+static int package_disk(struct cfs_source *content, enum cfs_fmt fmt, const char *name,
+                        const struct ovf_defaults *ovf, const char *label, struct cfs_package *out)
+{
+    struct pkg_disk d;
+    char *href = disk_file_name(name);
+    if (!href)
+        return -ENOMEM;
+    int err = pkg_disk_open(content, 0, content->size, fmt, href, label, &d);
+    if (err) {
+        free(href);
+        return err;
+    }
+    out->files[0].href = href;
+    out->files[0].src = d.src;
+    out->n_files = 1;
+    struct ovf_params p = {
+        .name = name,
+        .vmdk_name = href,
+        .vmdk_size = d.src->size,
+        .capacity = d.capacity,
+        .populated = d.populated,
+        .defaults = ovf,
+    };
+    err = ovf_build(&p, &out->ovf, &out->warnings);
+    if (err) {
+        cfs_log_error("%s: cannot build its OVF descriptor: %s", label, strerror(-err));
+        return err;
+    }
+    out->ovf_len = strlen(out->ovf);
+    if (out->warnings)
+        cfs_log_warn("%s: the OVF's hardware may not suit this guest: %s", label, out->warnings);
+    return 0;
+}
+
+/* A tar that holds no .ovf sniffs as raw; it is no disk either. */
+static bool is_tar(struct cfs_source *content)
+{
+    unsigned char h[SECTOR];
+    return read_full(content, h, SECTOR, 0) == SECTOR && cfs_sniff_tar_header(h, SECTOR);
+}
+
+int cfs_package_make(struct cfs_source *content, const char *name, const struct ovf_defaults *ovf,
+                     const char *label, struct cfs_package *out)
+{
+    enum cfs_fmt fmt;
+    int err;
+
+    memset(out, 0, sizeof *out);
+    err = cfs_sniff(content, &fmt);
+    if (err) {
+        cfs_log_error("%s: reading it: %s", label, strerror(-err));
+        return err;
+    }
+    switch (fmt) {
+    case CFS_FMT_OVF:
+        cfs_log_error("%s: an .ovf descriptor alone cannot be imported: copy the .ova, or the disk",
+                      label);
+        return -EINVAL;
+    case CFS_FMT_VMDK_DESC:
+        cfs_log_error("%s: a descriptor-only VMDK: its extents are not here; copy a monolithic or "
+                      "streamOptimized VMDK",
+                      label);
+        return -EINVAL;
+    case CFS_FMT_ISO:
+        cfs_log_error("%s: an ISO 9660 image is not a disk image vCD imports as a template", label);
+        return -EINVAL;
+    case CFS_FMT_OVA:
+        err = pkg_ova(content, label, out);
+        break;
+    case CFS_FMT_RAW:
+        if (is_tar(content)) {
+            cfs_log_error("%s: a tar archive without an .ovf descriptor is not an OVA", label);
+            return -EINVAL;
+        }
+        /* fall through */
+    default:
+        err = package_disk(content, fmt, name, ovf, label, out);
+        break;
+    }
+    if (err)
+        cfs_package_free(out);
+    return err;
+}
+
+void cfs_package_free(struct cfs_package *p)
+{
+    for (size_t i = 0; i < p->n_files; i++) {
+        free(p->files[i].href);
+        cfs_source_close(p->files[i].src);
+    }
+    free(p->ovf);
+    free(p->warnings);
+    memset(p, 0, sizeof *p);
+}
