@@ -24,10 +24,19 @@ static unsigned task_timeout(const struct vcd_cloud *c)
     return c->task_timeout_s ? c->task_timeout_s : DEFAULT_TASK_TIMEOUT_S;
 }
 
+/* "upload of LABEL: STEP" for the log lines of vcd_api_error and co.;
+ * NULL only without memory (callers then say "upload"). */
+static char *what(const struct vcd_upload *u, const char *step)
+{
+    return cfs_printf("upload of %s: %s", u->label, step);
+}
+
 int vcd_upload_get(struct vcd_upload *u, struct vcd_tmpl *t)
 {
     xmlDocPtr doc;
-    int err = vcd_get_xml(u->c, u->tmpl_href, "upload: reading the template", &doc);
+    char *w = what(u, "reading the template");
+    int err = vcd_get_xml(u->c, u->tmpl_href, w ? w : "upload", &doc);
+    free(w);
     if (err) {
         memset(t, 0, sizeof *t);
         return err;
@@ -46,7 +55,9 @@ int vcd_upload_get(struct vcd_upload *u, struct vcd_tmpl *t)
 static int upload_link(struct vcd_upload *u, const char *catalog_href, char **link, char **catalog)
 {
     xmlDocPtr doc;
-    int err = vcd_get_xml(u->c, catalog_href, "upload: reading the catalog", &doc);
+    char *w = what(u, "reading the catalog");
+    int err = vcd_get_xml(u->c, catalog_href, w ? w : "upload", &doc);
+    free(w);
     if (err)
         return err;
     xmlNodePtr root = xmlDocGetRootElement(doc);
@@ -96,7 +107,9 @@ static int create(struct vcd_upload *u, const char *link, const char *name)
     if (err)
         return err;
     if (resp.status < 200 || resp.status >= 300) {
-        err = vcd_api_error(u->c, "upload: creating the template", &resp);
+        char *w = what(u, "creating the template");
+        err = vcd_api_error(u->c, w ? w : "upload", &resp);
+        free(w);
     } else if (vcd_xml_parse(resp.body, resp.body_len, &doc) == 0) {
         xmlNodePtr root = xmlDocGetRootElement(doc);
         u->item_href = vcd_xml_attr(root, "href");
@@ -142,7 +155,10 @@ static char *failure_reason(struct vcd_upload *u, struct vcd_tmpl *t)
     if (t->task_error)
         return strdup(t->task_error);
     xmlDocPtr doc;
-    if (u->task_href && vcd_get_xml(u->c, u->task_href, "upload: reading the task", &doc) == 0) {
+    char *w = what(u, "reading the task");
+    int err = u->task_href ? vcd_get_xml(u->c, u->task_href, w ? w : "upload", &doc) : -ENOENT;
+    free(w);
+    if (!err) {
         xmlNodePtr e = vcd_xml_child(xmlDocGetRootElement(doc), VCD_NS, "Error");
         char *msg = vcd_xml_attr(e, "message");
         xmlFreeDoc(doc);
@@ -214,7 +230,9 @@ static int check_files(struct vcd_upload *u, const struct vcd_tmpl *t, const cha
 static int wait_for_import(struct vcd_upload *u, const char *name)
 {
     struct vcd_tmpl t;
-    int err = vcd_wait_task(u->c, u->task_href, task_timeout(u->c), "upload: import");
+    char *w = what(u, "import");
+    int err = vcd_wait_task(u->c, u->task_href, task_timeout(u->c), w ? w : "upload");
+    free(w);
     if (err == -EIO || err == -ECANCELED) {
         u->task_over = true;
         return -EIO; /* vcd_wait_task logged the task's Error */

@@ -29,9 +29,24 @@ static bool is_busy(const struct cfs_http_resp *r)
     return busy;
 }
 
+/* A failed clean-up step: one error line naming the upload. */
+static void step_failed(struct vcd_upload *u, const char *step, const struct cfs_http_resp *r)
+{
+    char *w = cfs_printf("upload of %s: clean-up: %s", u->label, step);
+    vcd_api_error(u->c, w ? w : "upload clean-up", r);
+    free(w);
+}
+
 static bool ok(const struct cfs_http_resp *r)
 {
     return r->status >= 200 && r->status < 300;
+}
+
+/* vCD answers 403 for an id that no longer exists: a cancel removed it
+ * between our GET and DELETE. The next GET confirms. */
+static bool gone(const struct cfs_http_resp *r)
+{
+    return r->status == 403 || r->status == 404;
 }
 
 static void cancel_task(struct vcd_upload *u)
@@ -46,7 +61,7 @@ static void cancel_task(struct vcd_upload *u)
         if (ok(&resp))
             cfs_log_info("vcloud: %s: upload of %s: cancelled its task", cloud, u->label);
         else
-            vcd_api_error(u->c, "clean-up: cancelling the upload task", &resp);
+            step_failed(u, "cancelling the upload task", &resp);
     }
     cfs_http_resp_free(&resp);
     free(href);
@@ -64,8 +79,10 @@ static int delete_item(struct vcd_upload *u)
             done = 1;
         } else if (is_busy(&resp)) {
             done = 0;
+        } else if (gone(&resp)) {
+            done = 1;
         } else {
-            vcd_api_error(u->c, "clean-up: deleting the catalog item", &resp);
+            step_failed(u, "deleting the catalog item", &resp);
         }
     }
     cfs_http_resp_free(&resp);
@@ -86,8 +103,10 @@ static int delete_template(struct vcd_upload *u)
             done = 1;
         } else if (is_busy(&resp)) {
             done = 0;
+        } else if (gone(&resp)) {
+            done = 1;
         } else {
-            vcd_api_error(u->c, "clean-up: deleting the template", &resp);
+            step_failed(u, "deleting the template", &resp);
         }
     }
     cfs_http_resp_free(&resp);
@@ -111,16 +130,15 @@ void vcd_upload_cleanup(struct vcd_upload *u)
         struct cfs_http_resp resp;
         if (vcd_api(u->c, "GET", u->tmpl_href, NULL, NULL, 0, &resp) != 0)
             return; /* logged; nothing more can be done now */
-        long status = resp.status;
-        if (!ok(&resp) && status != 403 && status != 404)
-            vcd_api_error(u->c, "clean-up: checking the template", &resp);
+        bool left = !gone(&resp), there = ok(&resp);
+        if (!there && left)
+            step_failed(u, "checking the template", &resp);
         cfs_http_resp_free(&resp);
-        /* vCD answers 403 for an id that no longer exists. */
-        if (status == 403 || status == 404) {
+        if (!left) {
             cfs_log_info("vcloud: %s: upload of %s: no template left", cloud, u->label);
             return;
         }
-        if (status < 200 || status >= 300)
+        if (!there)
             return;
         /* Still there: a cancel takes a moment, a delete runs as a task. */
         if (!deleting) {
