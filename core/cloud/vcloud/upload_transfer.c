@@ -208,7 +208,9 @@ int vcd_upload_file(struct vcd_upload *u, const char *name, struct cfs_source *s
             cfs_log_error("vcloud: %s: upload of %s: PUT %s at byte %" PRIu64
                           ": %s; %u attempts without progress",
                           cloud, u->label, name, off, why, failures);
-            err = err == -ETIMEDOUT ? -ETIMEDOUT : -EIO;
+            /* A transfer service that keeps refusing a fresh session's
+             * token is an auth problem, not a broken network. */
+            err = err == -ETIMEDOUT ? -ETIMEDOUT : status == 401 ? -EACCES : -EIO;
             break;
         }
         cfs_log_warn("vcloud: %s: upload of %s: PUT %s at byte %" PRIu64 ": %s; resuming", cloud,
