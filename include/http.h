@@ -3,13 +3,15 @@
  * thread never waits for another thread's request.
  *
  * Every request is bounded: a connect timeout, and a stall timeout (no
- * byte received for that long aborts the transfer). */
+ * byte received or sent for that long aborts the transfer). */
 #ifndef CFS_HTTP_H
 #define CFS_HTTP_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+struct cfs_source;
 
 struct cfs_http_settings {
     unsigned connect_timeout_s; /* TCP + TLS handshake */
@@ -33,6 +35,12 @@ struct cfs_http_req {
     const char *const *headers; /* NULL-terminated "Name: value" list, or NULL */
     const char *body;           /* request body, or NULL */
     size_t body_len;
+    /* Or a streamed body: body_src_len bytes of body_src from body_off,
+     * read as curl sends them, so a body needs no memory of its size. A
+     * read error aborts the request with the read's errno, a source that
+     * ends early with -EIO. */
+    struct cfs_source *body_src;
+    uint64_t body_off, body_src_len;
     const struct cfs_tls *tls; /* NULL: verify with the system's CAs */
     cfs_http_sink sink;        /* NULL: collect the body into resp->body */
     void *sink_ctx;
@@ -49,6 +57,7 @@ struct cfs_http_resp {
     size_t body_len;
     char *headers;     /* raw header block of the final response */
     uint64_t received; /* body bytes received (sunk or collected) */
+    uint64_t sent;     /* request body bytes sent (also after a failure) */
 };
 
 int cfs_http_init(const struct cfs_http_settings *settings);

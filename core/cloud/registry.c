@@ -7,9 +7,11 @@
 #include <string.h>
 
 extern const struct cfs_provider openstack_provider;
+extern const struct cfs_provider vcloud_provider;
 
 static const struct cfs_provider *const providers[] = {
     &openstack_provider,
+    &vcloud_provider,
 };
 
 const struct cfs_provider *cfs_provider_find(const char *type)

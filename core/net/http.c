@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include "http.h"
 #include "log.h"
+#include "source.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -108,6 +109,8 @@ struct transfer {
     size_t body_cap;
     size_t headers_len;
     int sink_err;
+    uint64_t src_pos;      /* next byte of a streamed body, from body_off */
+    bool read_failed;      /* sink_err came from reading the body */
     curl_off_t last_bytes; /* progress seen at last_change */
     double last_change;    /* monotonic time of the last progress */
 };
@@ -176,6 +179,43 @@ static size_t on_body(char *data, size_t size, size_t n, void *p)
     }
     t->resp->received += len;
     return len;
+}
+
+/* Streamed request body: curl pulls it through here, so an upload of any
+ * size needs only curl's buffer. */
+static size_t on_read(char *buf, size_t size, size_t n, void *p)
+{
+    struct transfer *t = p;
+    const struct cfs_http_req *req = t->req;
+    uint64_t left = req->body_src_len - t->src_pos;
+    size_t want = size * n;
+    ssize_t got;
+
+    if (want > left)
+        want = (size_t)left;
+    if (want == 0)
+        return 0;
+    got = cfs_source_pread(req->body_src, buf, want, req->body_off + t->src_pos);
+    if (got <= 0) {
+        /* A source shorter than announced would leave the server waiting
+         * for the rest: fail now instead. */
+        t->sink_err = got < 0 ? (int)got : -EIO;
+        t->read_failed = true;
+        return CURL_READFUNC_ABORT;
+    }
+    t->src_pos += (uint64_t)got;
+    return (size_t)got;
+}
+
+/* curl rewinds when it resends a body, e.g. on a fresh connection after a
+ * pooled one turned out closed. */
+static int on_seek(void *p, curl_off_t off, int origin)
+{
+    struct transfer *t = p;
+    if (origin != SEEK_SET || off < 0 || (uint64_t)off > t->req->body_src_len)
+        return CURL_SEEKFUNC_CANTSEEK;
+    t->src_pos = (uint64_t)off;
+    return CURL_SEEKFUNC_OK;
 }
 
 /* Our own stall bound: curl's low-speed check averages over several
@@ -255,6 +295,8 @@ int cfs_http_do(const struct cfs_http_req *req, struct cfs_http_resp *resp)
     }
     /* Glance and Keystone answer errors in JSON when asked. */
     hdrs = curl_slist_append(hdrs, "Accept: application/json");
+    /* A streamed body keeps curl's Expect: 100-continue, so a refused
+     * upload (401, 416) is answered before the body is sent. */
     if (req->body)
         hdrs = curl_slist_append(hdrs, "Expect:");
     if (!hdrs) {
@@ -274,6 +316,14 @@ int cfs_http_do(const struct cfs_http_req *req, struct cfs_http_resp *resp)
     if (req->body) {
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body);
         curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+    } else if (req->body_src) {
+        curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+        curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)req->body_src_len);
+        curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
+        curl_easy_setopt(h, CURLOPT_READDATA, &t);
+        curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, on_seek);
+        curl_easy_setopt(h, CURLOPT_SEEKDATA, &t);
+        curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, 256L * 1024);
     }
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, &t);
@@ -294,9 +344,15 @@ int cfs_http_do(const struct cfs_http_req *req, struct cfs_http_resp *resp)
 
     rc = curl_easy_perform(h);
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
+    curl_off_t sent = 0;
+    if (curl_easy_getinfo(h, CURLINFO_SIZE_UPLOAD_T, &sent) == CURLE_OK && sent > 0)
+        resp->sent = (uint64_t)sent;
     if (t.sink_err) {
         err = t.sink_err;
-        if (err == -ETIMEDOUT)
+        if (t.read_failed)
+            snprintf(last_error, sizeof last_error, "reading the body at %llu: %s",
+                     (unsigned long long)(req->body_off + t.src_pos), strerror(-err));
+        else if (err == -ETIMEDOUT)
             snprintf(last_error, sizeof last_error, "no data for %u s", settings.stall_timeout_s);
     } else if (rc != CURLE_OK) {
         err = map_curl_error(rc);

@@ -34,15 +34,23 @@ struct vcd_cloud {
 
     pthread_mutex_t lock; /* guards the session below */
     char *version;        /* negotiated API version, "36.0" */
-    char *auth;           /* header line: "x-vcloud-authorization: ..." or "Authorization: Bearer ..." */
-    unsigned generation;  /* bumped on every login */
+    /* header line: "x-vcloud-authorization: ..." or "Authorization: Bearer ..." */
+    char *auth;
+    unsigned generation; /* bumped on every login; 0 = never logged in */
     char *org_href;
+    pthread_cond_t cond; /* single-flight login: others wait for busy */
+    bool busy;
+    int fail_err;      /* a failed login is held a few seconds, so that a */
+    double fail_until; /* wrong password is not retried by every call */
+    char *ro_logged;   /* catalogs already logged as read-only, "a\0b\0" */
+    size_t ro_logged_len;
 
     struct vcd_downloads *downloads; /* exported templates (download.c) */
 };
 
 /* ---- session.c ---- */
-/* Logs in if there is no session (or the one of generation gen failed):
+/* Logs in if there is no session (or the one of generation gen failed;
+ * 0 = just make sure there is one):
  * negotiates the version, then POST /api/sessions (< 38.0) or
  * /cloudapi/1.0.0/sessions[/provider]. 0, -EACCES (credentials; one log
  * line), -EPROTO (no common version), or a transport -errno. */
@@ -50,11 +58,26 @@ int vcd_login(struct vcd_cloud *c, unsigned failed_gen);
 /* The current auth header line and version (copies, for one request). */
 int vcd_session_get(struct vcd_cloud *c, char **auth, char **version, unsigned *gen);
 void vcd_session_clear(struct vcd_cloud *c);
+/* The version to use from a SupportedVersions document: the highest
+ * non-deprecated one the client supports (5.5 ... 39.1), or want when it
+ * is offered. 0, -EPROTO (none / want not offered; *why says which). */
+int vcd_versions_pick(const char *body, size_t len, const char *want, char **out, const char **why);
+/* Numeric comparison of dotted versions: "5.10" > "5.9". */
+int vcd_version_cmp(const char *a, const char *b);
 
 /* ---- api.c ---- */
+/* The URL for an href of the server: its path and query on the
+ * configured url (so a token never goes to a host the server names;
+ * paths starting with "/" are taken as they are). malloc'd or NULL. */
+char *vcd_url(struct vcd_cloud *c, const char *href);
+/* One unauthenticated-or-not request with the cloud's TLS; when retry,
+ * transport errors and 5xx are retried with backoff. A transport failure
+ * is logged ("vcloud: CLOUD: WHAT failed: ...") and returned. */
+int vcd_http(struct vcd_cloud *c, const char *what, struct cfs_http_req *req,
+             struct cfs_http_resp *resp, bool retry);
 /* An authenticated request to url (an absolute href, or a path that
- * starts with "/"), with Accept: application/*+xml;version=V; logs in
- * first if needed and once more on 401. ctype/body may be NULL. Returns 0
+ * starts with "/"), with the versioned Accept (application/...+xml;
+ * version=V); logs in first if needed and once more on 401. ctype/body may be NULL. Returns 0
  * with *resp for any HTTP status, or a transport/login -errno. Retries
  * idempotent requests on transport errors and 5xx. */
 int vcd_api(struct vcd_cloud *c, const char *method, const char *url, const char *ctype,
@@ -63,6 +86,8 @@ int vcd_api(struct vcd_cloud *c, const char *method, const char *url, const char
  * HTTP N MINOR: message" (403 for an id -> ENOENT, DUPLICATE_NAME ->
  * EEXIST, BUSY_ENTITY -> EBUSY, 401 -> EACCES, 5xx -> EIO, ...). */
 int vcd_api_error(struct vcd_cloud *c, const char *what, const struct cfs_http_resp *resp);
+/* The mapping alone: status, Error's minorErrorCode and message -> -errno. */
+int vcd_errno(long status, const char *minor, const char *message);
 /* GET url and parse it; non-2xx mapped with vcd_api_error. */
 int vcd_get_xml(struct vcd_cloud *c, const char *url, const char *what, xmlDocPtr *out);
 /* Headers for /transfer requests: the auth line then NULL (2 slots),
@@ -71,8 +96,7 @@ int vcd_transfer_headers(struct vcd_cloud *c, char *hdr[2]);
 void vcd_headers_free(char *hdr[2]);
 /* Waits for a task (href) to end: 0 on success, -EIO/-ECANCELED with the
  * task's Error logged, -ETIMEDOUT past timeout_s. */
-int vcd_wait_task(struct vcd_cloud *c, const char *task_href, unsigned timeout_s,
-                  const char *what);
+int vcd_wait_task(struct vcd_cloud *c, const char *task_href, unsigned timeout_s, const char *what);
 
 /* ---- xml.c ---- */
 /* Parses untrusted XML: no network, no entity expansion, no DTD, size
@@ -88,6 +112,8 @@ char *vcd_xml_attr(xmlNodePtr n, const char *name);
 char *vcd_xml_link(xmlNodePtr n, const char *rel, const char *type);
 /* s with & < > " ' escaped, malloc'd. */
 char *vcd_xml_escape(const char *s);
+/* The text content of n, malloc'd, or NULL. */
+char *vcd_xml_text(xmlNodePtr n);
 
 /* ---- query.c ---- */
 /* Every record of /api/query?type=TYPE&format=records[&filter=FILTER]
@@ -95,6 +121,28 @@ char *vcd_xml_escape(const char *s);
  * filter is not yet escaped. 0, cb's -errno, or the request's. */
 int vcd_query(struct vcd_cloud *c, const char *type, const char *filter,
               int (*cb)(void *ctx, xmlNodePtr record), void *ctx);
+/* A filter value with ( ) , ; and backslash escaped by a backslash (§3.2):
+ * "name==" + vcd_query_value(name). vcd_query percent-encodes the whole. */
+char *vcd_query_value(const char *v);
+/* One page: cb per record; *total from the page, *more when it links a
+ * next page. 0, -EPROTO (not a QueryResultRecords) or cb's -errno. */
+int vcd_query_page(xmlDocPtr doc, int (*cb)(void *ctx, xmlNodePtr record), void *ctx,
+                   uint64_t *total, bool *more, size_t *n_records);
+
+/* ---- catalog.c ---- */
+/* Catalogs as directories; templates of one catalog as files. */
+int vcd_list_catalogs(struct vcd_cloud *c, struct cfs_object_list *out);
+int vcd_list_templates(struct vcd_cloud *c, const char *catalog, struct cfs_object_list *out);
+/* The href of the catalog a directory names ("name", or "name~<id
+ * prefix>" for duplicates). 0, -ENOENT or the query's -errno. */
+int vcd_catalog_find(struct vcd_cloud *c, const char *catalog, char **href);
+/* The uuid in an href (".../catalog/<uuid>", ".../vappTemplate-<uuid>"),
+ * [A-Za-z0-9-] only. 0 or -EINVAL. */
+int vcd_uuid_of(const char *href, char *out, size_t n);
+/* Indexes into info->files of the files that disks use, in References
+ * order: disk N of a template is idx[N - 1]. */
+
+size_t vcd_ovf_disk_files(const struct ovf_info *info, size_t idx[OVF_MAX_ITEMS]);
 
 /* ---- download.c ---- */
 /* A source over one file of a template's export (file = the name cloudfs
@@ -102,6 +150,11 @@ int vcd_query(struct vcd_cloud *c, const char *type, const char *filter,
  * exporting it first if needed (enableDownload, once per template). */
 int vcd_download_open(struct vcd_cloud *c, const struct cfs_object *obj, struct cfs_source **out);
 void vcd_downloads_free(struct vcd_cloud *c);
+/* xml (a descriptor ovf_parse accepted as info) with File i's ovf:href
+ * set to names[i] and ovf:size to sizes[i], serialised by libxml2.
+ * 0, -EINVAL or -ENOMEM. */
+int vcd_ovf_rename(const char *xml, size_t len, const struct ovf_info *info, char *const names[],
+                   const uint64_t sizes[], char **out, size_t *out_len);
 
 /* ---- upload.c ---- */
 /* Creates template name in the catalog at catalog_href from pkg and
