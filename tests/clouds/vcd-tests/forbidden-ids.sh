@@ -19,16 +19,12 @@ expect "DELETE an unknown catalog item" 403 "$CODE"
 # the other org: not in alice's OrgList, and its ids are forbidden
 api GET /api/org/
 expect "orgs alice sees" "$CLOUDS_VCD_ORG" "$(xl '//_:Org/@name' | tr '\n' ' ' | sed 's/ $//')"
-others=$(state | jq -r '.. | objects | select(has("org") and .org == "other") | .href? // empty' 2>/dev/null | head -5)
-if [ -z "$others" ]; then
-    # the control state has no hrefs of the other org: ask the query service as a
-    # reader of that org is not possible; take ids from the emulator's store instead
-    others=$(grep -rhoE '/api/(org|catalog|catalogItem|vAppTemplate/vappTemplate-)[0-9a-f-]{36}' "$CLOUDS_VCD_STORE" 2>/dev/null |
-        sort -u | while read -r p; do
-            api GET "$p"
-            [ "$CODE" = 403 ] && echo "$p"
-        done | head -3)
-fi
+# ids of org "other" from the emulator's fixtures (fixtures.json: orgs[].catalogs[].templates[])
+fx=$(find "$CLOUDS_DIR" -name fixtures.json 2>/dev/null | head -1)
+[ -n "$fx" ] || fail "no fixtures.json under $CLOUDS_DIR to take org 'other' ids from"
+others=$(jq -r '.orgs[] | select(.name == "other") |
+    "/api/org/\(.id)", "/api/vdc/\(.vdc.id)",
+    (.catalogs[] | "/api/catalog/\(.id)", (.templates[] | "/api/catalogItem/\(.item_id)", "/api/vAppTemplate/vappTemplate-\(.id)"))' "$fx")
 [ -n "$others" ] || fail "could not find any object of org 'other' to check (store $CLOUDS_VCD_STORE)"
 for p in $others; do
     api GET "$p"

@@ -184,7 +184,7 @@ def _match(node, rec):
         if "*" in raw:
             pat = "^" + ".*".join(re.escape(_unescape(p)) for p in re.split(r"(?<!\\)\*", raw)) + "$"
             return re.match(pat, have, re.IGNORECASE | re.DOTALL) is not None
-        return have == val
+        return have == val or (attr == "id" and have.rsplit(":", 1)[-1] == val)
     if op == "!=":
         return have != val
     a, c = _num(have), _num(val)
@@ -245,7 +245,7 @@ def run(model, user, b, params, version):
     for f in FORMATS:
         if f != fmt:
             links.append(X.link("alternate", url(page, f), X.MT + FORMATS[f]))
-    root = "QueryResultReferences" if fmt == "references" else "QueryResultRecords"
+    root = refs_el if fmt == "references" else "QueryResultRecords"
     body = ""
     for a, urn in chunk:
         if fmt == "references":

@@ -48,7 +48,7 @@ class Emulator:
     def record(self, body):
         if not self.record_dir:
             return
-        m = re.search(r"<([A-Za-z]+)[\s>/]", body[60:] if body.startswith("<?xml") else body)
+        m = re.match(r"<([A-Za-z]+)[\s>/]", re.sub(r"^<\?xml[^>]*\?>\s*", "", body))
         root = m.group(1) if m else "unknown"
         with self.slock:
             self.rec_n += 1
