@@ -117,15 +117,16 @@ catalog_href() { # catalog_href NAME: sets CAT to the catalog's href
 
 # ---------------------------------------------------------------- upload helpers
 
-# make_disk FILE [MIB] [SUBFORMAT]: a qemu-img-made VMDK (streamOptimized by
-# default) of a MIB-MiB disk with data in a few places; CAPACITY = its size.
+# make_disk FILE [MIB] [SUBFORMAT] [TAIL]: a qemu-img-made VMDK (streamOptimized by
+# default) of a MIB-MiB disk with data at its start and in its middle, and with TAIL=1
+# also in its last 64 KiB (as a GPT disk has); CAPACITY = its size.
 make_disk() {
-    local f=$1 mib=${2:-8} sub=${3:-streamOptimized}
+    local f=$1 mib=${2:-8} sub=${3:-streamOptimized} tail=${4:-0}
     local raw=$W/$(basename "$f").raw
     truncate -s "${mib}M" "$raw"
     head -c 300000 /dev/urandom | dd of="$raw" conv=notrunc bs=1 seek=0 status=none 2>/dev/null
     printf 'cloudfs vcd-tests %s\n' "$f" | dd of="$raw" conv=notrunc bs=1 seek=$((mib * 1048576 / 2 + 17)) status=none
-    head -c 65536 /dev/urandom | dd of="$raw" conv=notrunc bs=4096 seek=$((mib * 256 - 16)) status=none
+    [ "$tail" = 0 ] || head -c 65536 /dev/urandom | dd of="$raw" conv=notrunc bs=4096 seek=$((mib * 256 - 16)) status=none
     if [ "$sub" = default ]; then
         qemu-img convert -q -f raw -O vmdk "$raw" "$f" || fail "qemu-img convert"
     else

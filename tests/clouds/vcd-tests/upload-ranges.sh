@@ -13,7 +13,7 @@ TASK=$(xp '//_:Tasks/_:Task/@href' "$W/tpl.xml")
 put_descriptor "$W/d.ovf"
 wait_tpl "/_:VAppTemplate[@ovfDescriptorUploaded='true']" 5
 u=$(file_link d.vmdk)
-piece=$((256 * 1024))
+piece=100000
 [ "$size" -gt $((2 * piece)) ] || fail "test disk too small ($size bytes) for three pieces"
 off=0
 while [ $off -lt "$size" ]; do
