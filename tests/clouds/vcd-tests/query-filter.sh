@@ -38,7 +38,7 @@ query vAppTemplate "format=records&filter=name%3D%3D$n0"
 expect "records with a percent-encoded ==" 1 "$(xn '//_:VAppTemplateRecord')"
 
 query catalogItem "format=references&filter=catalogName==golden"
-expect "format=references root" QueryResultReferences "$(xp 'local-name(/*)')"
+expect "format=references root (queryReferenceView.xsd)" CatalogItemReferences "$(xp 'local-name(/*)')"
 expect "CatalogItemReference elements" 3 "$(xn '//_:CatalogItemReference')"
 query catalogItem "format=idrecords&filter=catalogName==golden"
 expect_match "format=idrecords id" '^urn:vcloud:catalogitem:[0-9a-f-]{36}$' "$(xp '(//_:CatalogItemRecord)[1]/@id')"

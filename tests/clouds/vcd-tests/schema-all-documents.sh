@@ -36,38 +36,47 @@ upload "$NAME_PREFIX-schemaf" "$W/r.vmdk" "$W/r.ovf" r.vmdk
 api DELETE "$TPL"
 [ "$CODE" = 202 ] && wait_task "$(xp /_:Task/@href)" 5
 
-shopt -s nullglob
-files=("$CLOUDS_VCD_XML"/*.xml)
-[ ${#files[@]} -gt 0 ] || fail "no documents recorded in $CLOUDS_VCD_XML"
-vc=() ovf=() roots=()
-for f in "${files[@]}"; do
-    r=$(xmllint --xpath 'local-name(/*)' "$f" 2>/dev/null) || fail "recorded document $f is not well-formed XML"
-    roots+=("$r")
-    case $r in
-    Session | SupportedVersions) ;;
-    Envelope) ovf+=("$f") ;;
-    *) vc+=("$f") ;;
-    esac
+"$SCHEMAS/validate" ovf "$W/dl.ovf" 2>"$W/val" || fail "downloaded descriptor not valid OVF 1: $(head -2 "$W/val")"
+
+# every recorded document: its root, then a batch validation per kind
+problems=()
+"$PY" - "$CLOUDS_VCD_XML" >"$W/roots" <<'PY2' || fail "recorded documents in $CLOUDS_VCD_XML are not all well-formed XML"
+import os, sys, xml.etree.ElementTree as ET
+d, bad = sys.argv[1], 0
+for n in sorted(os.listdir(d)):
+    if not n.endswith(".xml"):
+        continue
+    try:
+        r = ET.parse(os.path.join(d, n)).getroot().tag.split("}")[-1]
+    except ET.ParseError as e:
+        print("NOT-XML", os.path.join(d, n), file=sys.stderr)
+        bad += 1
+        continue
+    print(r, os.path.join(d, n))
+sys.exit(1 if bad else 0)
+PY2
+total=$(wc -l <"$W/roots")
+[ "$total" -gt 0 ] || fail "no documents recorded in $CLOUDS_VCD_XML"
+for r in OrgList Org QueryList QueryResultRecords Catalog CatalogItem VAppTemplate Task Error Envelope; do
+    grep -q "^$r " "$W/roots" || problems+=("no recorded $r document among $total (this test's flows made the emulator send one)")
 done
-for r in OrgList Org QueryList QueryResultRecords QueryResultReferences Catalog CatalogItem VAppTemplate Task Error Envelope; do
-    printf '%s\n' "${roots[@]}" | grep -qx "$r" || fail "no recorded $r document among ${#files[@]} (expected one from this test's flows)"
-done
-bad=0
-# xmllint takes many files at once; validate in batches and name the failures
-validate() { # KIND FILE...
-    local kind=$1
-    shift
-    local out
-    out=$(printf '%s\0' "$@" | xargs -0 -n 200 "$SCHEMAS/validate" "$kind" 2>&1 | grep -v ' validates$')
-    if [ -n "$out" ]; then
-        echo "$out" | head -20
-        bad=$(echo "$out" | grep -c 'fails to validate')
+# file names are NNNNNN-<root>.xml (the contract)
+misnamed=$(awk '{ n = $2; sub(/.*\/[0-9]+-/, "", n); sub(/\.xml$/, "", n); if (n != $1) c++ } END { print c + 0 }' "$W/roots")
+[ "$misnamed" = 0 ] || problems+=("$misnamed of $total recorded files not named NNNNNN-<root>.xml (e.g. $(awk '{ n = $2; sub(/.*\/[0-9]+-/, "", n); sub(/\.xml$/, "", n); if (n != $1) { print $2 " holds " $1; exit } }' "$W/roots"))")
+awk '$1 != "Session" && $1 != "SupportedVersions" && $1 != "Envelope" { print $2 }' "$W/roots" >"$W/vc"
+awk '$1 == "Envelope" { print $2 }' "$W/roots" >"$W/ovf"
+check() { # KIND LIST: validates the files of LIST, records failures
+    [ -s "$2" ] || return 0
+    xargs -n 200 "$SCHEMAS/validate" "$1" <"$2" >"$W/$1.out" 2>&1
+    local n
+    n=$(grep -c 'fails to validate' "$W/$1.out")
+    if [ "$n" != 0 ]; then
+        grep -v -e ' validates$' -e 'fails to validate' "$W/$1.out" | sed 's/^[^:]*:[0-9]*: //' | sort | uniq -c | sort -rn | head -5
+        problems+=("$n of $(wc -l <"$2") recorded $1 documents invalid: $(grep -v -e ' validates$' -e 'fails to validate' "$W/$1.out" | head -1 | sed 's/^[^:]*\///')")
     fi
 }
-validate vcloud "${vc[@]}"
-bv=$bad
-bad=0
-[ ${#ovf[@]} -eq 0 ] || validate ovf "${ovf[@]}"
-[ "$bv" = 0 ] && [ "$bad" = 0 ] || fail "schema: expected every document valid, got $bv of ${#vc[@]} vCloud documents and $bad of ${#ovf[@]} OVF descriptors invalid (details above)"
-echo "${#vc[@]} vCloud documents and ${#ovf[@]} OVF descriptors valid"
+check vcloud "$W/vc"
+check ovf "$W/ovf"
+echo "$total recorded documents: $(awk '{ print $1 }' "$W/roots" | sort | uniq -c | tr -s ' ' | tr '\n' ',')"
+[ ${#problems[@]} = 0 ] || fail "schema: expected every recorded document valid and named by its root, got: $(printf '%s; ' "${problems[@]}")"
 exit 0
