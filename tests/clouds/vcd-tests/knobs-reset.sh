@@ -21,4 +21,6 @@ expect "import_delay after DELETE" 2 "$(echo "$k" | jq -r '.import_delay')"
 s=$(state) || fail "GET state failed"
 expect "catalog_items of archive in state" 140 "$(echo "$s" | jq -r '.catalog_items.archive')"
 expect "catalog_items of golden in state" 3 "$(echo "$s" | jq -r '.catalog_items.golden')"
+st=$(ctl GET stats) || fail "GET stats failed"
+echo "$st" | jq -e 'has("put_bytes")' >/dev/null || fail "GET stats: expected put_bytes, got $(echo "$st" | head -c 200)"
 exit 0
