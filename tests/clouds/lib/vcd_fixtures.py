@@ -4,7 +4,8 @@
 Writes DEST_DIR/fixtures.json and the stored template files under DEST_DIR/files/.  The disks
 are streamOptimized VMDKs made by `qemu-img convert -O vmdk -o subformat=streamOptimized` from
 small generated raw disks whose sectors carry recognisable text ("cloudfs vcd fixture NAME
-sector N"); they are built once into CACHE_ROOT/vcd-v1 and hard-linked (or copied) from there.
+sector N"), with the end-of-stream marker qemu-img omits appended (as in vCD's exports); they
+are built once into CACHE_ROOT/vcd-v2 and hard-linked (or copied) from there.
 
 World: org `demo` (VDC demo-vdc; users alice/alice-secret with upload rights, reader/reader-secret
 without), catalogs `migrated` (empty), `golden` (3 templates with distinct disks and metadata),
@@ -20,7 +21,7 @@ import subprocess
 import sys
 import uuid
 
-VERSION = "vcd-v1"      # bump when the fixtures change (the cache dir name is fixed by the contract)
+VERSION = "vcd-v2"      # bump when the cached disks change (v2: end-of-stream marker appended)
 MiB = 1 << 20
 GOLDEN = [("ubuntu-22.04-golden", 8 * MiB), ("debian-12-golden", 6 * MiB), ("alpine-3.19-golden", 5 * MiB)]
 ARCHIVE_N = 140
@@ -28,7 +29,23 @@ NS = uuid.UUID("6b1e6a3e-0d1c-4c55-9a0e-2f1d7f0c9e11")     # stable ids across r
 
 
 def sid(*parts):
-    return str(uuid.uuid5(NS, "/".join(parts)))
+    """A stable id shaped as an RFC-4122 v4 UUID (vcd-api.md §10.1): uuid5 bytes with the
+    version nibble set to 4 and the variant bits to 10."""
+    b = bytearray(uuid.uuid5(NS, "/".join(parts)).bytes)
+    b[6] = (b[6] & 0x0F) | 0x40
+    b[8] = (b[8] & 0x3F) | 0x80
+    return str(uuid.UUID(bytes=bytes(b)))
+
+
+def append_eos(path):
+    """Sector-align the file and append the end-of-stream marker (one zero sector) that
+    qemu-img's streamOptimized output lacks (formats.md §3.5, §3.10; qemu issue #1357), so
+    the disk imports into vCD/ESXi as vCD's own exports do."""
+    n = os.path.getsize(path)
+    with open(path, "r+b") as f:
+        f.truncate((n + 511) // 512 * 512)
+        f.seek(0, os.SEEK_END)
+        f.write(b"\0" * 512)
 
 
 def raw_disk(path, name, size):
@@ -55,6 +72,7 @@ def vmdk(cache, name, size):
         raw_disk(raw, name, size)
         subprocess.run(["qemu-img", "convert", "-f", "raw", "-O", "vmdk", "-o", "subformat=streamOptimized",
                         raw, out + ".tmp"], check=True, stdout=subprocess.DEVNULL)
+        append_eos(out + ".tmp")
         os.unlink(raw)
         os.replace(out + ".tmp", out)
     return out

@@ -1,7 +1,9 @@
 """enableDownload's export (vcd-api.md §6): a regenerated descriptor (VirtualSystemCollection,
 new file names vm-<vm-uuid>-disk-N.vmdk, ovf:size of the re-encoded files) and every disk
 re-encoded with qemu-img as streamOptimized, so names and bytes differ from the upload and
-sizes are known only after the export, as on a real vCD."""
+sizes are known only after the export, as on a real vCD.  qemu-img writes no end-of-stream
+marker (formats.md §3.5, §3.10; qemu issue #1357), which the import check rightly refuses; the
+export appends it (one zero sector after sector-aligning) so a downloaded disk re-imports."""
 import os
 import subprocess
 import xml.etree.ElementTree as ET
@@ -15,6 +17,15 @@ for _p, _u in (("ovf", OVF1), ("rasd", RASD),
                ("xsi", "http://www.w3.org/2001/XMLSchema-instance"),
                ("vcloud", "http://www.vmware.com/vcloud/v1.5")):
     ET.register_namespace(_p, _u)
+
+
+def append_eos(path):
+    """Pad the file to a whole sector and append the end-of-stream marker (a zero sector)."""
+    n = os.path.getsize(path)
+    with open(path, "r+b") as f:
+        f.truncate((n + 511) // 512 * 512)
+        f.seek(0, os.SEEK_END)
+        f.write(b"\0" * 512)
 
 
 def export(t, outdir):
@@ -55,6 +66,7 @@ def export(t, outdir):
             dst = os.path.join(outdir, new)
             subprocess.run(["qemu-img", "convert", "-f", "vmdk", "-O", "vmdk", "-o", "subformat=streamOptimized",
                             src, dst], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            append_eos(dst)
         else:
             new = old
             dst = os.path.join(outdir, new)
