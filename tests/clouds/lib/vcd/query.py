@@ -38,7 +38,8 @@ def status_name(t):
 
 
 def records(model, user, qtype, b):
-    """[(attrs dict, urn id)] in database order for one type (ids visible to `user` only)."""
+    """[(attrs dict, urn id, [Link xml])] in database order for one type (ids visible to `user`
+    only); the links are the record's `Link` children shown with links=true (§3.2)."""
     org = user.org
     out = []
     if qtype in ("catalog", "adminCatalog"):
@@ -47,7 +48,9 @@ def records(model, user, qtype, b):
             out.append(({"href": X.h_catalog(b, c), "name": c.name, "description": c.description,
                          "isPublished": "false", "isShared": "false", "creationDate": now_iso(c.created),
                          "orgName": org.name, "ownerName": "system", "numberOfVAppTemplates": str(n),
-                         "numberOfMedia": "0", "owner": X.h_user(b, user)}, "urn:vcloud:catalog:" + c.id))
+                         "numberOfMedia": "0", "owner": X.h_user(b, user)}, "urn:vcloud:catalog:" + c.id,
+                        [X.link("up", X.h_org(b, org), X.MT + "org+xml"),
+                         X.link("down", X.h_catalog(b, c) + "/metadata", X.MT + "metadata+xml")]))
     elif qtype in ("catalogItem", "adminCatalogItem"):
         for t in sorted(model.visible_templates(user), key=lambda t: t.item_created):
             out.append(({"href": X.h_item(b, t), "entity": X.h_tpl(b, t), "entityName": t.name,
@@ -56,7 +59,11 @@ def records(model, user, qtype, b):
                          "owner": X.h_user(b, t.user) if t.user else None, "isPublished": "false",
                          "vdc": X.h_vdc(b, org), "vdcName": org.vdc_name, "isVdcEnabled": "true",
                          "creationDate": now_iso(t.item_created), "isExpired": "false",
-                         "status": status_name(t), "name": t.name}, "urn:vcloud:catalogitem:" + t.item_id))
+                         "status": status_name(t), "name": t.name}, "urn:vcloud:catalogitem:" + t.item_id,
+                        [X.link("up", X.h_catalog(b, t.catalog), X.MT + "catalog+xml"),
+                         X.link("edit", X.h_item(b, t), X.MT + "catalogItem+xml"),
+                         X.link("remove", X.h_item(b, t)),
+                         X.link("down", X.h_item(b, t) + "/metadata", X.MT + "metadata+xml")]))
     elif qtype in ("vAppTemplate", "adminVAppTemplate"):
         for t in sorted(model.visible_templates(user), key=lambda t: t.created):
             out.append(({"href": X.h_tpl(b, t), "ownerName": t.user.name if t.user else "system",
@@ -65,7 +72,11 @@ def records(model, user, qtype, b):
                          "org": X.h_org(b, org), "creationDate": now_iso(t.created),
                          "isBusy": "true" if t.busy() else "false", "isGoldMaster": "false",
                          "isEnabled": "true", "status": status_name(t), "isDeployed": "false",
-                         "isExpired": "false", "storageProfileName": "*"}, "urn:vcloud:vapptemplate:" + t.id))
+                         "isExpired": "false", "storageProfileName": "*"}, "urn:vcloud:vapptemplate:" + t.id,
+                        [X.link("up", X.h_vdc(b, org), X.MT + "vdc+xml"),
+                         X.link("catalogItem", X.h_item(b, t), X.MT + "catalogItem+xml"),
+                         X.link("remove", X.h_tpl(b, t)),
+                         X.link("down", X.h_tpl(b, t) + "/metadata", X.MT + "metadata+xml")]))
     elif qtype == "task":
         for task in sorted(model.tasks.values(), key=lambda k: k.start):
             if task.org is not org:
@@ -76,7 +87,8 @@ def records(model, user, qtype, b):
                          "objectName": task.owner_ref[1] if task.owner_ref else None,
                          "ownerName": task.user.name if task.user else None,
                          "orgName": org.name, "org": X.h_org(b, org),
-                         "serviceNamespace": "com.vmware.vcloud"}, "urn:vcloud:task:" + task.id))
+                         "serviceNamespace": "com.vmware.vcloud"}, "urn:vcloud:task:" + task.id,
+                        [X.link("task:cancel", X.h_task(b, task) + "/action/cancel")] if task.running() else []))
     return out
 
 
@@ -247,7 +259,8 @@ def run(model, user, b, params, version):
             links.append(X.link("alternate", url(page, f), X.MT + FORMATS[f]))
     root = refs_el if fmt == "references" else "QueryResultRecords"
     body = ""
-    for a, urn in chunk:
+    with_links = params.get("links", "").lower() == "true"
+    for a, urn, rlinks in chunk:
         if fmt == "references":
             body += "<%s%s/>" % (ref_el, X.attrs(href=a["href"], id=urn, name=a.get("name"),
                                                  type_=_entity_type(qtype)))
@@ -255,8 +268,11 @@ def run(model, user, b, params, version):
             a = dict(a)
             if fmt == "idrecords":
                 a["id"] = urn
-            body += "<%s%s/>" % (rec_el, "".join(" %s=%s" % (k, quoteattr(v))
-                                                 for k, v in a.items() if v is not None))
+            at = "".join(" %s=%s" % (k, quoteattr(v)) for k, v in a.items() if v is not None)
+            if with_links and rlinks:
+                body += "<%s%s>%s</%s>" % (rec_el, at, "".join(rlinks), rec_el)
+            else:
+                body += "<%s%s/>" % (rec_el, at)
     xml = (X.DECL + '<%s xmlns="%s"%s>' % (root, X.NS, X.attrs(total=total, pageSize=size, page=page,
                                                                name=qtype, href=url(page, fmt), type_=ctype))
            + "".join(links) + body + "</%s>" % root)
