@@ -34,6 +34,18 @@ def vnum(v):
     return int(a) + int(b or 0) / 100.0
 
 
+def root_name(data):
+    """The local name of the document element of an XML document ("unknown" if none)."""
+    p = ET.XMLPullParser(events=("start",))
+    try:
+        p.feed(data)
+        for _ev, el in p.read_events():
+            return el.tag.rsplit("}", 1)[-1]
+    except ET.ParseError:
+        pass
+    return "unknown"
+
+
 class Emulator:
     def __init__(self, model, knobs, record_dir):
         self.model, self.knobs = model, knobs
@@ -46,15 +58,16 @@ class Emulator:
             os.makedirs(record_dir, exist_ok=True)
 
     def record(self, body):
-        if not self.record_dir:
+        """Keeps a copy of an XML document sent (str or bytes) as NNNNNN-<root local name>.xml."""
+        if not self.record_dir or not body:
             return
-        m = re.match(r"<([A-Za-z]+)[\s>/]", re.sub(r"^<\?xml[^>]*\?>\s*", "", body))
-        root = m.group(1) if m else "unknown"
+        data = body.encode() if isinstance(body, str) else bytes(body)
+        root = root_name(data)
         with self.slock:
             self.rec_n += 1
             n = self.rec_n
-        with open(os.path.join(self.record_dir, "%06d-%s.xml" % (n, root)), "w") as f:
-            f.write(body)
+        with open(os.path.join(self.record_dir, "%06d-%s.xml" % (n, root)), "wb") as f:
+            f.write(data)
 
     def count(self, method, path):
         pat = re.sub(UUID, "{id}", path)
@@ -209,9 +222,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return
 
     def reply(self, code, body=b"", ctype=None, headers=(), reason=None, api=True, close=False):
+        if ctype and "xml" in ctype and self.command != "HEAD":
+            self.em.record(body)
         if isinstance(body, str):
-            if ctype and "xml" in ctype and body.startswith("<?xml"):
-                self.em.record(body)
             body = body.encode()
         self._finish_body()
         self.send_response(code, reason)
@@ -244,6 +257,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def send_file(self, path, ctype):
         size = os.path.getsize(path)
+        if "xml" in ctype and self.command != "HEAD" and size <= (32 << 20):
+            with open(path, "rb") as f:
+                self.em.record(f.read())
         self._finish_body()
         self.send_response(200)
         self.send_header("Content-Type", ctype)
