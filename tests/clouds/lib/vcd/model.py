@@ -9,6 +9,8 @@ import threading
 import time
 import uuid
 
+UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"   # id pattern in paths
+
 
 def new_id():
     return str(uuid.uuid4())

@@ -10,6 +10,7 @@ import tarfile
 import time
 
 from . import jobs
+from .model import UUID
 
 log = logging.getLogger("vcd")
 MUST_BEGIN = "Content-Range not satisifiable: Request must begin at the last byte stored"
@@ -200,3 +201,30 @@ def _send_ova(h, desc, files, tname):
         h.wfile.flush()
     except (OSError, socket.error):
         h.close_connection = True
+
+
+class TransferMixin:
+    """/transfer/{sid}/{name}: session, auth and method checks, then put() or get()."""
+    def do_transfer(self, method, path):
+        mm = re.fullmatch(r"/transfer/(%s)/([^/]+)" % UUID, path)
+        if not mm:
+            return self.transfer_reply(404, "Not Found")
+        sid, name = mm.groups()
+        with self.em.model.lock:
+            ent = self.em.model.transfers.get(sid)
+        if ent is None:
+            return self.transfer_reply(404, "Not Found")
+        t, kind = ent
+        if self.em.knobs.get("require_transfer_auth"):
+            s = self.token_session(False)        # transfer traffic does not refresh the session
+            if s is None:
+                return self.unauthorized(api=not self.em.knobs.get("omit_request_id_on_transfer"))
+            if s.user.org is not t.catalog.org:
+                return self.transfer_reply(404, "Not Found")
+            if kind == "upload" and method == "PUT" and not s.user.can_upload:
+                return self.transfer_reply(403, "Forbidden")
+        if kind == "upload" and method == "PUT":
+            return put(self, self.em, t, name)
+        if kind == "download" and method == "GET":
+            return get(self, self.em, t, name)
+        return self.transfer_reply(405 if method not in ("GET", "PUT") else 404, "Not Found")
