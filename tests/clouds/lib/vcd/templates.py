@@ -40,7 +40,7 @@ class TemplateMixin:
         t = self._tpl(tid)
         if t is None:
             return self.forbidden("com.vmware.vcloud.entity.vapptemplate:" + tid)
-        if not t.descriptor or not os.path.exists(t.descriptor):
+        if not t.ovf_uploaded or not t.descriptor or not os.path.exists(t.descriptor):
             return self.error(400, "BAD_REQUEST", "The vApp template has no OVF descriptor yet.")
         with open(t.descriptor, "rb") as f:
             return self.reply(200, f.read(), "text/xml")
