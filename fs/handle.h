@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "ops.h"
 #include "pending.h"
@@ -16,6 +17,7 @@ struct cfs_handle {
     bool failed;                 /* a read failed: the pages the kernel holds are suspect */
     struct cfs_pending *pending; /* writing (or reading what is being written) */
     bool dirty;                  /* written or truncated through this handle */
+    pid_t owner;                 /* writing: the process that opened it (a tgid) */
 };
 
 static inline struct cfs_handle *cfs_handle_of(const struct fuse_file_info *fi)

@@ -2,8 +2,13 @@
  * example/passthrough: create/write/truncate/flush/release over a spool
  * file. Decisions:
  * - A file is uploaded when a handle that wrote or truncated it is
- *   flushed (close()), synchronously: close() returns put()'s result.
- *   Once per write burst: a dup'ed fd's second close uploads nothing.
+ *   flushed (close()) by the process that opened it, synchronously:
+ *   close() returns put()'s result. Once per write burst: a dup'ed fd's
+ *   second close uploads nothing. Every close of an inherited descriptor
+ *   flushes too (a forked child exiting, a shell's subprocess), and must
+ *   not upload a half-written file: those are skipped; if the opener
+ *   never closes it (the fd went elsewhere), release() uploads, and only
+ *   the log tells the result.
  * - Dot-files (rsync's ".name.XXXXXX") are staged: never uploaded on
  *   close, only when renamed to a visible name in the same directory,
  *   and rename() returns the upload's result. rsync closes its temporary
@@ -79,12 +84,28 @@ static int resolve_parent(struct cfs_mount *m, const char *path, struct cfs_node
     return err;
 }
 
+/* The process of a thread (FUSE requests carry the thread's id). */
+static pid_t tgid_of(pid_t tid)
+{
+    char path[64], line[128];
+    pid_t tgid = tid;
+    snprintf(path, sizeof path, "/proc/%d/status", (int)tid);
+    FILE *f = fopen(path, "re");
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "Tgid: %d", &tgid) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return tgid;
+}
+
 static int new_handle(struct cfs_pending *p, struct fuse_file_info *fi)
 {
     struct cfs_handle *h = calloc(1, sizeof *h);
     if (!h)
         return -ENOMEM;
     h->pending = p;
+    h->owner = tgid_of(fuse_get_context()->pid);
     cfs_pending_opened(p);
     fi->fh = (uintptr_t)h;
     fi->direct_io = 0;
@@ -261,7 +282,7 @@ int cfs_write_flush(const char *path, struct fuse_file_info *fi)
     int err;
 
     (void)path; /* NULL once unlinked: p->path names it */
-    if (!p || !h->dirty)
+    if (!p || !h->dirty || tgid_of(fuse_get_context()->pid) != h->owner)
         return 0;
     h->dirty = false;
     err = cfs_pending_state(p);
@@ -284,6 +305,10 @@ int cfs_write_fsync(const char *path, int datasync, struct fuse_file_info *fi)
 void cfs_write_release(struct cfs_handle *h, const char *path)
 {
     struct cfs_pending *p = h->pending;
+    if (h->dirty && !staged(p->fname) && cfs_pending_state(p) == 0) {
+        cfs_log_info("%s: closed last by a process that did not open it: uploading now", p->path);
+        cfs_upload(p, p->fname, &mount_of()->ovf, p->path);
+    }
     /* The kernel holds the spool's size and mode for this path: the
      * cloud's object answers from now on. */
     if (cfs_pending_state(p) == -EROFS && path)
