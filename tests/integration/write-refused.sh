@@ -2,8 +2,9 @@
 # Writing into a cloud that cannot take uploads (OpenStack, until its
 # put() lands): create answers EROFS or EACCES, nothing is spooled, the
 # cache directory stays empty, Glance gets nothing; mkdir, rm and rename
-# of images are refused; the mount is no longer read-only; the default
-# cache directory is created with mode 0700; one log line says why.
+# of images are refused (rm: ENOTSUP with allow_delete); the mount is no
+# longer read-only; the default cache directory is created with mode 0700;
+# one log line says why.
 . "$(dirname "$0")/lib.sh"
 export CLOUDFS_CACHE_DIR=$WORK/cache/cloudfs
 mount_cloudfs
@@ -67,4 +68,10 @@ n=$(curl -sf -H "X-Auth-Token: $tok" "$CLOUDS_GLANCE_URL/v2/images?name=new" | j
     fail "want one log line for the refusals, got $(log_count 'files cannot be created')"
 unmount_cloudfs
 [ -z "$(ls -A "$cache")" ] || fail "the cache directory is not empty after unmount"
+
+# allow_delete: deleting is not implemented yet, and says so.
+mount_cloudfs -o allow_delete
+e=$(errno_of unlink "$img")
+[ "$e" = ENOTSUP ] || fail "rm of an image with allow_delete: $e, want ENOTSUP"
+[ -f "$img" ] || fail "$img is gone"
 exit 0
