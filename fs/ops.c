@@ -260,7 +260,7 @@ static int cfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_
             fill(buf, filler, node.mc->cloud->provider->dirs[i], &st, plus);
         break;
     case NODE_DIR:
-        if (node.top)
+        if (cfs_tree_has_by_id(&node))
             fill(buf, filler, CFS_BY_ID, &st, plus);
         fill_dir(m, path, &node, buf, filler, plus);
         break;

@@ -54,8 +54,13 @@ static int in_dir(struct cfs_mount *m, struct cfs_node *out, const char *comp, c
 {
     int err = 0;
     if (out->kind == NODE_DIR && out->top && strcmp(comp, CFS_BY_ID) == 0) {
-        out->kind = NODE_BYID;
-        return 0;
+        err = out->snap ? 0 : cfs_dircache_get(out->dc, &out->snap);
+        if (err)
+            return err;
+        if (cfs_tree_has_by_id(out)) {
+            out->kind = NODE_BYID;
+            return 0;
+        }
     }
     /* A file being written is found before the listing is asked: it
      * wins over an object of the same name, and needs no cloud. */
@@ -141,6 +146,11 @@ int cfs_tree_resolve(struct cfs_mount *m, const char *path, bool list, struct cf
 fail:
     cfs_node_release(out);
     return err;
+}
+
+bool cfs_tree_has_by_id(const struct cfs_node *dir)
+{
+    return dir->top && (dir->snap->n_ids > 0 || dir->snap->n_names == 0);
 }
 
 void cfs_node_release(struct cfs_node *node)

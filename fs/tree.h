@@ -1,7 +1,7 @@
 /* Paths to nodes of the namespace (DESIGN.md §1):
  *   /                          clouds
  *   /<cloud>/                  the provider's directories (images, catalogs)
- *   /<cloud>/<dir>/            objects as <name>.<ext>, and by-id/
+ *   /<cloud>/<dir>/            objects as <name>.<ext>, and by-id/ (for files)
  *   /<cloud>/<dir>/by-id/      objects as <id>.<ext>
  *   /<cloud>/<dir>/<sub>/...   objects that are directories (vCD catalogs),
  *                              listed as the provider's dir "<dir>/<name>"
@@ -33,6 +33,11 @@ struct cfs_node {
  * goes below them. 0, -ENOENT, or the listing's error. */
 int cfs_tree_resolve(struct cfs_mount *m, const char *path, bool list, struct cfs_node *out);
 void cfs_node_release(struct cfs_node *node);
+
+/* Whether a listed directory (snap held) has by-id/: the provider's own
+ * directories, unless they list only directories (catalogs/: a catalog
+ * may then be called "by-id"). */
+bool cfs_tree_has_by_id(const struct cfs_node *dir);
 
 /* The provider's name of dc's directory. */
 static inline const char *cfs_node_dir(const struct cfs_node *node)

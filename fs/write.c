@@ -390,6 +390,11 @@ int cfs_write_rename(const char *from, const char *to, unsigned int flags)
     err = cfs_pending_state(src.pending);
     if (!err)
         err = cfs_upload(src.pending, tname, &m->ovf, to);
+    /* The inode keeps the staged file's mode and size once renamed: let
+     * the kernel ask for the cloud's. Safe here, unlike an entry
+     * invalidation: the kernel holds no page locks during a rename. */
+    if (!err)
+        fuse_invalidate_path(fuse_get_context()->fuse, from);
 out:
     cfs_node_release(&src);
     return err;

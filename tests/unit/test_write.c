@@ -315,6 +315,10 @@ static void test_tree(void)
     CHECK(mode_of(M("catalogs/cat1")) == (S_IFDIR | 0755));
     CHECK(mode_of(M("catalogs/ro")) == (S_IFDIR | 0555));
     CHECK(sh("ls %s | grep -qx cat1", M("catalogs")) == 0);
+    /* by-id/ where there are files, not among catalogs. */
+    CHECK(mode_of(M("images/by-id")) == (S_IFDIR | 0555));
+    CHECK(mode_of(M("catalogs/by-id")) == 0);
+    CHECK(sh("ls %s | grep -q by-id", M("catalogs")) != 0);
     CHECK(mode_of(M("images/existing.raw")) == (S_IFREG | 0444));
     CHECK(mode_of(M("images/existing.vmdk")) != 0); /* views as before */
     /* No by-id/ and no views below the top; size 0 until opened. */
@@ -422,6 +426,7 @@ static void test_staged(void)
     CHECK(err_of(rename(M("images/.s.raw.Ab12"), M("images/existing.raw"))) == EEXIST);
     CHECK(rename(M("images/.s.raw.Ab12"), M("images/s.raw")) == 0);
     CHECK(puts_of("s.raw") == 1 && size_of(R("images/s.raw")) == 6);
+    CHECK(mode_of(M("images/s.raw")) == (S_IFREG | 0444)); /* the cloud's now */
     CHECK(sh("grep -q linux %s", R("images/.s.raw.xattrs")) == 0);
     CHECK(mode_of(M("images/.s.raw.Ab12")) == 0);
 
