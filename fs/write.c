@@ -23,7 +23,7 @@
 #include "write.h"
 #include "log.h"
 #include "spool.h"
-#include "upload.h"
+#include "pending_upload.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,8 +1,8 @@
 /* Hands a file that was written into the mount to its cloud: one
  * synchronous provider put() (DESIGN.md §5), whose result is what close()
  * or rename() returns. */
-#ifndef CFS_UPLOAD_H
-#define CFS_UPLOAD_H
+#ifndef CFS_PENDING_UPLOAD_H
+#define CFS_PENDING_UPLOAD_H
 
 #include "format.h"
 #include "pending.h"

@@ -2,7 +2,7 @@
  * the file, the mount's OVF defaults, then the provider's put(). The
  * provider logs why it failed; this logs that an upload ran and how long
  * it took. */
-#include "upload.h"
+#include "pending_upload.h"
 #include "log.h"
 #include "spool.h"
 #include "util.h"
