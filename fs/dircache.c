@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +18,10 @@
 struct cfs_dircache {
     struct cfs_cloud *cloud;
     char *dir;
+    /* Its owner's (the mount's, or the cache of subdirectories'), each
+     * node's and each snapshot handed out: a subdirectory's cache can be
+     * evicted while a request still uses it. */
+    atomic_int refs;
     double ttl;
     unsigned views;
     pthread_mutex_t lock;
@@ -26,6 +31,9 @@ struct cfs_dircache {
     double fetched_at;
     int err;
     double err_until;
+    int put_err; /* can_put's answer, asked again after the TTL */
+    double put_checked_at;
+    bool put_logged;
 };
 
 static void free_entries(struct cfs_entry *v, size_t n)
@@ -54,7 +62,18 @@ static int cmp_entry(const void *a, const void *b)
 
 static const char *ext_of(const struct cfs_object *o, int view)
 {
-    return view == CFS_NATIVE ? o->ext : cfs_view_ext((enum cfs_view)view);
+    if (o->is_dir)
+        return "";
+    return view == CFS_NATIVE ? (o->ext ? o->ext : "") : cfs_view_ext((enum cfs_view)view);
+}
+
+/* Views of an object: none for directories and objects that say so. */
+static bool shows(const struct cfs_object *o, int view, unsigned views)
+{
+    if (view == CFS_NATIVE)
+        return true;
+    return !o->is_dir && !o->no_views && (views & (1u << view)) &&
+           cfs_view_offered((enum cfs_view)view, o->ext);
 }
 
 /* The entries of the directory: every object's stored bytes, and the views
@@ -76,8 +95,7 @@ static int name_entries(struct cfs_snapshot *s, unsigned views)
     for (size_t i = 0; i < s->objs.n; i++) {
         const struct cfs_object *o = &s->objs.v[i];
         for (int v = CFS_NATIVE; v < CFS_VIEW_COUNT; v++) {
-            if (v != CFS_NATIVE &&
-                (!(views & (1u << v)) || !cfs_view_offered((enum cfs_view)v, o->ext)))
+            if (!shows(o, v, views))
                 continue;
             in[n] = (struct cfs_name_in){ o->name, o->id, ext_of(o, v), v == CFS_NATIVE };
             view[n] = v;
@@ -120,7 +138,8 @@ out:
     return err;
 }
 
-/* by-id/<id>.<ext>: ids are unique and safe, so no marks are needed. */
+/* by-id/<id>.<ext>: ids are unique and safe, so no marks are needed.
+ * Files only: a directory is reached by its name. */
 static int id_entries(struct cfs_snapshot *s, unsigned views)
 {
     size_t max = s->objs.n * (1 + CFS_VIEW_COUNT);
@@ -129,9 +148,8 @@ static int id_entries(struct cfs_snapshot *s, unsigned views)
         return -ENOMEM;
     for (size_t i = 0; i < s->objs.n; i++) {
         const struct cfs_object *o = &s->objs.v[i];
-        for (int v = CFS_NATIVE; v < CFS_VIEW_COUNT; v++) {
-            if (v != CFS_NATIVE &&
-                (!(views & (1u << v)) || !cfs_view_offered((enum cfs_view)v, o->ext)))
+        for (int v = CFS_NATIVE; v < CFS_VIEW_COUNT && !o->is_dir; v++) {
+            if (!shows(o, v, views))
                 continue;
             struct cfs_entry *e = &s->ids[s->n_ids];
             e->fname = cfs_name_by_id(o->id, ext_of(o, v));
@@ -190,6 +208,7 @@ struct cfs_dircache *cfs_dircache_new(struct cfs_cloud *cloud, const char *dir, 
     if (!dc)
         return NULL;
     dc->cloud = cloud;
+    atomic_init(&dc->refs, 1);
     dc->dir = strdup(dir);
     dc->ttl = ttl;
     dc->views = views;
@@ -202,10 +221,16 @@ struct cfs_dircache *cfs_dircache_new(struct cfs_cloud *cloud, const char *dir, 
     return dc;
 }
 
-void cfs_dircache_free(struct cfs_dircache *dc)
+void cfs_dircache_hold(struct cfs_dircache *dc)
 {
-    if (!dc)
+    atomic_fetch_add(&dc->refs, 1);
+}
+
+void cfs_dircache_put(struct cfs_dircache *dc)
+{
+    if (!dc || atomic_fetch_sub(&dc->refs, 1) != 1)
         return;
+    /* Nobody holds a snapshot any more: each holds a reference to dc. */
     if (dc->snap && --dc->snap->refs == 0)
         snapshot_free(dc->snap);
     free(dc->dir);
@@ -268,9 +293,58 @@ int cfs_dircache_get(struct cfs_dircache *dc, struct cfs_snapshot **out)
     }
     if (!err) {
         dc->snap->refs++;
+        atomic_fetch_add(&dc->refs, 1);
         *out = dc->snap;
     }
     pthread_mutex_unlock(&dc->lock);
+    return err;
+}
+
+void cfs_dircache_invalidate(struct cfs_dircache *dc)
+{
+    pthread_mutex_lock(&dc->lock);
+    dc->fetched_at = -1e300;
+    dc->err_until = 0;
+    dc->put_checked_at = -1e300;
+    pthread_mutex_unlock(&dc->lock);
+}
+
+const char *cfs_dircache_dir(const struct cfs_dircache *dc)
+{
+    return dc->dir;
+}
+
+struct cfs_cloud *cfs_dircache_cloud(const struct cfs_dircache *dc)
+{
+    return dc->cloud;
+}
+
+int cfs_dircache_can_put(struct cfs_dircache *dc, bool *first_refusal)
+{
+    const struct cfs_provider *p = dc->cloud->provider;
+    double now = cfs_now();
+    int err;
+
+    pthread_mutex_lock(&dc->lock);
+    bool fresh = dc->put_checked_at && now - dc->put_checked_at < dc->ttl;
+    err = dc->put_err;
+    pthread_mutex_unlock(&dc->lock);
+    if (!fresh) {
+        /* Outside the lock: a provider may ask its cloud. */
+        err = p->can_put ? p->can_put(dc->cloud, dc->dir) : -EROFS;
+        if (err > 0)
+            err = -EIO;
+        pthread_mutex_lock(&dc->lock);
+        dc->put_err = err;
+        dc->put_checked_at = now;
+        pthread_mutex_unlock(&dc->lock);
+    }
+    if (first_refusal) {
+        pthread_mutex_lock(&dc->lock);
+        *first_refusal = err && !dc->put_logged;
+        dc->put_logged |= err != 0;
+        pthread_mutex_unlock(&dc->lock);
+    }
     return err;
 }
 
@@ -279,6 +353,7 @@ void cfs_snapshot_hold(struct cfs_snapshot *snap)
     pthread_mutex_lock(&snap->owner->lock);
     snap->refs++;
     pthread_mutex_unlock(&snap->owner->lock);
+    atomic_fetch_add(&snap->owner->refs, 1);
 }
 
 bool cfs_snapshot_claim_warm(struct cfs_snapshot *snap, bool by_id)
@@ -302,6 +377,7 @@ void cfs_snapshot_put(struct cfs_snapshot *snap)
     pthread_mutex_unlock(&dc->lock);
     if (last)
         snapshot_free(snap);
+    cfs_dircache_put(dc);
 }
 
 static const struct cfs_entry *find(const struct cfs_entry *v, size_t n, const char *fname)

@@ -32,16 +32,33 @@ struct cfs_snapshot {
 
 struct cfs_dircache;
 
-/* views: the mask of views (enum cfs_view bits) offered with each object. */
+/* views: the mask of views (enum cfs_view bits) offered with each object
+ * (none for directories and no_views objects). dir is the provider's:
+ * "images", "catalogs/<the catalog's own name>". One reference. */
 struct cfs_dircache *cfs_dircache_new(struct cfs_cloud *cloud, const char *dir, double ttl,
                                       unsigned views);
-void cfs_dircache_free(struct cfs_dircache *dc);
+void cfs_dircache_hold(struct cfs_dircache *dc);
+/* Drops a reference; the last frees the cache. */
+void cfs_dircache_put(struct cfs_dircache *dc);
+
+const char *cfs_dircache_dir(const struct cfs_dircache *dc);
+struct cfs_cloud *cfs_dircache_cloud(const struct cfs_dircache *dc);
+
+/* The next get lists again (a file was just uploaded into it). */
+void cfs_dircache_invalidate(struct cfs_dircache *dc);
+
+/* The provider's can_put for this directory, asked at most once per TTL
+ * (directory modes depend on it, and stat must not wait on a cloud).
+ * 0, or -EROFS (no can_put) / its -errno. *first_refusal (may be NULL):
+ * true the first time a refusal is returned, for one log line. */
+int cfs_dircache_can_put(struct cfs_dircache *dc, bool *first_refusal);
 
 /* A snapshot no older than the TTL (lists the directory if needed; one
  * thread lists, others wait for that result). When listing fails and an
  * older snapshot exists, that one is returned and the failure logged.
  * 0 or -errno; release with cfs_snapshot_put. */
 int cfs_dircache_get(struct cfs_dircache *dc, struct cfs_snapshot **out);
+/* Snapshots hold a reference to their cache. */
 void cfs_snapshot_put(struct cfs_snapshot *snap);
 /* One more reference to a snapshot already held. */
 void cfs_snapshot_hold(struct cfs_snapshot *snap);

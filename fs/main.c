@@ -1,12 +1,16 @@
 /* cloudfs MOUNTPOINT [-f] [-d] [-o opt,...]: reads the configuration,
  * creates one provider instance per cloud (no network yet) and hands
  * the mount to libfuse's multithreaded loop. */
+#include "cachedir.h"
 #include "http.h"
 #include "http_source.h"
 #include "util.h"
 #include "log.h"
 #include "mount.h"
+#include "opensize.h"
 #include "ops.h"
+#include "pending.h"
+#include "subdirs.h"
 #include "version.h"
 #include "verified.h"
 #include "viewinfo.h"
@@ -85,6 +89,7 @@ static int create_clouds(struct cfs_mount *m, const struct cfs_config *cfg)
             continue;
         }
         mc->cloud->provider = p;
+        mc->cloud->cache_dir = m->cache_dir;
         while (p->dirs[mc->n_dirs])
             mc->n_dirs++;
         mc->dirs = calloc(mc->n_dirs, sizeof *mc->dirs);
@@ -96,6 +101,14 @@ static int create_clouds(struct cfs_mount *m, const struct cfs_config *cfg)
     return 0;
 }
 
+/* Subdirectory caches; the mount's own parts. */
+#define SUBDIRS_MAX  256
+#define OPENSIZE_MAX 1024
+/* How long a file that was written but never uploaded (a staged
+ * dot-file, a file created and closed unwritten) waits for its rename or
+ * next open once closed. */
+#define PENDING_LINGER_S 600
+
 static void destroy_clouds(struct cfs_mount *m)
 {
     /* Streams of files still open (a lazy unmount) keep using their cloud:
@@ -104,10 +117,13 @@ static void destroy_clouds(struct cfs_mount *m)
         cfs_sleep(0.1);
     if (cfs_http_source_threads() + cfs_viewinfo_busy(m->viewinfo) > 0)
         return;
+    cfs_pending_table_free(m->pending);
+    cfs_subdirs_free(m->subdirs);
+    cfs_opensize_free(m->opensize);
     for (size_t i = 0; i < m->n_clouds; i++) {
         struct cfs_mcloud *mc = &m->clouds[i];
         for (size_t d = 0; mc->dirs && d < mc->n_dirs; d++)
-            cfs_dircache_free(mc->dirs[d]);
+            cfs_dircache_put(mc->dirs[d]);
         free(mc->dirs);
         mc->cloud->provider->destroy(mc->cloud);
     }
@@ -239,7 +255,14 @@ int main(int argc, char *argv[])
     xmlInitParser(); /* once, before threads */
     m.viewinfo = cfs_viewinfo_new();
     m.verified = cfs_verified_new();
-    if (!m.viewinfo || !m.verified)
+    m.subdirs = cfs_subdirs_new(SUBDIRS_MAX, m.opts.list_ttl, m.views);
+    m.pending = cfs_pending_table_new(PENDING_LINGER_S);
+    m.opensize = cfs_opensize_new(OPENSIZE_MAX);
+    m.cache_dir = cfs_cache_dir_choose(m.opts.cache_dir);
+    m.cache_reserve_bytes = (uint64_t)m.opts.cache_reserve << 20;
+    if (!m.viewinfo || !m.verified || !m.subdirs || !m.pending || !m.opensize || !m.cache_dir)
+        goto out;
+    if (cfs_cache_dir_make(m.cache_dir) != 0)
         goto out;
     if (m.opts.timeout == 0 || m.opts.connect_timeout == 0) {
         fprintf(stderr, "cloudfs: timeout and connect_timeout must be at least 1 second\n");
@@ -264,8 +287,9 @@ int main(int argc, char *argv[])
     m.uid = getuid();
     m.gid = getgid();
     clock_gettime(CLOCK_REALTIME, &m.started);
-    /* Read-only until writing lands; the kernel checks our permission bits. */
-    fuse_opt_add_arg(&args, "-oro,default_permissions,fsname=cloudfs,subtype=cloudfs");
+    /* The kernel checks our permission bits: files of clouds 0444,
+     * directories 0755 where files can be created. */
+    fuse_opt_add_arg(&args, "-odefault_permissions,fsname=cloudfs,subtype=cloudfs");
     ret = run_fuse(&args, &m);
 out:
     destroy_clouds(&m);
@@ -275,5 +299,6 @@ out:
     cfs_config_free(&cfg);
     fuse_opt_free_args(&args);
     free(m.mountpoint);
+    free(m.cache_dir);
     return ret;
 }

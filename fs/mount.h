@@ -2,6 +2,7 @@
 #ifndef CFS_MOUNT_H
 #define CFS_MOUNT_H
 
+#include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -16,6 +17,10 @@ struct cfs_mcloud {
     struct cfs_dircache **dirs;
 };
 
+struct cfs_subdirs;
+struct cfs_pending_table;
+struct cfs_opensize;
+
 struct cfs_mount {
     struct cfs_options opts;
     char *mountpoint;
@@ -24,11 +29,16 @@ struct cfs_mount {
     uid_t uid;
     gid_t gid;
     struct timespec started;
-    unsigned views;                /* enum cfs_view bits shown with each image */
-    struct ovf_defaults ovf;       /* OVF hardware when an image says nothing */
-    enum vhd_kind vhd;             /* .vhd views: fixed or dynamic */
-    struct cfs_viewinfo *viewinfo; /* sizes of views, by image */
-    struct cfs_verified *verified; /* images read whole and checked */
+    unsigned views;                    /* enum cfs_view bits shown with each image */
+    struct ovf_defaults ovf;           /* OVF hardware when an image says nothing */
+    enum vhd_kind vhd;                 /* .vhd views: fixed or dynamic */
+    struct cfs_viewinfo *viewinfo;     /* sizes of views, by image */
+    struct cfs_verified *verified;     /* images read whole and checked */
+    struct cfs_subdirs *subdirs;       /* listings of catalogs and other subdirectories */
+    struct cfs_pending_table *pending; /* files being written */
+    struct cfs_opensize *opensize;     /* sizes found by open() (size_at_open objects) */
+    char *cache_dir;                   /* spool files (and the providers' downloads) */
+    uint64_t cache_reserve_bytes;      /* free space writes leave on the cache's file system */
 };
 
 #endif

@@ -85,16 +85,22 @@ static void cut_utf8(char *s, size_t max)
     s[n] = '\0';
 }
 
+/* An empty ext is no extension at all (a directory). */
+static const char *dot(const char *ext)
+{
+    return *ext ? "." : "";
+}
+
 static char *marked_name(const char *base, const char *mark, const char *ext)
 {
-    size_t tail = 1 + strlen(mark) + 1 + strlen(ext);
+    size_t tail = 1 + strlen(mark) + strlen(dot(ext)) + strlen(ext);
     char *b = strdup(base), *r;
     if (!b || tail > NAME_MAX_BYTES) {
         free(b);
         return NULL;
     }
     cut_utf8(b, NAME_MAX_BYTES - tail);
-    if (asprintf(&r, "%s~%s.%s", b, mark, ext) < 0)
+    if (asprintf(&r, "%s~%s%s%s", b, mark, dot(ext), ext) < 0)
         r = NULL;
     free(b);
     return r;
@@ -195,7 +201,8 @@ int cfs_names_assign(const struct cfs_name_in *in, size_t n, char **out)
             err = -ENOMEM;
             goto out;
         }
-        if (!unusable && asprintf(&s[i].plain, "%s.%s", s[i].base, in[i].ext) < 0) {
+        if (!unusable &&
+            asprintf(&s[i].plain, "%s%s%s", s[i].base, dot(in[i].ext), in[i].ext) < 0) {
             err = -ENOMEM;
             goto out;
         }

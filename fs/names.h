@@ -10,7 +10,7 @@
 struct cfs_name_in {
     const char *name; /* the cloud's name */
     const char *id;   /* the cloud's id (safe characters only) */
-    const char *ext;  /* extension without the dot */
+    const char *ext;  /* extension without the dot; "" for none (a directory) */
     bool native;      /* the stored bytes, not a view: wins a tie with a view */
 };
 

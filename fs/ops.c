@@ -2,13 +2,16 @@
  * byte sources. Nothing here speaks HTTP, JSON or a format. */
 #define _GNU_SOURCE
 #include "ops.h"
+#include "handle.h"
 #include "log.h"
 #include "mount.h"
+#include "opensize.h"
 #include "tree.h"
 #include "util.h"
 #include "verified.h"
 #include "viewinfo.h"
 #include "views.h"
+#include "write.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,30 +21,31 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
-
-struct cfs_handle {
-    struct cfs_source *src;
-    char *obj_key; /* native files: the object, for the verified set */
-    bool failed;   /* a read failed: the pages the kernel holds are suspect */
-};
+#include <unistd.h>
 
 static struct cfs_mount *mount_of(void)
 {
     return fuse_get_context()->private_data;
 }
 
-static void dir_attr(const struct cfs_mount *m, struct stat *st)
+static void dir_attr(const struct cfs_mount *m, struct stat *st, mode_t mode)
 {
     memset(st, 0, sizeof *st);
-    st->st_mode = S_IFDIR | 0555;
+    st->st_mode = S_IFDIR | mode;
     st->st_nlink = 2;
     st->st_uid = m->uid;
     st->st_gid = m->gid;
     st->st_atim = st->st_mtim = st->st_ctim = m->started;
 }
 
-static void view_attr(const struct cfs_mount *m, const struct cfs_object *o,
-                      const struct cfs_view_stat *vs, struct stat *st);
+/* A directory files can be created in is writable: 0755, else 0555 (the
+ * kernel checks these bits: default_permissions). */
+static mode_t dir_mode(const struct cfs_node *node)
+{
+    if (node->kind != NODE_DIR)
+        return 0555;
+    return cfs_dircache_can_put(node->dc, NULL) == 0 ? 0755 : 0555;
+}
 
 static void file_attr(const struct cfs_mount *m, const struct cfs_object *o, struct stat *st)
 {
@@ -58,6 +62,37 @@ static void file_attr(const struct cfs_mount *m, const struct cfs_object *o, str
     st->st_ctim = o->ctime;
 }
 
+/* The key of an object whose size is known only once opened. */
+static char *open_key(const struct cfs_node *node)
+{
+    const struct cfs_object *o = node->entry->obj;
+    return cfs_printf("%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%lld", node->mc->cloud->name,
+                      cfs_node_dir(node), o->id, o->name, o->ext ? o->ext : "",
+                      (long long)o->mtime.tv_sec);
+}
+
+/* A native file. size_at_open objects say 0 until an open found their
+ * size: then the open handle's source, else the size that open found. */
+static void native_attr(const struct cfs_mount *m, const struct cfs_node *node,
+                        const struct cfs_handle *h, struct stat *st)
+{
+    const struct cfs_object *o = node->entry->obj;
+    uint64_t size = 0;
+    file_attr(m, o, st);
+    if (!o->size_at_open)
+        return;
+    if (h && h->src) {
+        size = h->src->size;
+    } else {
+        char *key = open_key(node);
+        if (!key || !cfs_opensize_get(m->opensize, key, &size))
+            size = 0;
+        free(key);
+    }
+    st->st_size = (off_t)size;
+    st->st_blocks = (blkcnt_t)((size + 511) / 512);
+}
+
 /* A view: its size from the image's metadata; blocks count only the data
  * (a .raw view is sparse, so cp and rsync skip its holes). */
 static void view_attr(const struct cfs_mount *m, const struct cfs_object *o,
@@ -71,17 +106,23 @@ static void view_attr(const struct cfs_mount *m, const struct cfs_object *o,
 static int cfs_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
 {
     struct cfs_mount *m = mount_of();
+    struct cfs_handle *h = cfs_handle_of(fi);
     struct cfs_node node;
     int err;
 
-    (void)fi;
+    if (h && h->pending) {
+        cfs_pending_attr(m, h->pending, st);
+        return 0;
+    }
     err = cfs_tree_resolve(m, path, false, &node);
     if (err)
         return err;
-    if (node.kind != NODE_FILE) {
-        dir_attr(m, st);
+    if (node.kind == NODE_PENDING) {
+        cfs_pending_attr(m, node.pending, st);
+    } else if (node.kind != NODE_FILE) {
+        dir_attr(m, st, dir_mode(&node));
     } else if (node.entry->view == CFS_NATIVE) {
-        file_attr(m, node.entry->obj, st);
+        native_attr(m, &node, h, st);
     } else {
         struct cfs_view_stat vs;
         /* The first view looked up in a listing: `ls -l` is likely to ask
@@ -113,15 +154,22 @@ static void fill_entry(struct cfs_mount *m, const struct cfs_node *dir, const st
                        void *buf, fuse_fill_dir_t filler, bool plus)
 {
     struct stat st;
-    if (e->view == CFS_NATIVE) {
-        file_attr(m, e->obj, &st);
-        fill(buf, filler, e->fname, &st, plus);
-        return;
-    }
     struct cfs_node node = *dir;
     struct cfs_view_stat vs;
     node.kind = NODE_FILE;
     node.entry = e;
+    if (e->obj->is_dir) {
+        /* Its mode needs the provider's can_put: left to its lookup. */
+        memset(&st, 0, sizeof st);
+        st.st_mode = S_IFDIR | 0555;
+        fill(buf, filler, e->fname, &st, false);
+        return;
+    }
+    if (e->view == CFS_NATIVE) {
+        native_attr(m, &node, NULL, &st);
+        fill(buf, filler, e->fname, &st, plus);
+        return;
+    }
     if (plus && cfs_viewinfo_peek(m, &node, &vs)) {
         view_attr(m, e->obj, &vs, &st);
         free(vs.warnings);
@@ -131,6 +179,55 @@ static void fill_entry(struct cfs_mount *m, const struct cfs_node *dir, const st
     memset(&st, 0, sizeof st);
     st.st_mode = S_IFREG | 0444;
     fill(buf, filler, e->fname, &st, false);
+}
+
+struct pending_names {
+    char **v;
+    size_t n, cap;
+};
+
+static void add_pending_name(void *ctx, struct cfs_pending *p)
+{
+    struct pending_names *pn = ctx;
+    if (pn->n == pn->cap) {
+        size_t cap = pn->cap ? 2 * pn->cap : 8;
+        char **v = realloc(pn->v, cap * sizeof *v);
+        if (!v)
+            return;
+        pn->v = v;
+        pn->cap = cap;
+    }
+    if ((pn->v[pn->n] = strdup(p->fname)))
+        pn->n++;
+}
+
+static bool is_pending_name(const struct pending_names *pn, const char *fname)
+{
+    for (size_t i = 0; i < pn->n; i++)
+        if (strcmp(pn->v[i], fname) == 0)
+            return true;
+    return false;
+}
+
+/* A listed directory: files being written first (they win a tie with a
+ * listed object, as in lookups), then the listing. */
+static void fill_dir(struct cfs_mount *m, const char *path, const struct cfs_node *node, void *buf,
+                     fuse_fill_dir_t filler, bool plus)
+{
+    struct pending_names pn = { 0 };
+    struct stat st;
+
+    cfs_pending_each(m->pending, path, add_pending_name, &pn);
+    memset(&st, 0, sizeof st);
+    st.st_mode = S_IFREG | 0644;
+    for (size_t i = 0; i < pn.n; i++)
+        fill(buf, filler, pn.v[i], &st, false);
+    for (size_t i = 0; i < node->snap->n_names; i++)
+        if (!is_pending_name(&pn, node->snap->names[i].fname))
+            fill_entry(m, node, &node->snap->names[i], buf, filler, plus);
+    for (size_t i = 0; i < pn.n; i++)
+        free(pn.v[i]);
+    free(pn.v);
 }
 
 static int cfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t off,
@@ -146,11 +243,11 @@ static int cfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_
     err = cfs_tree_resolve(m, path, true, &node);
     if (err)
         return err;
-    if (node.kind == NODE_FILE) {
+    if (node.kind == NODE_FILE || node.kind == NODE_PENDING) {
         cfs_node_release(&node);
         return -ENOTDIR;
     }
-    dir_attr(m, &st);
+    dir_attr(m, &st, 0555);
     fill(buf, filler, ".", &st, plus);
     fill(buf, filler, "..", &st, plus);
     switch (node.kind) {
@@ -163,19 +260,37 @@ static int cfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_
             fill(buf, filler, node.mc->cloud->provider->dirs[i], &st, plus);
         break;
     case NODE_DIR:
-        fill(buf, filler, CFS_BY_ID, &st, plus);
-        for (size_t i = 0; i < node.snap->n_names; i++)
-            fill_entry(m, &node, &node.snap->names[i], buf, filler, plus);
+        if (cfs_tree_has_by_id(&node))
+            fill(buf, filler, CFS_BY_ID, &st, plus);
+        fill_dir(m, path, &node, buf, filler, plus);
         break;
     case NODE_BYID:
         for (size_t i = 0; i < node.snap->n_ids; i++)
             fill_entry(m, &node, &node.snap->ids[i], buf, filler, plus);
         break;
     case NODE_FILE:
+    case NODE_PENDING:
         break;
     }
     cfs_node_release(&node);
     return 0;
+}
+
+/* open() prepared an object whose size was not known (an export): stat
+ * answers it from now on. The high-level API has no per-file attribute
+ * timeout, and a mount-wide attr_timeout of 0 would cost a GETATTR per
+ * read (auto_inval_data asks for fresh attributes before each read), so
+ * the kernel is told to forget the 0 it holds for this file instead: its
+ * next fstat, and the size check before a read past the old end, ask
+ * again. Not cached in pages either (keep_cache stays off). */
+static void found_size(struct cfs_mount *m, const char *path, const struct cfs_node *node,
+                       uint64_t size)
+{
+    char *key = open_key(node);
+    if (key)
+        cfs_opensize_set(m->opensize, key, size);
+    free(key);
+    fuse_invalidate_path(fuse_get_context()->fuse, path);
 }
 
 static int cfs_open(const char *path, struct fuse_file_info *fi)
@@ -185,14 +300,22 @@ static int cfs_open(const char *path, struct fuse_file_info *fi)
     struct cfs_handle *h;
     int err;
 
-    if ((fi->flags & O_ACCMODE) != O_RDONLY)
-        return -EROFS;
     err = cfs_tree_resolve(m, path, false, &node);
     if (err)
         return err;
+    if (node.kind == NODE_PENDING) {
+        err = cfs_write_open(m, &node, fi);
+        cfs_node_release(&node);
+        return err;
+    }
     if (node.kind != NODE_FILE) {
         cfs_node_release(&node);
         return -EISDIR;
+    }
+    /* Cloud objects never change in place (root passes the 0444 check). */
+    if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) {
+        cfs_node_release(&node);
+        return -EACCES;
     }
     h = calloc(1, sizeof *h);
     if (!h) {
@@ -201,7 +324,7 @@ static int cfs_open(const char *path, struct fuse_file_info *fi)
     }
     const struct cfs_provider *p = node.mc->cloud->provider;
     if (node.entry->view == CFS_NATIVE)
-        err = p->open(node.mc->cloud, p->dirs[node.dir], node.entry->obj, 0, &h->src);
+        err = p->open(node.mc->cloud, cfs_node_dir(&node), node.entry->obj, 0, &h->src);
     else
         err = cfs_view_open_node(m, &node, &h->src, NULL);
     if (err) {
@@ -217,6 +340,8 @@ static int cfs_open(const char *path, struct fuse_file_info *fi)
                      (node.entry->view != CFS_NATIVE || cfs_verified_has(m, node.entry->obj));
     if (node.entry->view == CFS_NATIVE)
         h->obj_key = cfs_verified_key(node.entry->obj);
+    if (node.entry->obj->size_at_open)
+        found_size(m, path, &node, h->src->size);
     fi->fh = (uintptr_t)h;
     cfs_node_release(&node);
     return 0;
@@ -224,12 +349,14 @@ static int cfs_open(const char *path, struct fuse_file_info *fi)
 
 static int cfs_read(const char *path, char *buf, size_t size, off_t off, struct fuse_file_info *fi)
 {
-    struct cfs_handle *h = (struct cfs_handle *)(uintptr_t)fi->fh;
+    struct cfs_handle *h = cfs_handle_of(fi);
     size_t done = 0;
 
     (void)path;
     if (off < 0)
         return -EINVAL;
+    if (h->pending)
+        return cfs_write_read(h, buf, size, off);
     while (done < size) {
         ssize_t n = cfs_source_pread(h->src, buf + done, size - done, (uint64_t)off + done);
         if (n < 0) {
@@ -247,7 +374,11 @@ static int cfs_read(const char *path, char *buf, size_t size, off_t off, struct 
 
 static int cfs_release(const char *path, struct fuse_file_info *fi)
 {
-    struct cfs_handle *h = (struct cfs_handle *)(uintptr_t)fi->fh;
+    struct cfs_handle *h = cfs_handle_of(fi);
+    if (h->pending) {
+        cfs_write_release(h, path);
+        return 0;
+    }
     /* After a failed read (a digest mismatch above all) the kernel must not
      * serve the pages it cached to the next reader. Not from read(): the
      * kernel holds those pages locked there. */
@@ -286,6 +417,11 @@ static int cfs_getxattr(const char *path, const char *name, char *value, size_t 
 
     if (err)
         return err;
+    if (node.kind == NODE_PENDING) {
+        err = cfs_pending_getxattr(node.pending, name, value, size);
+        cfs_node_release(&node);
+        return err;
+    }
     v = node.kind == NODE_FILE ? cfs_object_xattr(node.entry->obj, name) : NULL;
     char *extra = NULL;
     if (!v && node.kind == NODE_FILE)
@@ -313,6 +449,11 @@ static int cfs_listxattr(const char *path, char *list, size_t size)
 
     if (err)
         return err;
+    if (node.kind == NODE_PENDING) {
+        err = cfs_pending_listxattr(node.pending, list, size);
+        cfs_node_release(&node);
+        return err;
+    }
     if (node.kind == NODE_FILE) {
         const struct cfs_object *o = node.entry->obj;
         /* The names are every other string of the pairs. */
@@ -345,13 +486,18 @@ static int cfs_listxattr(const char *path, char *list, size_t size)
  * grain granularity: cp and rsync skip the holes of a .raw view. */
 static off_t cfs_lseek(const char *path, off_t off, int whence, struct fuse_file_info *fi)
 {
-    struct cfs_handle *h = (struct cfs_handle *)(uintptr_t)fi->fh;
-    const struct cfs_alloc *a = h->src->alloc;
-    uint64_t size = h->src->size, pos = (uint64_t)off;
+    struct cfs_handle *h = cfs_handle_of(fi);
 
     (void)path;
     if (off < 0 || (whence != SEEK_DATA && whence != SEEK_HOLE))
         return -EINVAL;
+    if (h->pending) {
+        off_t r = lseek(h->pending->fd, off, whence);
+        return r < 0 ? -errno : r;
+    }
+    const struct cfs_alloc *a = h->src->alloc;
+    uint64_t size = h->src->size, pos = (uint64_t)off;
+
     if (pos >= size)
         return -ENXIO;
     for (uint64_t g = pos >> CFS_GRAIN_SHIFT; a && g < a->n_grains; g++) {
@@ -365,13 +511,25 @@ static off_t cfs_lseek(const char *path, off_t off, int whence, struct fuse_file
     return whence == SEEK_DATA ? -ENXIO : (off_t)size;
 }
 
+/* Free space is what a write may still spool: the cache directory's
+ * file system less the reserve that writes leave free (df shows it). */
 static int cfs_statfs(const char *path, struct statvfs *sv)
 {
+    struct cfs_mount *m = mount_of();
+    struct statvfs c;
+
     (void)path;
     memset(sv, 0, sizeof *sv);
     sv->f_bsize = 128 * 1024;
     sv->f_frsize = 512;
     sv->f_namemax = 255;
+    if (m->cache_dir && statvfs(m->cache_dir, &c) == 0) {
+        uint64_t unit = c.f_frsize ? c.f_frsize : c.f_bsize, reserve = m->cache_reserve_bytes;
+        uint64_t avail = (uint64_t)c.f_bavail * unit, free_b = (uint64_t)c.f_bfree * unit;
+        sv->f_blocks = (fsblkcnt_t)((uint64_t)c.f_blocks * unit / 512);
+        sv->f_bfree = (fsblkcnt_t)((free_b > reserve ? free_b - reserve : 0) / 512);
+        sv->f_bavail = (fsblkcnt_t)((avail > reserve ? avail - reserve : 0) / 512);
+    }
     return 0;
 }
 
@@ -407,6 +565,10 @@ static void *cfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
     cfg->entry_timeout = m->opts.list_ttl;
     cfg->attr_timeout = m->opts.list_ttl;
     cfg->negative_timeout = m->opts.list_ttl;
+    /* An unlinked file being written is dropped at once; its handles keep
+     * the spool. Not libfuse's rename to .fuse_hidden*, which would be a
+     * rename the write path refuses. */
+    cfg->hard_remove = 1;
     /* Large reads: fewer round trips through the kernel. */
     conn->max_readahead = 1u << 20;
     conn->max_write = 1u << 20;
@@ -431,4 +593,18 @@ const struct fuse_operations cfs_ops = {
     .getxattr = cfs_getxattr,
     .listxattr = cfs_listxattr,
     .lseek = cfs_lseek,
+    .create = cfs_write_create,
+    .write = cfs_write_write,
+    .truncate = cfs_write_truncate,
+    .flush = cfs_write_flush,
+    .fsync = cfs_write_fsync,
+    .unlink = cfs_write_unlink,
+    .mkdir = cfs_write_mkdir,
+    .rmdir = cfs_write_rmdir,
+    .rename = cfs_write_rename,
+    .chmod = cfs_write_chmod,
+    .chown = cfs_write_chown,
+    .utimens = cfs_write_utimens,
+    .setxattr = cfs_write_setxattr,
+    .removexattr = cfs_write_removexattr,
 };

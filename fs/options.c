@@ -27,6 +27,9 @@ const struct fuse_opt cfs_option_spec[] = { OPT("config=%s", config),
                                             OPT("ovf_nic=%s", ovf_nic),
                                             OPT("vhd=%s", vhd),
                                             OPT("vhd_azure", vhd_azure),
+                                            OPT("cache_dir=%s", cache_dir),
+                                            OPT("cache_reserve=%u", cache_reserve),
+                                            OPT("allow_delete", allow_delete),
                                             FUSE_OPT_KEY("-f", CFS_KEY_FOREGROUND),
                                             FUSE_OPT_KEY("-d", CFS_KEY_FOREGROUND),
                                             FUSE_OPT_KEY("debug", CFS_KEY_FOREGROUND),
@@ -46,6 +49,7 @@ void cfs_options_defaults(struct cfs_options *o)
     o->ovf_cpus = 1;
     o->ovf_memory = 1024;
     o->ovf_hw_version = 13;
+    o->cache_reserve = 1024;
 }
 
 void cfs_options_usage(const char *prog)
@@ -79,6 +83,13 @@ void cfs_options_usage(const char *prog)
         "                           pcnet\n"
         "    -o vhd=KIND            .vhd views: fixed (default) or dynamic\n"
         "    -o vhd_azure           .vhd views sized to a whole MiB, as Azure wants (fixed)\n"
+        "    -o cache_dir=DIR       where files written into the mount wait for their upload\n"
+        "                           (default: $CLOUDFS_CACHE_DIR, $XDG_CACHE_HOME/cloudfs,\n"
+        "                           ~/.cache/cloudfs, /var/tmp/cloudfs-UID)\n"
+        "    -o cache_reserve=MIB   a write that would leave less free in cache_dir fails with\n"
+        "                           ENOSPC and drops its file (default 1024)\n"
+        "    -o allow_delete        rm of cloud objects (not implemented yet: ENOTSUP;\n"
+        "                           without it EACCES)\n"
         "\n",
         prog);
 }

@@ -22,6 +22,9 @@ struct cfs_options {
     char *ovf_nic;            /* vmxnet3, e1000, e1000e */
     char *vhd;                /* .vhd views: fixed or dynamic */
     int vhd_azure;            /* .vhd views: whole MiB sizes (Azure) */
+    char *cache_dir;          /* spool files of writes */
+    unsigned cache_reserve;   /* MiB writes leave free on the cache's file system */
+    int allow_delete;         /* rm of cloud objects */
     int foreground;
     int show_help;
     int show_version;

@@ -99,7 +99,7 @@ int cfs_view_open_node(struct cfs_mount *m, const struct cfs_node *node, struct 
     const struct cfs_provider *p = node->mc->cloud->provider;
     const char *ext = cfs_view_ext((enum cfs_view)e->view);
     char *base = strndup(e->fname, strlen(e->fname) - strlen(ext) - 1);
-    char *label = cfs_printf("%s/%s/%s", node->mc->cloud->name, p->dirs[node->dir], e->fname);
+    char *label = cfs_printf("%s/%s/%s", node->mc->cloud->name, cfs_node_dir(node), e->fname);
     char *seed = cfs_printf("%s:%s", o->id, o->digest_hex ? o->digest_hex : "");
     struct cfs_source *file = NULL;
     int err = -ENOMEM;
@@ -118,7 +118,7 @@ int cfs_view_open_node(struct cfs_mount *m, const struct cfs_node *node, struct 
         .vhd = m->vhd,
         .vhd_azure = m->opts.vhd_azure,
     };
-    err = p->open(node->mc->cloud, p->dirs[node->dir], o, CFS_OPEN_DECODE, &file);
+    err = p->open(node->mc->cloud, cfs_node_dir(node), o, CFS_OPEN_DECODE, &file);
     if (!err)
         err = cfs_view_open(file, o->ext, (enum cfs_view)e->view, &spec, out, warnings);
 out:

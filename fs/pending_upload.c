@@ -1,0 +1,59 @@
+/* One upload: the spool as a byte source, the user.* attributes set on
+ * the file, the mount's OVF defaults, then the provider's put(). The
+ * provider logs why it failed; this logs that an upload ran and how long
+ * it took. */
+#include "pending_upload.h"
+#include "log.h"
+#include "spool.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+int cfs_upload(struct cfs_pending *p, const char *fname, const struct ovf_defaults *ovf,
+               const char *label)
+{
+    struct cfs_cloud *cloud = cfs_dircache_cloud(p->dc);
+    struct cfs_source *src = NULL;
+    char *xattrs = NULL;
+    size_t xattrs_len = 0;
+    double t0 = cfs_now();
+    int err;
+
+    if (!cfs_pending_begin_upload(p))
+        return -EBUSY;
+    err = cfs_spool_source(p->fd, &src);
+    if (!err)
+        err = cfs_pending_xattrs_copy(p, &xattrs, &xattrs_len);
+    if (err) {
+        cfs_log_error("upload of %s: cannot read its spool: %s", label, strerror(-err));
+        goto out;
+    }
+    struct cfs_put req = {
+        .dir = cfs_dircache_dir(p->dc),
+        .fname = fname,
+        .content = src,
+        .xattrs = xattrs,
+        .xattrs_len = xattrs_len,
+        .ovf = ovf,
+        .label = label,
+    };
+    cfs_log_info("upload of %s: %llu bytes to %s/%s", label, (unsigned long long)src->size,
+                 cloud->name, req.dir);
+    err = cloud->provider->put ? cloud->provider->put(cloud, &req) : -EROFS;
+    if (err > 0)
+        err = -EIO;
+    if (err)
+        cfs_log_error("upload of %s: failed after %.1f s: %s", label, cfs_now() - t0,
+                      strerror(-err));
+    else
+        cfs_log_info("upload of %s: done in %.1f s", label, cfs_now() - t0);
+out:
+    cfs_source_close(src);
+    free(xattrs);
+    if (!err)
+        cfs_dircache_invalidate(p->dc);
+    cfs_pending_end_upload(p, err);
+    return err;
+}
