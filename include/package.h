@@ -13,7 +13,7 @@
 
 /* What a file's bytes are (cfs_sniff). */
 enum cfs_fmt {
-    CFS_FMT_RAW,         /* none of the below: a raw disk */
+    CFS_FMT_RAW, /* none of the below: a raw disk */
     CFS_FMT_QCOW2,
     CFS_FMT_VMDK_STREAM, /* sparse VMDK, createType streamOptimized */
     CFS_FMT_VMDK_SPARSE, /* sparse VMDK, any other createType (monolithicSparse) */
@@ -53,8 +53,8 @@ struct cfs_package {
  * label for what cannot be imported (a lone OVF: "copy the .ova or the
  * disk"; a descriptor-only VMDK; an OVA without OVF or with missing
  * files), or a decoder's error. */
-int cfs_package_make(struct cfs_source *content, const char *name,
-                     const struct ovf_defaults *ovf, const char *label, struct cfs_package *out);
+int cfs_package_make(struct cfs_source *content, const char *name, const struct ovf_defaults *ovf,
+                     const char *label, struct cfs_package *out);
 void cfs_package_free(struct cfs_package *p);
 
 /* A source over [off, off + len) of parent, which it does not own. */
