@@ -312,10 +312,11 @@ static int cfs_open(const char *path, struct fuse_file_info *fi)
         cfs_node_release(&node);
         return -EISDIR;
     }
-    /* Cloud objects never change in place (root passes the 0444 check). */
+    /* Cloud objects never change in place (root passes the 0444 check):
+     * writing to a name the cloud already has is a duplicate (DESIGN.md §6). */
     if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) {
         cfs_node_release(&node);
-        return -EACCES;
+        return -EEXIST;
     }
     h = calloc(1, sizeof *h);
     if (!h) {

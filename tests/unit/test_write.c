@@ -392,7 +392,7 @@ static void test_syscalls(void)
     CHECK(mode_of(M("images/fail-1.raw")) == 0);
 
     /* Cloud objects do not change; places without put refuse. */
-    CHECK(err_of(open(M("images/existing.raw"), O_WRONLY)) == EACCES);
+    CHECK(err_of(open(M("images/existing.raw"), O_WRONLY)) == EEXIST);
     CHECK(err_of(open(M("images/existing.raw"), O_CREAT | O_EXCL | O_WRONLY, 0644)) == EEXIST);
     CHECK(err_of(open(M("catalogs/x.ova"), O_CREAT | O_WRONLY, 0644)) == EROFS);
     CHECK(err_of(open(M("catalogs/ro/x.ova"), O_CREAT | O_WRONLY, 0644)) == EACCES);

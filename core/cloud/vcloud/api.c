@@ -11,7 +11,10 @@
 #include <string.h>
 #include <strings.h>
 
-#define TASK_POLL_MAX_S 5.0
+/* Short tasks (the import of a small disk) end in well under a second;
+ * long ones (exports) need not be polled often. */
+#define TASK_POLL_FIRST_S 0.1
+#define TASK_POLL_MAX_S   5.0
 
 static bool clean_url(const char *s)
 {
@@ -237,7 +240,7 @@ void vcd_headers_free(char *hdr[2])
 
 int vcd_wait_task(struct vcd_cloud *c, const char *task_href, unsigned timeout_s, const char *what)
 {
-    double start = cfs_now(), pause = 1.0;
+    double start = cfs_now(), pause = TASK_POLL_FIRST_S;
     if (!timeout_s)
         timeout_s = c->task_timeout_s;
     for (;;) {

@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define POLL_FIRST_S           0.5
+#define POLL_FIRST_S           0.1
 #define POLL_MAX_S             5.0
 #define DEFAULT_TASK_TIMEOUT_S 3600
 
@@ -197,7 +197,7 @@ static int wait_for_files(struct vcd_upload *u, struct vcd_tmpl *t)
             return -ETIMEDOUT;
         }
         cfs_sleep(pause);
-        pause = pause * 2 < POLL_MAX_S ? pause * 2 : POLL_MAX_S;
+        pause = pause * 1.5 < POLL_MAX_S ? pause * 1.5 : POLL_MAX_S;
     }
 }
 

@@ -170,9 +170,11 @@ static int vcd_create(const struct cfs_cloud_config *cfg, struct cfs_cloud **out
 }
 
 /* "catalogs/<catalog>" -> "<catalog>", or NULL for any other path. */
+/* "catalogs/<name>": the catalog's name as vCD spells it, everything after
+ * the first '/' (a catalog's name may hold '/' itself: fs/ passes it raw). */
 static const char *catalog_of(const char *dir)
 {
-    if (strncmp(dir, "catalogs/", 9) != 0 || !dir[9] || strchr(dir + 9, '/'))
+    if (strncmp(dir, "catalogs/", 9) != 0 || !dir[9])
         return NULL;
     return dir + 9;
 }
