@@ -47,6 +47,7 @@ void cfs_object_list_free(struct cfs_object_list *list);
 
 struct cfs_cloud;
 struct ovf_defaults;
+struct cfs_marker_self;
 
 /* A file written into the mount, handed to the provider on close. */
 struct cfs_put {
@@ -59,6 +60,23 @@ struct cfs_put {
     /* OVF hardware when a descriptor must be generated (mount options). */
     const struct ovf_defaults *ovf;
     const char *label; /* for log lines: the path in the mount */
+    /* Properties of the object content was copied from (a view of another
+     * cloud's image: os_type, os_distro, min_ram, min_disk, hw_* ...), as
+     * "key\0value\0" pairs without namespace, or NULL. Carried over where
+     * the target has such properties. */
+    const char *src_props;
+    size_t src_props_len;
+    /* allow_delete: an object of the same name is replaced (the new one is
+     * made first, the old one deleted after success); else EEXIST. */
+    bool replace;
+    /* Stored on the object while it is being made (include/marker.h), so a
+     * later mount can find what a killed one left half-made; removed (or
+     * made harmless) once the object is complete. */
+    const char *marker;
+    /* Polled (about once a second, and between requests): true aborts the
+     * upload, cleans up, and put returns -ECANCELED. NULL: never. */
+    bool (*cancelled)(void *ctx);
+    void *cancel_ctx;
 };
 
 /* open() flags: the bytes go to a decoder, which reads metadata here and
@@ -86,6 +104,17 @@ struct cfs_provider {
      * §6: EEXIST for a duplicate name, EINVAL for content that cannot be
      * imported, EIO, ETIMEDOUT, EACCES, ENOSPC/EDQUOT ...). */
     int (*put)(struct cfs_cloud *cloud, const struct cfs_put *req);
+    /* Deletes an object (rm, with the allow_delete option). 0 or -errno. */
+    int (*remove)(struct cfs_cloud *cloud, const char *dir, const struct cfs_object *obj);
+    /* Stores a modification time on the object (a Glance property, vCD
+     * metadata) that later listings report as its mtime, so a second
+     * rsync -a finds the file unchanged. 0 or -errno. */
+    int (*set_mtime)(struct cfs_cloud *cloud, const char *dir, const struct cfs_object *obj,
+                     const struct timespec *mtime);
+    /* Removes what uploads of an earlier mount left half-made: objects whose
+     * marker cfs_marker_stale() judges stale for this mount, one log line
+     * each. Called once at mount, in the background. 0 or -errno. */
+    int (*sweep)(struct cfs_cloud *cloud, const struct cfs_marker_self *self);
 };
 
 /* Providers embed this as their first member. */
