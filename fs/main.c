@@ -6,6 +6,7 @@
 #include "http_source.h"
 #include "util.h"
 #include "log.h"
+#include "marker.h"
 #include "mount.h"
 #include "opensize.h"
 #include "ops.h"
@@ -149,6 +150,9 @@ static int run_fuse(struct fuse_args *args, struct cfs_mount *m)
         goto out_destroy;
     if (fuse_daemonize(fo.foreground) != 0)
         goto out_unmount;
+    /* After daemonizing: markers name the process that uploads. */
+    cfs_marker_self_init(&m->marker_self, 0);
+    cfs_marker_format(&m->marker_self, m->marker);
     se = fuse_get_session(fuse);
     if (fuse_set_signal_handlers(se) != 0)
         goto out_unmount;

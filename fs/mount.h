@@ -8,6 +8,7 @@
 
 #include "dircache.h"
 #include "format.h"
+#include "marker.h"
 #include "options.h"
 #include "provider.h"
 
@@ -29,16 +30,18 @@ struct cfs_mount {
     uid_t uid;
     gid_t gid;
     struct timespec started;
-    unsigned views;                    /* enum cfs_view bits shown with each image */
-    struct ovf_defaults ovf;           /* OVF hardware when an image says nothing */
-    enum vhd_kind vhd;                 /* .vhd views: fixed or dynamic */
-    struct cfs_viewinfo *viewinfo;     /* sizes of views, by image */
-    struct cfs_verified *verified;     /* images read whole and checked */
-    struct cfs_subdirs *subdirs;       /* listings of catalogs and other subdirectories */
-    struct cfs_pending_table *pending; /* files being written */
-    struct cfs_opensize *opensize;     /* sizes found by open() (size_at_open objects) */
-    char *cache_dir;                   /* spool files (and the providers' downloads) */
-    uint64_t cache_reserve_bytes;      /* free space writes leave on the cache's file system */
+    unsigned views;                     /* enum cfs_view bits shown with each image */
+    struct ovf_defaults ovf;            /* OVF hardware when an image says nothing */
+    enum vhd_kind vhd;                  /* .vhd views: fixed or dynamic */
+    struct cfs_viewinfo *viewinfo;      /* sizes of views, by image */
+    struct cfs_verified *verified;      /* images read whole and checked */
+    struct cfs_subdirs *subdirs;        /* listings of catalogs and other subdirectories */
+    struct cfs_pending_table *pending;  /* files being written */
+    struct cfs_opensize *opensize;      /* sizes found by open() (size_at_open objects) */
+    char *cache_dir;                    /* spool files (and the providers' downloads) */
+    uint64_t cache_reserve_bytes;       /* free space writes leave on the cache's file system */
+    struct cfs_marker_self marker_self; /* this mount, as upload markers name it */
+    char marker[CFS_MARKER_MAX];        /* the marker of this mount's uploads (cfs_put.marker) */
 };
 
 #endif
