@@ -1,7 +1,8 @@
 #!/bin/bash
 # make demo / make demo-stop: start the local clouds (real Keystone and
-# Glance, tests/clouds/up), mount them at ./mnt, list them and copy an
-# image out, checking it against the uploaded original.
+# Glance, the vCD emulator; tests/clouds/up), mount them at ./mnt, list
+# them, copy an image out (checked against the uploaded original), and
+# migrate it from OpenStack to vCloud Director with one cp.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
@@ -21,10 +22,11 @@ stop() {
 start() {
     mkdir -p "$state"
     if [ ! -f "$clouds/env" ] ||
-        ! (. "$clouds/env" && curl -sf "$CLOUDS_GLANCE_URL/healthcheck" >/dev/null); then
+        ! (. "$clouds/env" && curl -sf "$CLOUDS_GLANCE_URL/healthcheck" >/dev/null &&
+            curl -sf "${CLOUDS_VCD_CONTROL:-http://0/}/knobs" >/dev/null); then
         tests/clouds/down "$clouds" >/dev/null 2>&1 || true
         rm -rf "$clouds"
-        echo "demo: starting the local clouds (Keystone + Glance from Debian) in $clouds ..."
+        echo "demo: starting the local clouds (Keystone + Glance from Debian, the vCD emulator) in $clouds ..."
         tests/clouds/up "$clouds" >"$state/clouds-up.log" 2>&1 ||
             { tail -20 "$state/clouds-up.log"; exit 1; }
     fi
@@ -32,7 +34,7 @@ start() {
     . "$clouds/env"
     mkdir -p "$mnt"
     mountpoint -q "$mnt" && fusermount3 -u "$mnt"
-    ./cloudfs "$mnt" -o "log=$state/cloudfs.log"
+    ./cloudfs "$mnt" -o "log=$state/cloudfs.log,config=$CLOUDS_CLOUDFS_YAML,cache_dir=$state/cache"
     echo
     echo "\$ ls $mnt"
     ls "$mnt"
@@ -64,8 +66,28 @@ start() {
     echo "\$ grep -o 'vmw:osType=\"[^\"]*\"\|ovf:href=\"[^\"]*\"' $state/ext4.ovf"
     grep -o 'vmw:osType="[^"]*"\|ovf:href="[^"]*"' "$state/ext4.ovf"
     echo
+    echo "The migration: OpenStack (qcow2 in Glance) to VMware Cloud Director (a vApp template):"
+    local name=ext4-$(date +%H%M%S)
+    echo "\$ ls $mnt/vcloud/catalogs"
+    ls "$mnt/vcloud/catalogs"
+    echo "\$ time cp $mnt/openstack/images/ext4.vmdk $mnt/vcloud/catalogs/migrated/$name.vmdk"
+    time cp "$mnt/openstack/images/ext4.vmdk" "$mnt/vcloud/catalogs/migrated/$name.vmdk"
+    echo "\$ ls -l $mnt/vcloud/catalogs/migrated/"
+    ls -l "$mnt/vcloud/catalogs/migrated/"
+    local st disk
+    st=$(curl -sf "$CLOUDS_VCD_CONTROL/state" | /usr/bin/python3 -c '
+import json, sys
+t = [t for t in json.load(sys.stdin)["templates"] if t["catalog"] == "migrated" and t["name"] == sys.argv[1]][0]
+print(t["status"], [f["path"] for f in t["files"]][0])' "$name")
+    disk=${st#* }
+    echo "vCD template $name: status ${st%% *} (8 = ready); its disk, as vCD stored it:"
+    qemu-img info "$disk" | grep -E "create type|virtual size"
+    echo "\$ qemu-img compare $state/ext4.qcow2 <the template's disk>"
+    qemu-img compare "$state/ext4.qcow2" "$disk"
+    [ "${st%% *}" = 8 ] || { echo "demo: the template is not ready!"; exit 1; }
+    echo
     echo "demo: the clouds are mounted at $mnt (log: $state/cloudfs.log)."
-    echo "      Try: ls -l mnt/openstack/images; rsync -a --progress mnt/openstack/images/big.raw /tmp/"
+    echo "      Try: ls -l mnt/openstack/images; cp mnt/openstack/images/*.vmdk mnt/vcloud/catalogs/migrated/"
     echo "      Stop with: make demo-stop"
 }
 
