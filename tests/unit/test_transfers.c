@@ -1,5 +1,6 @@
 /* The transfer registry (fs/transfers.c) and the meter source (fs/meter.c):
- * JSON lines, states, rates, the bound of the recent list, cancellation. */
+ * JSON lines, states, rates, the bound of the recent list, cancellation,
+ * and what a meter counts. */
 #include "meter.h"
 #include "transfers.h"
 #include "unit.h"
@@ -47,6 +48,16 @@ static json_t *find(json_t **v, size_t n, const char *path)
         if (strcmp(json_string_value(json_object_get(v[i], "path")), path) == 0)
             return v[i];
     return NULL;
+}
+
+static json_int_t done_of(const char *path)
+{
+    size_t n;
+    json_t **v = snapshot(&n);
+    json_t *o = find(v, n, path);
+    json_int_t done = o ? json_integer_value(json_object_get(o, "done")) : -1;
+    snapshot_free(v, n);
+    return done;
 }
 
 static void *end_later(void *t)
@@ -165,22 +176,28 @@ int main(void)
     CHECK(cfs_now() - t0 < 2);
     pthread_join(th, NULL);
 
-    /* The meter: the furthest byte read, same size. */
-    struct cfs_transfer *m = cfs_transfer_begin("/meter", NULL, CFS_XFER_UPLOAD, 1000);
+    /* The meter: grains read at least once, and the holes passed. */
+    struct cfs_transfer *m = cfs_transfer_begin("/meter", NULL, CFS_XFER_UPLOAD, 5 << 16);
     struct cfs_source *inner = NULL, *meter = NULL;
-    char *data = calloc(1, 1000), buf[300];
-    CHECK(cfs_mem_source_new(data, 1000, &inner) == 0);
+    char *data = calloc(1, 5 << 16), buf[1 << 16];
+    struct cfs_alloc *a = cfs_alloc_new(5 << 16);
+    CHECK(cfs_mem_source_new(data, 5 << 16, &inner) == 0);
+    cfs_alloc_set(a, 0);
+    cfs_alloc_set(a, 3);
+    cfs_alloc_set(a, 4); /* grains 1 and 2: a hole */
+    inner->alloc = a;
     CHECK(cfs_meter_source_open(inner, m, &meter) == 0);
-    CHECK(meter->size == 1000);
-    CHECK(cfs_source_pread(meter, buf, 300, 500) == 300);
-    CHECK(cfs_source_pread(meter, buf, 300, 0) == 300);   /* a retry: no step back */
-    CHECK(cfs_source_pread(meter, buf, 300, 900) == 100); /* short at the end */
-    v = snapshot(&n);
-    o = find(v, n, "/meter");
-    CHECK(o && json_integer_value(json_object_get(o, "done")) == 1000);
-    snapshot_free(v, n);
+    CHECK(meter->size == 5 << 16 && meter->alloc == a);
+    CHECK(cfs_source_pread(meter, buf, 512, (5 << 16) - 512) == 512); /* a check of the tail */
+    CHECK(done_of("/meter") == 1 << 16);
+    CHECK(cfs_source_pread(meter, buf, 1 << 16, 0) == 1 << 16);
+    CHECK(cfs_source_pread(meter, buf, 1 << 16, 0) == 1 << 16); /* a retry counts once */
+    CHECK(done_of("/meter") == 2 << 16);
+    CHECK(cfs_source_pread(meter, buf, 1 << 16, 3 << 16) == 1 << 16); /* past the hole */
+    CHECK(done_of("/meter") == 5 << 16);
     cfs_source_close(meter);
     cfs_source_close(inner);
+    cfs_alloc_free(a);
     cfs_transfer_end(m, 0);
     /* NULL transfers (out of memory at begin) are accepted everywhere. */
     cfs_transfer_progress(NULL, 1);
