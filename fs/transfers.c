@@ -305,7 +305,8 @@ int cfs_transfers_json(char **text, size_t *len)
     double now = cfs_now();
     for (const struct cfs_transfer *t = head; t && !err; t = t->next) {
         json_t *o = transfer_json(t, now);
-        char *line = o ? json_dumps(o, JSON_COMPACT) : NULL;
+        /* 13 digits: times to the millisecond, not 1795357577.3369999 */
+        char *line = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(13)) : NULL;
         json_decref(o);
         if (!line) {
             err = -ENOMEM;
