@@ -11,6 +11,7 @@
 #include "opensize.h"
 #include "ops.h"
 #include "pending.h"
+#include "status_cli.h"
 #include "subdirs.h"
 #include "version.h"
 #include "verified.h"
@@ -184,6 +185,7 @@ out_free:
 static void print_help(const char *prog, struct fuse_args *args)
 {
     cfs_options_usage(prog);
+    printf("%s status MOUNTPOINT [--once]: the mount's transfers, with progress bars\n\n", prog);
     printf("FUSE options:\n");
     fuse_cmdline_help();
     fuse_lib_help(args);
@@ -197,6 +199,10 @@ int main(int argc, char *argv[])
     enum cfs_log_level level = CFS_LOG_INFO;
     int ret = 1, err;
 
+    /* A subcommand, before FUSE sees the arguments (a mount point named
+     * "status" is ./status). */
+    if (argc >= 2 && strcmp(argv[1], "status") == 0)
+        return cfs_status_main(argc - 1, argv + 1);
     cfs_options_defaults(&m.opts);
     /* Threads wait on the network for their own image only; 16 keep a few
      * stalled readers from starving the rest. A user's -o comes later and
