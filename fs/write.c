@@ -349,7 +349,13 @@ static int remove_object(struct cfs_node *node, const char *path)
     struct cfs_cloud *cloud = node->mc->cloud;
     if (!cloud->provider->remove)
         return -EPERM;
-    int err = cloud->provider->remove(cloud, cfs_node_dir(node), node->entry->obj);
+    /* A directory nothing can be written into (a read-only catalog) keeps
+     * its objects: say so instead of the cloud's answer (vCD: 403, which
+     * reads as "no such object"). */
+    int err = cfs_dircache_can_put(node->dc, NULL);
+    if (err)
+        return err;
+    err = cloud->provider->remove(cloud, cfs_node_dir(node), node->entry->obj);
     if (err > 0)
         err = -EIO;
     if (err)
