@@ -35,6 +35,7 @@ struct cfs_pending {
     bool uploading;
     bool uploaded;
     int err;           /* sticky: a write hit the reserve, the upload failed */
+    bool direct;       /* filled by copy_file_range (fs/copy.h): the spool holds no data */
     double idle_since; /* opens dropped to 0 */
     struct cfs_pending_table *table;
 };
