@@ -131,7 +131,9 @@ static ssize_t gate_pread(struct cfs_source *src, void *buf, size_t len, uint64_
 
     pthread_mutex_lock(&copy_lock);
     for (;;) {
-        open = off + len <= c->end;
+        /* A failed copy reads nothing more, whether or not the provider
+         * polls cancelled(): its put fails at the next read. */
+        open = !c->failed && off + len <= c->end;
         if (open || c->failed || cfs_transfer_cancelled(c->xfer))
             break;
         /* A second at a time: the transfer registry's cancel has no signal. */
