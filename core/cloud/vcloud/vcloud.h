@@ -6,7 +6,9 @@
  *   xml.c       safe parsing (no network, no entities) and small helpers
  *   query.c     the query service, all pages
  *   download.c  enableDownload, descriptor, files into the cache
- *   upload.c    upload action, descriptor, files, import task, clean-up */
+ *   upload.c    upload action, descriptor, files, import task, clean-up
+ *   remove.c    rm of a template (allow_delete)
+ *   mtime.c     the stored modification time (metadata cloudfs_mtime) */
 #ifndef CFS_VCLOUD_H
 #define CFS_VCLOUD_H
 
@@ -166,5 +168,13 @@ int vcd_ovf_rename(const char *xml, size_t len, const struct ovf_info *info, cha
  * EIO import failed, ETIMEDOUT ...), one log line. */
 int vcd_upload(struct vcd_cloud *c, const char *catalog_href, const char *name,
                const struct cfs_package *pkg, const char *label);
+
+/* ---- remove.c, mtime.c ---- */
+/* Deletes the template obj (a file of it) belongs to: DELETE and its
+ * task, or the catalog item when the template is gone. 0, -EBUSY,
+ * -ENOENT, -EACCES ... (logged). */
+int vcd_remove(struct vcd_cloud *c, const struct cfs_object *obj);
+/* Stores t as the catalog item's metadata entry cloudfs_mtime. */
+int vcd_set_mtime(struct vcd_cloud *c, const struct cfs_object *obj, const struct timespec *t);
 
 #endif
