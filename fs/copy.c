@@ -24,6 +24,7 @@
 #include "log.h"
 #include "meter.h"
 #include "mount.h"
+#include "pending_upload.h"
 #include "spool.h"
 #include "transfers.h"
 #include "tree.h"
@@ -244,7 +245,7 @@ static void *run(void *arg)
         .label = c->p->path,
         .src_props = c->props,
         .src_props_len = c->props_len,
-        .replace = c->m->opts.allow_delete,
+        .replace = c->p->replace,
         .marker = c->m->marker,
         .cancelled = copy_cancelled,
         .cancel_ctx = c,
@@ -258,6 +259,8 @@ static void *run(void *arg)
                       strerror(-err));
     else
         cfs_log_info("upload of %s: done in %.1f s", c->p->path, cfs_now() - c->t0);
+    if (!err)
+        cfs_upload_finish(c->p, c->p->fname, c->p->path);
     if (!err)
         cfs_dircache_invalidate(c->p->dc);
     cfs_pending_end_upload(c->p, err);
