@@ -10,7 +10,8 @@
  * answers at once. Decisions:
  * - A call is consistent when it copies from the same source handle at
  *   the same offset in both files, forward, and what it skips over is a
- *   hole of the source (those read as zeros there too). Before direct
+ *   hole of the source (those read as zeros there too); a write() of
+ *   zeros over such a hole is consistent too (cp --sparse=never). Before direct
  *   mode anything else is EOPNOTSUPP (the kernel falls back to read and
  *   write); once the upload runs it fails the file (close says EIO),
  *   since the bytes asked for are no longer what is sent.
@@ -437,12 +438,27 @@ ssize_t cfs_copy_file_range(const char *path_in, struct fuse_file_info *fi_in, o
     return r;
 }
 
-int cfs_copy_write(struct cfs_handle *h)
+static bool all_zero(const char *buf, size_t size)
 {
+    return size == 0 || (buf[0] == 0 && memcmp(buf, buf + 1, size - 1) == 0);
+}
+
+int cfs_copy_write(struct cfs_handle *h, const char *buf, size_t size, off_t off)
+{
+    struct cfs_copy *c = h->copy;
+    int r = -EIO;
+
     pthread_mutex_lock(&copy_lock);
-    fail_locked(h->copy, "a write() into a file being copied");
+    if (!c->failed && off >= 0 && (uint64_t)off >= c->end && size <= c->size &&
+        (uint64_t)off <= c->size - size && is_hole(c->src, c->end, (uint64_t)off + size) &&
+        all_zero(buf, size)) {
+        advance_locked(c, (uint64_t)off + size);
+        r = (int)size;
+    } else {
+        fail_locked(c, "a write() into a file being copied");
+    }
     pthread_mutex_unlock(&copy_lock);
-    return -EIO;
+    return r;
 }
 
 int cfs_copy_truncate(struct cfs_handle *h, off_t size)

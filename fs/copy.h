@@ -20,8 +20,10 @@ ssize_t cfs_copy_file_range(const char *path_in, struct fuse_file_info *fi_in, o
                             const char *path_out, struct fuse_file_info *fi_out, off_t off_out,
                             size_t size, int flags);
 
-/* A write() into a direct-mode handle: the copy fails (-EIO). */
-int cfs_copy_write(struct cfs_handle *h);
+/* A write() into a direct-mode handle: zeros over a hole of the source,
+ * next in order, are taken as part of the copy (cp --sparse=never fills
+ * holes so); anything else fails the copy (-EIO). size or -EIO. */
+int cfs_copy_write(struct cfs_handle *h, const char *buf, size_t size, off_t off);
 /* ftruncate of a direct-mode handle: to the source's size (cp's last step
  * after a sparse copy) it succeeds; any other size fails the copy. */
 int cfs_copy_truncate(struct cfs_handle *h, off_t size);

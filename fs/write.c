@@ -241,7 +241,7 @@ int cfs_write_write(const char *path, const char *buf, size_t size, off_t off,
     if (!p)
         return -EBADF;
     if (h->copy)
-        return cfs_copy_write(h);
+        return cfs_copy_write(h, buf, size, off);
     if (off < 0)
         return -EINVAL;
     err = writable(p);
