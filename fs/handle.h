@@ -11,6 +11,8 @@
 #include "pending.h"
 #include "source.h"
 
+struct cfs_copy;
+
 struct cfs_handle {
     struct cfs_source *src;      /* reading a cloud object or view, or NULL */
     char *obj_key;               /* native files: the object, for the verified set */
@@ -18,6 +20,7 @@ struct cfs_handle {
     struct cfs_pending *pending; /* writing (or reading what is being written) */
     bool dirty;                  /* written or truncated through this handle */
     pid_t owner;                 /* writing: the process that opened it (a tgid) */
+    struct cfs_copy *copy;       /* writing by copy_file_range (fs/copy.h), or NULL */
 };
 
 static inline struct cfs_handle *cfs_handle_of(const struct fuse_file_info *fi)

@@ -2,6 +2,7 @@
  * byte sources. Nothing here speaks HTTP, JSON or a format. */
 #define _GNU_SOURCE
 #include "ops.h"
+#include "copy.h"
 #include "handle.h"
 #include "log.h"
 #include "mount.h"
@@ -621,4 +622,5 @@ const struct fuse_operations cfs_ops = {
     .utimens = cfs_write_utimens,
     .setxattr = cfs_write_setxattr,
     .removexattr = cfs_write_removexattr,
+    .copy_file_range = cfs_copy_file_range,
 };

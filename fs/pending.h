@@ -38,6 +38,7 @@ struct cfs_pending {
     bool mtime_set; /* utimensat gave it a time (rsync -a, cp -p, touch) */
     struct timespec mtime;
     bool replace;      /* set at creation (allow_delete): put() replaces a namesake */
+    bool direct;       /* filled by copy_file_range (fs/copy.h): the spool holds no data */
     double idle_since; /* opens dropped to 0 */
     struct cfs_pending_table *table;
 };

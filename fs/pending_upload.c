@@ -61,6 +61,12 @@ static void store_mtime(struct cfs_pending *p, const char *fname, const char *la
     cfs_snapshot_put(snap);
 }
 
+void cfs_upload_finish(struct cfs_pending *p, const char *fname, const char *label)
+{
+    forget_namesake(p, fname);
+    store_mtime(p, fname, label);
+}
+
 int cfs_upload(struct cfs_pending *p, const char *fname, const struct ovf_defaults *ovf,
                const char *label)
 {
@@ -108,9 +114,7 @@ int cfs_upload(struct cfs_pending *p, const char *fname, const struct ovf_defaul
     else
         cfs_log_info("upload of %s: done in %.1f s", label, cfs_now() - t0);
     if (!err)
-        forget_namesake(p, fname);
-    if (!err)
-        store_mtime(p, fname, label);
+        cfs_upload_finish(p, fname, label);
 out:
     cfs_transfer_end(t, err);
     cfs_source_close(metered);

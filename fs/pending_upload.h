@@ -15,4 +15,9 @@
 int cfs_upload(struct cfs_pending *p, const char *fname, const struct ovf_defaults *ovf,
                const char *label);
 
+/* After a put of p as fname succeeded (from the spool, or a copy of
+ * fs/copy.c): the kernel forgets the attributes of a replaced namesake,
+ * and a time set by utimensat goes onto the new object. */
+void cfs_upload_finish(struct cfs_pending *p, const char *fname, const char *label);
+
 #endif

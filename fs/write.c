@@ -30,6 +30,7 @@
  *   rename of a cloud object EPERM, mkdir/rmdir EPERM. */
 #define _GNU_SOURCE
 #include "write.h"
+#include "copy.h"
 #include "forget.h"
 #include "log.h"
 #include "spool.h"
@@ -210,6 +211,8 @@ int cfs_write_open(struct cfs_mount *m, struct cfs_node *node, struct fuse_file_
 
 int cfs_write_read(struct cfs_handle *h, char *buf, size_t size, off_t off)
 {
+    if (h->pending->direct)
+        return -EBUSY; /* the bytes go from cloud to cloud, not through here */
     return (int)cfs_spool_read(h->pending->fd, buf, size, (uint64_t)off);
 }
 
@@ -237,6 +240,8 @@ int cfs_write_write(const char *path, const char *buf, size_t size, off_t off,
     (void)path;
     if (!p)
         return -EBADF;
+    if (h->copy)
+        return cfs_copy_write(h, buf, size, off);
     if (off < 0)
         return -EINVAL;
     err = writable(p);
@@ -264,6 +269,8 @@ int cfs_write_truncate(const char *path, off_t size, struct fuse_file_info *fi)
     if (h) {
         if (!h->pending)
             return -EACCES;
+        if (h->copy)
+            return cfs_copy_truncate(h, size);
         err = writable(h->pending);
         if (!err)
             err = cfs_spool_truncate(h->pending->fd, (uint64_t)size);
@@ -294,6 +301,8 @@ int cfs_write_flush(const char *path, struct fuse_file_info *fi)
     int err;
 
     (void)path; /* NULL once unlinked: p->path names it */
+    if (h && h->copy)
+        return tgid_of(fuse_get_context()->pid) == h->owner ? cfs_copy_flush(h) : 0;
     if (!p || !h->dirty || tgid_of(fuse_get_context()->pid) != h->owner)
         return 0;
     h->dirty = false;
@@ -317,6 +326,8 @@ int cfs_write_fsync(const char *path, int datasync, struct fuse_file_info *fi)
 void cfs_write_release(struct cfs_handle *h, const char *path)
 {
     struct cfs_pending *p = h->pending;
+    if (h->copy)
+        cfs_copy_release(h);
     if (h->dirty && !staged(p->fname) && cfs_pending_state(p) == 0) {
         cfs_log_info("%s: closed last by a process that did not open it: uploading now", p->path);
         cfs_upload(p, p->fname, &mount_of()->ovf, p->path);

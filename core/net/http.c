@@ -27,6 +27,10 @@ static CURLSH *share;
 static pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
 static pthread_key_t easy_key;
 static __thread char last_error[CURL_ERROR_SIZE];
+/* Requests running on this thread: more than one when a streamed body is
+ * read from another cloud (a copy between clouds), whose request then
+ * needs an easy handle of its own. */
+static __thread unsigned depth;
 
 static void share_lock(CURL *h, curl_lock_data data, curl_lock_access a, void *u)
 {
@@ -281,9 +285,11 @@ int cfs_http_do(const struct cfs_http_req *req, struct cfs_http_resp *resp)
     t.max_body = req->max_body ? req->max_body : DEFAULT_MAX_BODY;
     last_error[0] = '\0';
 
-    h = thread_handle();
+    bool nested = depth > 0;
+    h = nested ? curl_easy_init() : thread_handle();
     if (!h)
         return -ENOMEM;
+    depth++;
 
     for (const char *const *p = req->headers; p && *p; p++) {
         struct curl_slist *n = curl_slist_append(hdrs, *p);
@@ -362,6 +368,9 @@ int cfs_http_do(const struct cfs_http_req *req, struct cfs_http_resp *resp)
     }
 out:
     curl_slist_free_all(hdrs);
+    depth--;
+    if (nested)
+        curl_easy_cleanup(h); /* its connection stays in the shared pool */
     return err;
 }
 
