@@ -317,7 +317,7 @@ static int vcd_put(struct cfs_cloud *cloud, const struct cfs_put *req)
     if (!err) {
         err = cfs_package_make(req->content, name, req->ovf, req->label, &pkg);
         if (!err) {
-            err = vcd_upload(c, href, name, &pkg, req->label);
+            err = vcd_upload(c, href, name, &pkg, req);
             cfs_package_free(&pkg);
         }
     }
@@ -337,4 +337,5 @@ const struct cfs_provider vcloud_provider = {
     .open = vcd_open,
     .can_put = vcd_can_put,
     .put = vcd_put,
+    .sweep = vcd_sweep,
 };
