@@ -214,4 +214,5 @@ const struct cfs_provider openstack_provider = {
     .destroy = os_destroy,
     .list = os_list,
     .open = os_open,
+    .sweep = glance_sweep,
 };
