@@ -4,6 +4,8 @@
  * it took. */
 #include "pending_upload.h"
 #include "log.h"
+#include "mount.h"
+#include "ops.h"
 #include "spool.h"
 #include "util.h"
 
@@ -38,6 +40,8 @@ int cfs_upload(struct cfs_pending *p, const char *fname, const struct ovf_defaul
         .xattrs_len = xattrs_len,
         .ovf = ovf,
         .label = label,
+        /* Runs in a FUSE request: the mount is the context's. */
+        .marker = ((const struct cfs_mount *)fuse_get_context()->private_data)->marker,
     };
     cfs_log_info("upload of %s: %llu bytes to %s/%s", label, (unsigned long long)src->size,
                  cloud->name, req.dir);
