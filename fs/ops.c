@@ -6,6 +6,7 @@
 #include "log.h"
 #include "mount.h"
 #include "opensize.h"
+#include "status_file.h"
 #include "tree.h"
 #include "util.h"
 #include "verified.h"
@@ -119,6 +120,8 @@ static int cfs_getattr(const char *path, struct stat *st, struct fuse_file_info 
         return err;
     if (node.kind == NODE_PENDING) {
         cfs_pending_attr(m, node.pending, st);
+    } else if (node.kind == NODE_STATUS) {
+        cfs_status_attr(m, st);
     } else if (node.kind != NODE_FILE) {
         dir_attr(m, st, dir_mode(&node));
     } else if (node.entry->view == CFS_NATIVE) {
@@ -243,7 +246,7 @@ static int cfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_
     err = cfs_tree_resolve(m, path, true, &node);
     if (err)
         return err;
-    if (node.kind == NODE_FILE || node.kind == NODE_PENDING) {
+    if (node.kind == NODE_FILE || node.kind == NODE_PENDING || node.kind == NODE_STATUS) {
         cfs_node_release(&node);
         return -ENOTDIR;
     }
@@ -252,8 +255,13 @@ static int cfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_
     fill(buf, filler, "..", &st, plus);
     switch (node.kind) {
     case NODE_ROOT:
+        fill(buf, filler, CFS_CTL_DIR, &st, plus);
         for (size_t i = 0; i < m->n_clouds; i++)
             fill(buf, filler, m->clouds[i].cloud->name, &st, plus);
+        break;
+    case NODE_CTL:
+        cfs_status_attr(m, &st);
+        fill(buf, filler, CFS_CTL_STATUS, &st, plus);
         break;
     case NODE_CLOUD:
         for (size_t i = 0; i < node.mc->n_dirs; i++)
@@ -270,6 +278,7 @@ static int cfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_
         break;
     case NODE_FILE:
     case NODE_PENDING:
+    case NODE_STATUS:
         break;
     }
     cfs_node_release(&node);
@@ -307,6 +316,10 @@ static int cfs_open(const char *path, struct fuse_file_info *fi)
         err = cfs_write_open(m, &node, fi);
         cfs_node_release(&node);
         return err;
+    }
+    if (node.kind == NODE_STATUS) {
+        cfs_node_release(&node);
+        return cfs_status_open(fi);
     }
     if (node.kind != NODE_FILE) {
         cfs_node_release(&node);

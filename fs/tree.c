@@ -102,6 +102,10 @@ int cfs_tree_resolve(struct cfs_mount *m, const char *path, bool list, struct cf
             break;
         switch (out->kind) {
         case NODE_ROOT:
+            if (strcmp(comp, CFS_CTL_DIR) == 0) {
+                out->kind = NODE_CTL;
+                break;
+            }
             err = -ENOENT;
             for (size_t i = 0; i < m->n_clouds; i++) {
                 if (strcmp(m->clouds[i].cloud->name, comp) == 0) {
@@ -129,8 +133,15 @@ int cfs_tree_resolve(struct cfs_mount *m, const char *path, bool list, struct cf
         case NODE_BYID:
             err = in_dir(m, out, comp, path, rest);
             break;
+        case NODE_CTL:
+            if (strcmp(comp, CFS_CTL_STATUS) == 0)
+                out->kind = NODE_STATUS;
+            else
+                err = -ENOENT;
+            break;
         case NODE_FILE:
         case NODE_PENDING:
+        case NODE_STATUS:
             err = -ENOTDIR;
             break;
         }

@@ -5,16 +5,28 @@
  *   /<cloud>/<dir>/by-id/      objects as <id>.<ext>
  *   /<cloud>/<dir>/<sub>/...   objects that are directories (vCD catalogs),
  *                              listed as the provider's dir "<dir>/<name>"
- * and files being written (fs/pending.h) wherever they were created. */
+ * and files being written (fs/pending.h) wherever they were created; and
+ *   /.cloudfs/status           the mount's transfers (fs/transfers.h) */
 #ifndef CFS_TREE_H
 #define CFS_TREE_H
 
 #include "mount.h"
 #include "pending.h"
 
-#define CFS_BY_ID "by-id"
+#define CFS_BY_ID      "by-id"
+#define CFS_CTL_DIR    ".cloudfs" /* no cloud may have this name (core/config) */
+#define CFS_CTL_STATUS "status"
 
-enum cfs_node_kind { NODE_ROOT, NODE_CLOUD, NODE_DIR, NODE_BYID, NODE_FILE, NODE_PENDING };
+enum cfs_node_kind {
+    NODE_ROOT,
+    NODE_CLOUD,
+    NODE_DIR,
+    NODE_BYID,
+    NODE_FILE,
+    NODE_PENDING,
+    NODE_CTL,    /* /.cloudfs */
+    NODE_STATUS, /* /.cloudfs/status */
+};
 
 struct cfs_node {
     enum cfs_node_kind kind;
