@@ -3,7 +3,7 @@
 # refused (busy) while the cp waits in close(), the upload completes
 # (status 8), then cloudfs unmounts and exits 0. With unmount_timeout=1 the
 # upload is cancelled instead: the cp fails, no template is left, and
-# cloudfs exits 0.
+# cloudfs exits 0. A second SIGINT cancels at once.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/vcd.lib"
 [ -n "${CLOUDS_VCD_FAULTPROXY_URL:-}" ] || skip "no fault proxy in front of the emulator"
@@ -67,4 +67,22 @@ mountpoint -q "$MNT" && fail "still mounted after SIGTERM"
 [ "$(vcd_count migrated "$t")" = 0 ] || fail "the cancelled upload left template $t"
 [ "$(log_count 'unmount_timeout: cancelling 1 upload')" = 1 ] || fail "the log does not say it cancelled"
 no_spool_left
-echo "SIGTERM: upload finished (status 8), exit 0; unmount_timeout=1: cancelled in $ms ms, nothing left, exit 0"
+fault clear
+
+# 3. A second signal cancels at once (SIGINT twice, as Ctrl-C twice).
+mount_vcd -o clouds=vcloud-proxy:openstack
+t=twice-$$
+slow_upload 262144 "$t"
+kill -INT "$CFS_PID"
+sleep 1
+kill -0 "$CFS_PID" 2>/dev/null || fail "cloudfs ended at the first SIGINT during an upload"
+kill -INT "$CFS_PID"
+wait "$CP_PID" && fail "cp succeeded although its upload was cancelled"
+wait_until 30 gone || fail "cloudfs still runs 30 s after the second SIGINT"
+wait "$CFS_PID"
+rc=$?
+CFS_PID=
+[ $rc = 0 ] || fail "cloudfs exited $rc after cancelling"
+[ "$(vcd_count migrated "$t")" = 0 ] || fail "the cancelled upload left template $t"
+[ "$(log_count 'a second signal: cancelling 1 upload')" = 1 ] || fail "the log does not say the second signal cancelled"
+echo "SIGTERM: upload finished (status 8), exit 0; unmount_timeout=1: cancelled in $ms ms, nothing left, exit 0; a second SIGINT cancels"
