@@ -380,6 +380,24 @@ int cfs_pending_removexattr(struct cfs_pending *p, const char *name)
     return pair ? 0 : -ENODATA;
 }
 
+void cfs_pending_set_mtime(struct cfs_pending *p, const struct timespec *t)
+{
+    pthread_mutex_lock(&p->table->lock);
+    p->mtime = *t;
+    p->mtime_set = true;
+    pthread_mutex_unlock(&p->table->lock);
+}
+
+bool cfs_pending_mtime(const struct cfs_pending *p, struct timespec *t)
+{
+    pthread_mutex_lock(&p->table->lock);
+    bool set = p->mtime_set;
+    if (set)
+        *t = p->mtime;
+    pthread_mutex_unlock(&p->table->lock);
+    return set;
+}
+
 int cfs_pending_xattrs_copy(struct cfs_pending *p, char **out, size_t *len)
 {
     int err = 0;

@@ -34,7 +34,10 @@ struct cfs_pending {
     bool in_table;
     bool uploading;
     bool uploaded;
-    int err;           /* sticky: a write hit the reserve, the upload failed */
+    int err;        /* sticky: a write hit the reserve, the upload failed */
+    bool mtime_set; /* utimensat gave it a time (rsync -a, cp -p, touch) */
+    struct timespec mtime;
+    bool replace;      /* set at creation (allow_delete): put() replaces a namesake */
     double idle_since; /* opens dropped to 0 */
     struct cfs_pending_table *table;
 };
@@ -88,6 +91,11 @@ int cfs_pending_setxattr(struct cfs_pending *p, const char *name, const char *va
 int cfs_pending_getxattr(struct cfs_pending *p, const char *name, char *value, size_t size);
 int cfs_pending_listxattr(struct cfs_pending *p, char *list, size_t size);
 int cfs_pending_removexattr(struct cfs_pending *p, const char *name);
+
+/* The modification time set on p (utimensat), stored on the object once
+ * it is uploaded. get: false when none was set. */
+void cfs_pending_set_mtime(struct cfs_pending *p, const struct timespec *t);
+bool cfs_pending_mtime(const struct cfs_pending *p, struct timespec *t);
 
 /* A copy of p's attributes for an upload (malloc'd, may be NULL). */
 int cfs_pending_xattrs_copy(struct cfs_pending *p, char **out, size_t *len);

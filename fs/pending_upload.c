@@ -3,6 +3,7 @@
  * the transfer registry (fs/transfers.h) while it runs. The provider logs
  * why it failed; this logs that an upload ran and how long it took. */
 #include "pending_upload.h"
+#include "forget.h"
 #include "log.h"
 #include "meter.h"
 #include "mount.h"
@@ -14,6 +15,53 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* An object of the same name may just have been replaced: the kernel
+ * must not keep the attributes of its files (by the listing before the
+ * upload, which still shows it). */
+static void forget_namesake(struct cfs_pending *p, const char *fname)
+{
+    const char *slash = strrchr(p->path, '/'), *dot = strrchr(fname, '.');
+    size_t stem = dot && dot != fname ? (size_t)(dot - fname) : strlen(fname);
+    char *dir = slash ? strndup(p->path, (size_t)(slash - p->path)) : NULL;
+    if (dir)
+        cfs_forget_object(p->dc, dir, NULL, fname, stem);
+    free(dir);
+}
+
+/* A time set by utimensat while the file was written goes onto the new
+ * object: the one listed under fname, else the one named like fname
+ * without its extension (a vCD template made of x.qcow2). Failing here
+ * does not fail the upload: the object is complete; a later rsync -a
+ * only copies it again. */
+static void store_mtime(struct cfs_pending *p, const char *fname, const char *label)
+{
+    struct cfs_cloud *cloud = cfs_dircache_cloud(p->dc);
+    struct cfs_snapshot *snap;
+    const struct cfs_object *obj = NULL;
+    struct timespec t;
+
+    if (!cfs_pending_mtime(p, &t) || !cloud->provider->set_mtime)
+        return;
+    cfs_dircache_invalidate(p->dc);
+    if (cfs_dircache_get(p->dc, &snap) != 0)
+        return;
+    const struct cfs_entry *e = cfs_snapshot_find(snap, fname);
+    const char *dot = strrchr(fname, '.');
+    size_t stem = dot && dot != fname ? (size_t)(dot - fname) : strlen(fname);
+    if (e)
+        obj = e->obj;
+    for (size_t i = 0; !obj && i < snap->objs.n; i++) {
+        const struct cfs_object *o = &snap->objs.v[i];
+        if (!o->is_dir && strlen(o->name) == stem && strncmp(o->name, fname, stem) == 0)
+            obj = o;
+    }
+    int err = obj ? cloud->provider->set_mtime(cloud, cfs_dircache_dir(p->dc), obj, &t) : -ENOENT;
+    if (err)
+        cfs_log_warn("upload of %s: its modification time was not stored: %s", label,
+                     strerror(err < 0 ? -err : EIO));
+    cfs_snapshot_put(snap);
+}
 
 int cfs_upload(struct cfs_pending *p, const char *fname, const struct ovf_defaults *ovf,
                const char *label)
@@ -51,6 +99,7 @@ int cfs_upload(struct cfs_pending *p, const char *fname, const struct ovf_defaul
         .marker = ((const struct cfs_mount *)fuse_get_context()->private_data)->marker,
         .cancelled = cfs_transfer_cancelled,
         .cancel_ctx = t,
+        .replace = p->replace,
     };
     cfs_log_info("upload of %s: %llu bytes to %s/%s", label, (unsigned long long)src->size,
                  cloud->name, req.dir);
@@ -62,6 +111,10 @@ int cfs_upload(struct cfs_pending *p, const char *fname, const struct ovf_defaul
                       strerror(-err));
     else
         cfs_log_info("upload of %s: done in %.1f s", label, cfs_now() - t0);
+    if (!err)
+        forget_namesake(p, fname);
+    if (!err)
+        store_mtime(p, fname, label);
 out:
     cfs_transfer_end(t, err);
     cfs_source_close(metered);

@@ -15,12 +15,22 @@
  *   file before renaming it, so staged files outlive their handles
  *   (fs/pending.h: the linger time).
  * - A second create of a name being written: EBUSY. A name the cloud
- *   lists: EEXIST (put() creates, it never replaces).
- * - Cloud objects: chmod/chown/utimens succeed without effect (rsync -a
- *   must not fail on them), unlink is EACCES (ENOTSUP with allow_delete
- *   until deleting lands), rename EPERM, mkdir/rmdir EPERM. */
+ *   lists: EEXIST, unless allow_delete: then put() replaces the object
+ *   (rsync's rename over an existing name; the new object is made first).
+ * - utimens stores the time on the cloud object (provider set_mtime), so
+ *   a second rsync -a finds the file unchanged. On a file being written
+ *   the time is kept and stored once its upload succeeded (rsync sets it
+ *   on its temporary file, then renames; cp -p before close), on the
+ *   object named like the file (or, failing that, like the file without
+ *   its extension: a vCD template made from x.qcow2).
+ * - unlink of a cloud object deletes it with allow_delete (every file
+ *   and view of one image or template names the same object: removing
+ *   one removes them all), else EACCES.
+ * - chmod/chown succeed without effect (rsync -a must not fail on them);
+ *   rename of a cloud object EPERM, mkdir/rmdir EPERM. */
 #define _GNU_SOURCE
 #include "write.h"
+#include "forget.h"
 #include "log.h"
 #include "spool.h"
 #include "pending_upload.h"
@@ -64,6 +74,7 @@ void cfs_pending_attr(const struct cfs_mount *m, const struct cfs_pending *p, st
         st->st_blocks = s.st_blocks;
         st->st_mtim = st->st_atim = s.st_mtim;
     }
+    cfs_pending_mtime(p, &st->st_mtim);
 }
 
 /* The node of path's parent and path's last component. */
@@ -164,6 +175,7 @@ int cfs_write_create(const char *path, mode_t mode, struct fuse_file_info *fi)
     err = cfs_pending_add(m->pending, path, node.dc, fd, &p);
     if (err)
         goto out;
+    p->replace = m->opts.allow_delete; /* nobody else sees p yet */
     err = new_handle(p, fi);
     if (err) {
         cfs_pending_drop(p);
@@ -318,6 +330,44 @@ void cfs_write_release(struct cfs_handle *h, const char *path)
     free(h);
 }
 
+/* The files of node's object, whose cloud side just changed. */
+static void forget_node_object(const struct cfs_node *node, const char *path)
+{
+    const struct cfs_object *o = node->entry->obj;
+    const char *slash = strrchr(path, '/');
+    size_t len = slash ? (size_t)(slash - path) : 0;
+    if (node->by_id && len >= strlen("/" CFS_BY_ID))
+        len -= strlen("/" CFS_BY_ID);
+    char *dir = strndup(path, len);
+    if (dir)
+        cfs_forget_object(node->dc, dir, o->id, o->name, strlen(o->name));
+    free(dir);
+}
+
+static int remove_object(struct cfs_node *node, const char *path)
+{
+    struct cfs_cloud *cloud = node->mc->cloud;
+    if (!cloud->provider->remove)
+        return -EPERM;
+    /* A directory nothing can be written into (a read-only catalog) keeps
+     * its objects: say so instead of the cloud's answer (vCD: 403, which
+     * reads as "no such object"). */
+    int err = cfs_dircache_can_put(node->dc, NULL);
+    if (err)
+        return err;
+    err = cloud->provider->remove(cloud, cfs_node_dir(node), node->entry->obj);
+    if (err > 0)
+        err = -EIO;
+    if (err)
+        cfs_log_error("%s: rm failed: %s", path, strerror(-err));
+    else
+        cfs_log_info("%s: removed %s from %s", path, node->entry->obj->name, cloud->name);
+    if (!err)
+        forget_node_object(node, path);
+    cfs_dircache_invalidate(node->dc);
+    return err;
+}
+
 int cfs_write_unlink(const char *path)
 {
     struct cfs_mount *m = mount_of();
@@ -330,7 +380,7 @@ int cfs_write_unlink(const char *path)
         cfs_log_debug("%s: unlinked before its upload", path);
         cfs_pending_drop(node.pending);
     } else if (node.kind == NODE_FILE) {
-        err = m->opts.allow_delete ? -ENOTSUP : -EACCES;
+        err = m->opts.allow_delete ? remove_object(&node, path) : -EACCES;
     } else {
         err = -EISDIR;
     }
@@ -383,9 +433,12 @@ int cfs_write_rename(const char *from, const char *to, unsigned int flags)
     }
     err = cfs_tree_resolve(m, to, false, &dst);
     if (err == 0) {
-        err = dst.kind == NODE_PENDING ? -EBUSY : -EEXIST;
+        /* allow_delete: put() replaces the object (new one first). */
+        bool replace = dst.kind == NODE_FILE && m->opts.allow_delete;
+        err = dst.kind == NODE_PENDING ? -EBUSY : replace ? 0 : -EEXIST;
         cfs_node_release(&dst);
-        goto out;
+        if (err)
+            goto out;
     }
     err = cfs_pending_state(src.pending);
     if (!err)
@@ -423,10 +476,59 @@ int cfs_write_chown(const char *path, uid_t uid, gid_t gid, struct fuse_file_inf
     return exists(path, fi);
 }
 
+/* The modification time utimensat asks for, or false for UTIME_OMIT. */
+static bool wanted_mtime(const struct timespec tv[2], struct timespec *out)
+{
+    if (!tv) {
+        clock_gettime(CLOCK_REALTIME, out);
+        return true;
+    }
+    if (tv[1].tv_nsec == UTIME_OMIT)
+        return false;
+    if (tv[1].tv_nsec == UTIME_NOW)
+        clock_gettime(CLOCK_REALTIME, out);
+    else
+        *out = tv[1];
+    return true;
+}
+
 int cfs_write_utimens(const char *path, const struct timespec tv[2], struct fuse_file_info *fi)
 {
-    (void)tv; /* storing times in the cloud is a later issue */
-    return exists(path, fi);
+    struct cfs_handle *h = cfs_handle_of(fi);
+    struct cfs_node node;
+    struct timespec t;
+    int err;
+
+    if (h && h->pending) {
+        if (wanted_mtime(tv, &t))
+            cfs_pending_set_mtime(h->pending, &t);
+        return 0;
+    }
+    if (!path)
+        return 0; /* an open cloud file whose path went away: nothing to store */
+    err = cfs_tree_resolve(mount_of(), path, false, &node);
+    if (err)
+        return err;
+    if (!wanted_mtime(tv, &t)) {
+        /* atime only: clouds keep none */
+    } else if (node.kind == NODE_PENDING) {
+        cfs_pending_set_mtime(node.pending, &t);
+    } else if (node.kind == NODE_FILE) {
+        struct cfs_cloud *cloud = node.mc->cloud;
+        if (cloud->provider->set_mtime) {
+            err = cloud->provider->set_mtime(cloud, cfs_node_dir(&node), node.entry->obj, &t);
+            if (err > 0)
+                err = -EIO;
+            if (err)
+                cfs_log_error("%s: cannot store its modification time: %s", path, strerror(-err));
+            else
+                forget_node_object(&node, path);
+            cfs_dircache_invalidate(node.dc);
+        }
+    }
+    /* Directories: their times are the cloud's; succeed without effect. */
+    cfs_node_release(&node);
+    return err;
 }
 
 int cfs_write_setxattr(const char *path, const char *name, const char *value, size_t size,

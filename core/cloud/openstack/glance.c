@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include "openstack.h"
 #include "log.h"
+#include "mtime.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -127,6 +128,8 @@ static int parse_image(json_t *img, struct cfs_object *o)
         o->mtime.tv_sec = 0;
     if (cfs_parse_iso8601(json_string_value(json_object_get(img, "updated_at")), &o->ctime))
         o->ctime = o->mtime;
+    /* A time stored by utimensat wins over the creation time. */
+    cfs_mtime_parse(json_string_value(json_object_get(img, CFS_MTIME_KEY)), &o->mtime);
     if (algo && hash && *algo && *hash) {
         o->digest_algo = strdup(algo);
         o->digest_hex = strdup(hash);

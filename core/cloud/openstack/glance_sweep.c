@@ -68,7 +68,7 @@ int glance_stale_page(const char *body, size_t len, const struct cfs_marker_self
     }
     json_array_foreach (images, i, img) {
         const char *id = json_string_value(json_object_get(img, "id"));
-        const char *marker = json_string_value(json_object_get(img, "cloudfs_upload"));
+        const char *marker = json_string_value(json_object_get(img, GLANCE_MARKER_KEY));
         const char *status = json_string_value(json_object_get(img, "status"));
         /* Being deleted already: nothing to do. */
         if (!marker || !usable_id(id) ||

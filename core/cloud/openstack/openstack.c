@@ -1,5 +1,5 @@
 /* The OpenStack provider: a cloud of clouds.yaml, its Glance images as
- * the directory images/. Requests go through openstack_request, which
+ * the directory images/ (read, written, deleted). Requests go through openstack_request, which
  * owns authentication, retries and the errno mapping of DESIGN.md §6. */
 #define _GNU_SOURCE
 #include "openstack.h"
@@ -205,6 +205,34 @@ static int os_open(struct cfs_cloud *cloud, const char *dir, const struct cfs_ob
     return glance_open_image((struct openstack *)cloud, obj, flags, out);
 }
 
+static int os_can_put(struct cfs_cloud *cloud, const char *dir)
+{
+    (void)cloud;
+    return strcmp(dir, "images") == 0 ? 0 : -EACCES;
+}
+
+static int os_put(struct cfs_cloud *cloud, const struct cfs_put *req)
+{
+    if (strcmp(req->dir, "images") != 0)
+        return -EACCES;
+    return glance_put((struct openstack *)cloud, req);
+}
+
+static int os_remove(struct cfs_cloud *cloud, const char *dir, const struct cfs_object *obj)
+{
+    if (strcmp(dir, "images") != 0)
+        return -ENOENT;
+    return glance_remove((struct openstack *)cloud, obj);
+}
+
+static int os_set_mtime(struct cfs_cloud *cloud, const char *dir, const struct cfs_object *obj,
+                        const struct timespec *mtime)
+{
+    if (strcmp(dir, "images") != 0)
+        return -ENOENT;
+    return glance_set_mtime((struct openstack *)cloud, obj, mtime);
+}
+
 static const char *const os_dirs[] = { "images", NULL };
 
 const struct cfs_provider openstack_provider = {
@@ -214,5 +242,9 @@ const struct cfs_provider openstack_provider = {
     .destroy = os_destroy,
     .list = os_list,
     .open = os_open,
+    .can_put = os_can_put,
+    .put = os_put,
+    .remove = os_remove,
+    .set_mtime = os_set_mtime,
     .sweep = glance_sweep,
 };

@@ -7,6 +7,7 @@
 #include "http.h"
 #include "http_source.h"
 #include "keystone.h"
+#include "package.h"
 #include "provider.h"
 
 struct openstack {
@@ -43,6 +44,45 @@ int glance_list_images(struct openstack *os, struct cfs_object_list *out);
 int glance_open_image(struct openstack *os, const struct cfs_object *obj, unsigned flags,
                       struct cfs_source **out);
 
+/* ---- uploads (glance_props.c: no network; glance_upload.c) ---- */
+
+/* The property that marks an image while cloudfs uploads it (marker.h). */
+#define GLANCE_MARKER_KEY "cloudfs_upload"
+
+/* What a written file becomes: the image's name and formats. */
+struct glance_target {
+    char *name;
+    const char *disk_format, *container_format;
+};
+
+/* The target for a file fname whose content cfs_sniff found to be fmt.
+ * -EINVAL with why (a sentence for the log: "x.qcow2 holds a raw disk")
+ * when the extension and the content disagree or the content cannot be
+ * an image; -ENOMEM. */
+int glance_target_for(const char *fname, enum cfs_fmt fmt, struct glance_target *out, char *why,
+                      size_t why_len);
+void glance_target_free(struct glance_target *t);
+
+/* May a property of this name be set on a new image? Not Glance's own
+ * fields, os_glance_*, cloudfs_* or ids of the source cloud. */
+bool glance_prop_allowed(const char *key);
+
+/* The JSON of POST /v2/images: name, formats, the marker, then the
+ * allowed user.glance.* attributes of req->xattrs, then req->src_props
+ * (the first of a key wins). *out malloc'd. 0 or -ENOMEM. */
+int glance_create_body(const struct glance_target *t, const struct cfs_put *req, char **out);
+
+/* The provider's put for images/ (see provider.h). */
+int glance_put(struct openstack *os, const struct cfs_put *req);
+
+/* ---- changes to images (glance_edit.c) ---- */
+
+/* DELETE /v2/images/{id}; what names it in log lines. 0 or -errno. */
+int glance_delete_image(struct openstack *os, const char *id, const char *what);
+int glance_remove(struct openstack *os, const struct cfs_object *obj);
+/* Stores t as the property cloudfs_mtime (include/mtime.h). */
+int glance_set_mtime(struct openstack *os, const struct cfs_object *obj, const struct timespec *t);
+
 /* ---- glance_sweep.c ---- */
 struct cfs_marker_self;
 /* An image a killed upload left: its id, name and marker. */
@@ -50,7 +90,7 @@ struct glance_stale {
     char *id, *name, *marker;
 };
 /* Appends to *v (*n entries) the images of one listing page whose
- * cloudfs_upload property is a stale marker for self at now; *next gets
+ * GLANCE_MARKER_KEY property is a stale marker for self at now; *next gets
  * the next page's query or NULL. 0, -EPROTO (not a listing), -ENOMEM. */
 int glance_stale_page(const char *body, size_t len, const struct cfs_marker_self *self, time_t now,
                       struct glance_stale **v, size_t *n, char **next);

@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include "format.h"
 #include "log.h"
+#include "mtime.h"
 #include "util.h"
 #include "vcloud.h"
 
@@ -333,8 +334,11 @@ static int template_record(void *ctx, xmlNodePtr rec)
         (err = add_xattr(&proto, "user.vcloud.catalog", ts->catalog)) ||
         (err = add_xattr(&proto, "user.vcloud.status", status)) ||
         (err = add_xattr(&proto, "user.vcloud.name", name)) ||
+        (err = add_xattr(&proto, "user.vcloud.item", item)) ||
         (err = add_metadata(c, item, &proto)))
         goto out;
+    /* A time stored by utimensat (mtime.c) wins over the creation date. */
+    cfs_mtime_parse(cfs_object_xattr(&proto, "user.vcloud.meta." CFS_MTIME_KEY), &proto.mtime);
     n_disks = disk_count(c, entity, name);
     if (n_disks < 0) {
         err = n_disks;

@@ -326,6 +326,21 @@ static int vcd_put(struct cfs_cloud *cloud, const struct cfs_put *req)
     return err;
 }
 
+static int vcd_remove_object(struct cfs_cloud *cloud, const char *dir, const struct cfs_object *obj)
+{
+    if (!catalog_of(dir))
+        return -EPERM;
+    return vcd_remove((struct vcd_cloud *)cloud, obj);
+}
+
+static int vcd_mtime(struct cfs_cloud *cloud, const char *dir, const struct cfs_object *obj,
+                     const struct timespec *mtime)
+{
+    if (!catalog_of(dir))
+        return -EPERM;
+    return vcd_set_mtime((struct vcd_cloud *)cloud, obj, mtime);
+}
+
 static const char *const vcd_dirs[] = { "catalogs", NULL };
 
 const struct cfs_provider vcloud_provider = {
@@ -337,5 +352,7 @@ const struct cfs_provider vcloud_provider = {
     .open = vcd_open,
     .can_put = vcd_can_put,
     .put = vcd_put,
+    .remove = vcd_remove_object,
+    .set_mtime = vcd_mtime,
     .sweep = vcd_sweep,
 };

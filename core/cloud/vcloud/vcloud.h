@@ -7,6 +7,8 @@
  *   query.c     the query service, all pages
  *   download.c  enableDownload, descriptor, files into the cache
  *   upload.c    upload action, descriptor, files, import task, clean-up
+ *   remove.c    rm of a template (allow_delete)
+ *   mtime.c     the stored modification time (metadata cloudfs_mtime)
  *   sweep.c     removal of templates killed uploads left half-made */
 #ifndef CFS_VCLOUD_H
 #define CFS_VCLOUD_H
@@ -180,5 +182,13 @@ int vcd_upload(struct vcd_cloud *c, const char *catalog_href, const char *name,
  * stale marker (include/marker.h): task cancelled, template deleted, one
  * log line each. 0 or the query's -errno. */
 int vcd_sweep(struct cfs_cloud *cloud, const struct cfs_marker_self *self);
+
+/* ---- remove.c, mtime.c ---- */
+/* Deletes the template obj (a file of it) belongs to: DELETE and its
+ * task, or the catalog item when the template is gone. 0, -EBUSY,
+ * -ENOENT, -EACCES ... (logged). */
+int vcd_remove(struct vcd_cloud *c, const struct cfs_object *obj);
+/* Stores t as the catalog item's metadata entry cloudfs_mtime. */
+int vcd_set_mtime(struct vcd_cloud *c, const struct cfs_object *obj, const struct timespec *t);
 
 #endif

@@ -1,0 +1,453 @@
+/* Uploads into Glance (DESIGN.md §5): a file written into images/
+ * becomes an image. The flow, with ref/glance-keystone.md's answers:
+ *   GET  /v2/images?name=N&status=active  an image of that name exists:
+ *                                         EEXIST, or replaced (req->replace)
+ *   POST /v2/images                       201, queued; properties and the
+ *                                         upload marker go in here
+ *   PUT  /v2/images/{id}/file             204; the body streamed from the
+ *                                         content while md5 and sha512 are
+ *                                         computed over every byte sent
+ *   GET  /v2/images/{id}                  until active; checksum (md5) and
+ *                                         os_hash_value compared
+ *   PATCH remove /cloudfs_upload          the image is complete
+ *   DELETE the replaced image(s)
+ * Any failure after the POST deletes the image; each clean-up step is
+ * logged. */
+#define _GNU_SOURCE
+#include "digest.h"
+#include "log.h"
+#include "openstack.h"
+#include "util.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HASH_ALGO      "sha512" /* Glance's default os_hash_algo */
+#define ACTIVE_WAIT_S  300.0    /* bound of the wait for "active" after the PUT */
+#define MAX_REPLACED   16       /* images of one name an upload may replace */
+#define JSON_PATCH_HDR "Content-Type: application/openstack-images-v2.1-json-patch"
+
+/* ---- a source that hashes what curl reads from it ----
+ * curl reads the body in order; a rewind (a resend on a fresh
+ * connection, a retry after 401) starts again at 0, which restarts the
+ * digests. Any other jump means the digests no longer describe what was
+ * sent: the upload is refused rather than checked against a wrong value. */
+struct hashing_source {
+    struct cfs_source base;
+    struct cfs_source *inner; /* not owned */
+    pthread_mutex_t lock;
+    struct cfs_digest *md5, *hash;
+    uint64_t next; /* bytes hashed so far, in order */
+    bool broken;   /* a read out of order */
+    int err;       /* a digest could not be restarted */
+};
+
+static int digests_restart(struct hashing_source *h)
+{
+    cfs_digest_free(h->md5);
+    cfs_digest_free(h->hash);
+    h->md5 = h->hash = NULL;
+    h->next = 0;
+    h->broken = false;
+    int err = cfs_digest_new("md5", &h->md5);
+    if (!err)
+        err = cfs_digest_new(HASH_ALGO, &h->hash);
+    return err;
+}
+
+static ssize_t hashing_pread(struct cfs_source *src, void *buf, size_t len, uint64_t off)
+{
+    struct hashing_source *h = (struct hashing_source *)src;
+    ssize_t n = cfs_source_pread(h->inner, buf, len, off);
+    if (n <= 0)
+        return n;
+    pthread_mutex_lock(&h->lock);
+    if (off == 0 && h->next != 0)
+        h->err = digests_restart(h);
+    if (off != h->next)
+        h->broken = true;
+    if (!h->broken && !h->err) {
+        cfs_digest_update(h->md5, buf, (size_t)n);
+        cfs_digest_update(h->hash, buf, (size_t)n);
+        h->next += (uint64_t)n;
+    }
+    int err = h->err;
+    pthread_mutex_unlock(&h->lock);
+    return err ? err : n;
+}
+
+static void hashing_close(struct cfs_source *src)
+{
+    struct hashing_source *h = (struct hashing_source *)src;
+    cfs_digest_free(h->md5);
+    cfs_digest_free(h->hash);
+    pthread_mutex_destroy(&h->lock);
+    free(h);
+}
+
+static const struct cfs_source_ops hashing_ops = {
+    .name = "hashing",
+    .pread = hashing_pread,
+    .close = hashing_close,
+};
+
+static int hashing_open(struct cfs_source *inner, struct hashing_source **out)
+{
+    struct hashing_source *h = calloc(1, sizeof *h);
+    if (!h)
+        return -ENOMEM;
+    h->base.ops = &hashing_ops;
+    h->base.size = inner->size;
+    h->inner = inner;
+    pthread_mutex_init(&h->lock, NULL);
+    int err = digests_restart(h);
+    if (err) {
+        hashing_close(&h->base);
+        return err;
+    }
+    *out = h;
+    return 0;
+}
+
+/* ---- the upload ---- */
+
+struct upload {
+    struct openstack *os;
+    const struct cfs_put *req;
+    const char *label;
+    char *base; /* Glance URL */
+    struct glance_target t;
+    char *id; /* the image made, once the POST succeeded */
+    char *old[MAX_REPLACED];
+    size_t n_old;
+};
+
+static bool cancelled(const struct upload *u)
+{
+    return u->req->cancelled && u->req->cancelled(u->req->cancel_ctx);
+}
+
+/* A request about the upload, cancellable like the upload. */
+static int request(struct upload *u, const char *what, struct cfs_http_req *r,
+                   struct cfs_http_resp *resp)
+{
+    r->cancelled = u->req->cancelled;
+    r->cancel_ctx = u->req->cancel_ctx;
+    char *w = cfs_printf("upload of %s: %s", u->label, what);
+    int err = openstack_request(u->os, w ? w : what, r, resp);
+    free(w);
+    return err;
+}
+
+static char *image_url(const struct upload *u, const char *id, const char *suffix)
+{
+    return cfs_printf("%s/v2/images/%s%s", u->base, id, suffix);
+}
+
+/* Active images named exactly like the new one. A protected one cannot
+ * be replaced: EACCES before anything is uploaded. */
+static int find_existing(struct upload *u)
+{
+    char *esc = curl_easy_escape(NULL, u->t.name, 0);
+    char *url = esc ? cfs_printf("%s/v2/images?name=%s&status=active", u->base, esc) : NULL;
+    struct cfs_http_req r = { .method = "GET", .url = url };
+    struct cfs_http_resp resp = { 0 };
+    json_t *doc = NULL, *img;
+    size_t i;
+    int err = url ? request(u, "looking for an image of the same name", &r, &resp) : -ENOMEM;
+
+    curl_free(esc);
+    free(url);
+    if (!err) {
+        doc = json_loadb(resp.body ? resp.body : "", resp.body_len, 0, NULL);
+        if (!json_is_array(json_object_get(doc, "images"))) {
+            cfs_log_error("glance: cloud %s: upload of %s: the listing by name is not a list",
+                          u->os->base.name, u->label);
+            err = -EIO;
+        }
+    }
+    json_array_foreach (err ? NULL : json_object_get(doc, "images"), i, img) {
+        const char *name = json_string_value(json_object_get(img, "name"));
+        const char *id = json_string_value(json_object_get(img, "id"));
+        /* Glance's filter has operators ("in:"): compare ourselves. */
+        if (!name || !id || strcmp(name, u->t.name) != 0)
+            continue;
+        if (!u->req->replace) {
+            cfs_log_error("glance: cloud %s: upload of %s: an image named %s exists (%s)",
+                          u->os->base.name, u->label, name, id);
+            err = -EEXIST;
+            break;
+        }
+        if (json_is_true(json_object_get(img, "protected"))) {
+            cfs_log_error("glance: cloud %s: upload of %s: image %s (%s) is protected and "
+                          "cannot be replaced",
+                          u->os->base.name, u->label, name, id);
+            err = -EACCES;
+            break;
+        }
+        if (u->n_old == MAX_REPLACED) {
+            cfs_log_error("glance: cloud %s: upload of %s: more than %d images are named %s",
+                          u->os->base.name, u->label, MAX_REPLACED, name);
+            err = -EEXIST;
+            break;
+        }
+        if (!(u->old[u->n_old++] = strdup(id)))
+            err = -ENOMEM;
+    }
+    json_decref(doc);
+    cfs_http_resp_free(&resp);
+    return err;
+}
+
+static int create_image(struct upload *u)
+{
+    static const char *const hdrs[] = { "Content-Type: application/json", NULL };
+    char *body = NULL, *url = cfs_printf("%s/v2/images", u->base);
+    struct cfs_http_resp resp = { 0 };
+    int err = url ? glance_create_body(&u->t, u->req, &body) : -ENOMEM;
+
+    if (!err) {
+        struct cfs_http_req r = {
+            .method = "POST", .url = url, .headers = hdrs, .body = body, .body_len = strlen(body)
+        };
+        err = request(u, "creating the image", &r, &resp);
+    }
+    if (!err) {
+        json_t *doc = json_loadb(resp.body ? resp.body : "", resp.body_len, 0, NULL);
+        const char *id = json_string_value(json_object_get(doc, "id"));
+        /* The id goes into URLs: Glance's are UUIDs. */
+        if (id && *id && strspn(id, "0123456789abcdefABCDEF-") == strlen(id))
+            u->id = strdup(id);
+        else
+            cfs_log_error("glance: cloud %s: upload of %s: the created image has no usable id",
+                          u->os->base.name, u->label);
+        err = u->id ? 0 : (id ? -ENOMEM : -EIO);
+        json_decref(doc);
+    }
+    cfs_http_resp_free(&resp);
+    free(body);
+    free(url);
+    return err;
+}
+
+static int send_data(struct upload *u, struct hashing_source *h)
+{
+    static const char *const hdrs[] = { "Content-Type: application/octet-stream", NULL };
+    char *url = image_url(u, u->id, "/file");
+    struct cfs_http_resp resp = { 0 };
+    if (!url)
+        return -ENOMEM;
+    struct cfs_http_req r = {
+        .method = "PUT",
+        .url = url,
+        .headers = hdrs,
+        .body_src = &h->base,
+        .body_src_len = h->base.size,
+    };
+    int err = request(u, "sending the data", &r, &resp);
+    /* Here 409 is a state conflict (a resend into a "saving" image), not
+     * a duplicate name. */
+    if (err == -EEXIST)
+        err = -EIO;
+    if (!err && (h->broken || h->next != h->base.size)) {
+        cfs_log_error("glance: cloud %s: upload of %s: the data was not read in order (%llu of "
+                      "%llu bytes hashed): cannot verify it",
+                      u->os->base.name, u->label, (unsigned long long)h->next,
+                      (unsigned long long)h->base.size);
+        err = -EIO;
+    }
+    cfs_http_resp_free(&resp);
+    free(url);
+    return err;
+}
+
+/* The image once it is active, or -EIO (killed, deleted), -ETIMEDOUT. */
+static int wait_active(struct upload *u, json_t **out)
+{
+    char *url = image_url(u, u->id, "");
+    double t0 = cfs_now(), delay = 0.1;
+    int err = url ? 0 : -ENOMEM;
+
+    *out = NULL;
+    while (!err) {
+        struct cfs_http_req r = { .method = "GET", .url = url };
+        struct cfs_http_resp resp = { 0 };
+        err = request(u, "checking the image", &r, &resp);
+        json_t *doc = err ? NULL : json_loadb(resp.body ? resp.body : "", resp.body_len, 0, NULL);
+        const char *status = json_string_value(json_object_get(doc, "status"));
+        cfs_http_resp_free(&resp);
+        if (!err && status && strcmp(status, "active") == 0) {
+            *out = doc;
+            break;
+        }
+        if (!err && (!status || strcmp(status, "queued") == 0 || strcmp(status, "saving") == 0 ||
+                     strcmp(status, "importing") == 0)) {
+            if (cfs_now() - t0 > ACTIVE_WAIT_S) {
+                cfs_log_error("glance: cloud %s: upload of %s: image %s not active after %.0f s "
+                              "(%s)",
+                              u->os->base.name, u->label, u->id, ACTIVE_WAIT_S,
+                              status ? status : "no status");
+                err = -ETIMEDOUT;
+            } else if (cancelled(u)) {
+                err = -ECANCELED;
+            } else {
+                cfs_sleep(delay);
+                delay = delay < 2 ? delay * 2 : 2;
+            }
+        } else if (!err) {
+            cfs_log_error("glance: cloud %s: upload of %s: image %s became %s", u->os->base.name,
+                          u->label, u->id, status);
+            err = -EIO;
+        }
+        json_decref(doc);
+    }
+    free(url);
+    return err;
+}
+
+/* What Glance stored against what was sent. */
+static int verify(struct upload *u, struct hashing_source *h, json_t *img)
+{
+    const char *md5 = json_string_value(json_object_get(img, "checksum"));
+    const char *algo = json_string_value(json_object_get(img, "os_hash_algo"));
+    const char *hash = json_string_value(json_object_get(img, "os_hash_value"));
+    json_t *size = json_object_get(img, "size");
+    char ours[160];
+    const char *bad = NULL;
+
+    if (!json_is_integer(size) || (uint64_t)json_integer_value(size) != h->base.size)
+        bad = "size";
+    else if (!md5 || !cfs_digest_matches(h->md5, md5, ours))
+        bad = "checksum (md5)";
+    else if (algo && hash && strcasecmp(algo, HASH_ALGO) == 0 &&
+             !cfs_digest_matches(h->hash, hash, ours))
+        bad = "os_hash_value";
+    if (bad) {
+        cfs_log_error("glance: cloud %s: upload of %s: checksum mismatch: image %s's %s differs "
+                      "from what was sent",
+                      u->os->base.name, u->label, u->id, bad);
+        return -EIO;
+    }
+    if (!algo || strcasecmp(algo, HASH_ALGO) != 0)
+        cfs_log_debug("glance: cloud %s: upload of %s: os_hash_algo is %s: checked md5 only",
+                      u->os->base.name, u->label, algo ? algo : "unset");
+    return 0;
+}
+
+static int patch(struct upload *u, const char *id, const char *what, const char *ops)
+{
+    static const char *const hdrs[] = { JSON_PATCH_HDR, NULL };
+    char *url = image_url(u, id, "");
+    struct cfs_http_resp resp = { 0 };
+    if (!url)
+        return -ENOMEM;
+    struct cfs_http_req r = {
+        .method = "PATCH", .url = url, .headers = hdrs, .body = ops, .body_len = strlen(ops)
+    };
+    int err = request(u, what, &r, &resp);
+    cfs_http_resp_free(&resp);
+    free(url);
+    return err;
+}
+
+static void clean_up(struct upload *u)
+{
+    char *what = cfs_printf("upload of %s: clean-up: deleting image %s", u->label, u->id);
+    /* Not cancellable: cancelling is what asked for this. */
+    int err = glance_delete_image(u->os, u->id, what ? what : "clean-up");
+    free(what);
+    if (!err || err == -ENOENT)
+        cfs_log_info("glance: cloud %s: upload of %s: clean-up: deleted image %s", u->os->base.name,
+                     u->label, u->id);
+}
+
+static int replace_old(struct upload *u)
+{
+    int first_err = 0;
+    for (size_t i = 0; i < u->n_old; i++) {
+        char *what =
+            cfs_printf("upload of %s: deleting the replaced image %s", u->label, u->old[i]);
+        int err = glance_delete_image(u->os, u->old[i], what ? what : "replace");
+        free(what);
+        if (!err || err == -ENOENT)
+            cfs_log_info("glance: cloud %s: upload of %s: replaced image %s", u->os->base.name,
+                         u->label, u->old[i]);
+        else if (!first_err)
+            first_err = err;
+    }
+    /* The new image is complete and stays; the error tells the user that
+     * the old one is still there too. */
+    return first_err;
+}
+
+int glance_put(struct openstack *os, const struct cfs_put *req)
+{
+    struct upload u = { .os = os, .req = req, .label = req->label ? req->label : req->fname };
+    struct hashing_source *h = NULL;
+    json_t *img = NULL;
+    enum cfs_fmt fmt;
+    char why[300];
+    double t0;
+    int err;
+
+    err = cfs_sniff(req->content, &fmt);
+    if (err) {
+        cfs_log_error("glance: cloud %s: upload of %s: cannot read it: %s", os->base.name, u.label,
+                      strerror(-err));
+        return err;
+    }
+    err = glance_target_for(req->fname, fmt, &u.t, why, sizeof why);
+    if (err) {
+        if (err == -EINVAL)
+            cfs_log_error("glance: cloud %s: upload of %s refused: %s", os->base.name, u.label,
+                          why);
+        return err;
+    }
+    err = openstack_image_url(os, &u.base);
+    if (!err)
+        err = cancelled(&u) ? -ECANCELED : find_existing(&u);
+    if (!err)
+        err = hashing_open(req->content, &h);
+    if (!err)
+        err = cancelled(&u) ? -ECANCELED : create_image(&u);
+    if (err)
+        goto out;
+    cfs_log_info("glance: cloud %s: uploading %s as image %s (%s, %s/%s, %llu bytes)",
+                 os->base.name, u.label, u.t.name, u.id, u.t.disk_format, u.t.container_format,
+                 (unsigned long long)req->content->size);
+    t0 = cfs_now();
+    err = send_data(&u, h);
+    if (!err)
+        err = wait_active(&u, &img);
+    if (!err)
+        err = verify(&u, h, img);
+    if (!err && req->marker)
+        err = patch(&u, u.id, "removing the upload marker",
+                    "[{\"op\":\"remove\",\"path\":\"/" GLANCE_MARKER_KEY "\"}]");
+    if (!err && cancelled(&u))
+        err = -ECANCELED;
+    if (err) {
+        clean_up(&u);
+        goto out;
+    }
+    double s = cfs_now() - t0;
+    cfs_log_info("glance: cloud %s: %s is image %s after %.1f s (%.1f MiB/s)", os->base.name,
+                 u.label, u.id, s, s > 0 ? (double)req->content->size / 1048576.0 / s : 0.0);
+    err = replace_old(&u);
+out:
+    if (err == -ECANCELED)
+        cfs_log_info("glance: cloud %s: upload of %s cancelled", os->base.name, u.label);
+    json_decref(img);
+    if (h)
+        hashing_close(&h->base);
+    for (size_t i = 0; i < u.n_old; i++)
+        free(u.old[i]);
+    free(u.id);
+    free(u.base);
+    glance_target_free(&u.t);
+    return err;
+}
