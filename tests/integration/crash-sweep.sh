@@ -4,7 +4,8 @@
 #  1. vCD: a slow cp into a catalog, cloudfs killed mid-transfer: the
 #     emulator holds an unresolved template; a remount removes it.
 #  2. Glance: images carrying the marker property cloudfs_upload of a dead
-#     process of this host are removed; one of a live process stays.
+#     process of this host are removed; one of a live process stays. And
+#     a slow cp into images/ killed mid-upload: a remount removes the image.
 #  3. A second live mount's upload is never swept: mount A uploads slowly,
 #     mount B starts and sweeps, A's upload completes.
 . "$(dirname "$0")/lib.sh"
@@ -93,6 +94,40 @@ glance_image "$live_id" "$tok" >/dev/null || fail "the image of a live process w
 [ "$(log_count "live-$$")" = 0 ] || fail "the log mentions the live process's image"
 unmount_cloudfs
 
+# 2b. A real upload into Glance (cloud t, through the slowed fault proxy),
+# killed once its image exists.
+saved_config=$OS_CLIENT_CONFIG_FILE
+use_proxy
+proxy_ctl add mode=slow on=request method=PUT match=/file rate=262144 count=-1 || fail "proxy rule"
+g=gcrash-$$
+mount_cloudfs -o clouds=t
+cp "$(manifest openstack ext4 path)" "$MNT/t/images/$g.qcow2" 2>/dev/null &
+BG_PIDS+=("$!")
+image_named() { # NAME: the id of the one image of that name, any status
+    curl -sf -H "X-Auth-Token: $tok" "$CLOUDS_GLANCE_URL/v2/images?name=$1" |
+        "$PY" -c 'import json, sys; i = json.load(sys.stdin)["images"]; print(i[0]["id"] if len(i) == 1 else "")'
+}
+uploading() { [ -n "$(image_named "$g")" ] && proxy_hit 1; }
+wait_until 60 uploading || fail "no image $g appeared"
+gid=$(image_named "$g")
+IMAGES+=("$gid")
+sleep 1
+kill -9 "$CFS_PID"
+wait "$CFS_PID" 2>/dev/null
+CFS_PID=
+fusermount3 -u "$MNT" 2>/dev/null || fusermount3 -uz "$MNT"
+proxy_ctl clear
+st=$(glance_image "$gid" "$tok" | json_get status)
+[ "$st" != active ] || fail "image $g is active although its upload was killed"
+glance_image "$gid" "$tok" | json_get cloudfs_upload | grep -q "^cloudfs-upload:v1:$(hostname):" ||
+    fail "image $g carries no marker"
+mount_cloudfs -o clouds=t
+wait_until 15 image_gone "$gid" || fail "the remount did not remove the half-made image $g ($st)"
+wait_until 5 grep -q "removed half-made image $g ($gid) left by $(hostname) pid" "$LOG" ||
+    fail "the log does not say the image was removed"
+unmount_cloudfs
+export OS_CLIENT_CONFIG_FILE=$saved_config
+
 # 3. A live mount's upload: A uploads (~12 s at 1 MiB/s), B mounts and sweeps.
 mount_vcd -o clouds=vcloud-proxy:openstack
 t=live-$$
@@ -118,4 +153,4 @@ wait "$B_PID"
 rc=$?
 B_PID=
 [ $rc = 0 ] || fail "mount B exited $rc"
-echo "vCD template of a killed upload removed $ms ms after the remount; Glance image of a dead process removed, a live one kept; a live mount's upload untouched"
+echo "vCD template of a killed upload removed $ms ms after the remount; Glance images of a dead process (and a killed upload, $st) removed, a live one kept; a live mount's upload untouched"
