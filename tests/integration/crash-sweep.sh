@@ -3,6 +3,8 @@
 # it by its marker and removes it, logging each (DESIGN.md §5):
 #  1. vCD: a slow cp into a catalog, cloudfs killed mid-transfer: the
 #     emulator holds an unresolved template; a remount removes it.
+#  1b. vCD: a template whose import failed (FAILED_CREATION) with the
+#     marker of a dead process, made with curl: removed too.
 #  2. Glance: images carrying the marker property cloudfs_upload of a dead
 #     process of this host are removed; one of a live process stays. And
 #     a slow cp into images/ killed mid-upload: a remount removes the image.
@@ -64,11 +66,37 @@ wait_until 15 has "$t" 0 || fail "the remount did not remove the half-made templ
 ms=$(($(now_ms) - t0))
 wait_until 5 grep -q "removed half-made template $t (catalog migrated) left by $(hostname) pid" "$LOG" ||
     fail "the log does not say the template was removed"
-[ "$(log_count "half-made template")" = 1 ] || fail "not one log line for the removal: $(grep half-made "$LOG")"
+[ "$(log_count "half-made template $t ")" = 1 ] || fail "not one log line for the removal: $(grep half-made "$LOG")"
+unmount_cloudfs
+
+# 1b. A failed template with a dead process's marker, made by hand (§4).
+dead=$(sh -c 'echo $$')  # a process of this host that has exited
+f=failed-$$
+vcd_api GET /api/session >/dev/null || fail "cannot log in to the emulator" # sets VCD_TOKEN here
+cat_href=$(vcd_api GET "/api/query?type=catalog&format=records&filter=name==migrated" |
+    sed -n 's:.*<CatalogRecord[^>]* href="\([^"]*\)".*:\1:p')
+[ -n "$cat_href" ] || fail "no catalog migrated"
+item=$(curl -sf -X POST -H "x-vcloud-authorization: $VCD_TOKEN" -H 'Accept: application/*+xml;version=36.0' \
+    -H 'Content-Type: application/vnd.vmware.vcloud.uploadVAppTemplateParams+xml' \
+    --data "<UploadVAppTemplateParams xmlns=\"http://www.vmware.com/vcloud/v1.5\" name=\"$f\"><Description>cloudfs-upload:v1:$(hostname):$dead:1:$(date +%s)</Description></UploadVAppTemplateParams>" \
+    "$cat_href/action/upload") || fail "cannot start an upload by hand"
+tpl=$(echo "$item" | sed -n 's:.*<Entity[^>]* href="\([^"]*\)".*:\1:p')
+put_href=$(vcd_api GET "$tpl" | grep -o 'href="[^"]*/transfer/[^"]*"' | head -1 | cut -d'"' -f2)
+[ -n "$put_href" ] || fail "the template offers no descriptor upload"
+vcd_knobs '{"descriptor_invalid_reason": "refused by the test"}'
+curl -sf -X PUT -H "x-vcloud-authorization: $VCD_TOKEN" -H 'Content-Type: text/xml' \
+    --data '<Envelope/>' "$put_href" >/dev/null || fail "descriptor PUT refused"
+failed() { [ "$(vcd_template migrated "$f" status)" = -1 ]; }
+wait_until 10 failed || fail "the hand-made template did not fail"
+vcd_knobs '{"descriptor_invalid_reason": null}'
+mount_vcd -o clouds=vcloud
+wait_until 15 has "$f" 0 || fail "the remount did not remove the failed template $f"
+wait_until 5 grep -q "removed half-made template $f (catalog migrated) left by $(hostname) pid $dead" "$LOG" ||
+    fail "the log does not say the failed template was removed"
+[ "$(log_count 'upload of half-made')" = 0 ] || fail "the clean-up's steps are logged at info: $(grep 'upload of half-made' "$LOG")"
 unmount_cloudfs
 
 # 2. Glance: queued images with markers, created as an upload would.
-dead=$(sh -c 'echo $$')  # a process of this host that has exited
 mine_start=$(sed 's/.*) //' "/proc/$$/stat" | cut -d' ' -f20)
 new_image() { # NAME MARKER: prints the id
     curl -sf -X POST "$CLOUDS_GLANCE_URL/v2/images" -H "X-Auth-Token: $tok" \
@@ -153,4 +181,4 @@ wait "$B_PID"
 rc=$?
 B_PID=
 [ $rc = 0 ] || fail "mount B exited $rc"
-echo "vCD template of a killed upload removed $ms ms after the remount; Glance images of a dead process (and a killed upload, $st) removed, a live one kept; a live mount's upload untouched"
+echo "vCD template of a killed upload removed $ms ms after the remount, a failed one too; Glance images of a dead process (and a killed upload, $st) removed, a live one kept; a live mount's upload untouched"
