@@ -11,8 +11,10 @@
 #include "opensize.h"
 #include "ops.h"
 #include "pending.h"
+#include "shutdown.h"
 #include "status_cli.h"
 #include "subdirs.h"
+#include "sweep.h"
 #include "version.h"
 #include "verified.h"
 #include "viewinfo.h"
@@ -117,7 +119,10 @@ static void destroy_clouds(struct cfs_mount *m)
      * give them a moment to stop, else leave the clouds to the exit. */
     for (int i = 0; i < 30 && cfs_http_source_threads() + cfs_viewinfo_busy(m->viewinfo) > 0; i++)
         cfs_sleep(0.1);
-    if (cfs_http_source_threads() + cfs_viewinfo_busy(m->viewinfo) > 0)
+    /* So do sweeps still running (a cloud that does not answer). */
+    for (int i = 0; i < 30 && cfs_sweep_busy(); i++)
+        cfs_sleep(0.1);
+    if (cfs_http_source_threads() + cfs_viewinfo_busy(m->viewinfo) > 0 || cfs_sweep_busy())
         return;
     cfs_pending_table_free(m->pending);
     cfs_subdirs_free(m->subdirs);
@@ -138,6 +143,7 @@ static int run_fuse(struct fuse_args *args, struct cfs_mount *m)
 {
     struct fuse_cmdline_opts fo;
     struct fuse_loop_config *lc = NULL;
+    struct cfs_shutdown *stop = NULL;
     struct fuse_session *se;
     struct fuse *fuse;
     int res = -1;
@@ -152,11 +158,16 @@ static int run_fuse(struct fuse_args *args, struct cfs_mount *m)
     if (fuse_daemonize(fo.foreground) != 0)
         goto out_unmount;
     /* After daemonizing: markers name the process that uploads. */
-    cfs_marker_self_init(&m->marker_self, 0);
+    cfs_marker_self_init(&m->marker_self, m->opts.stale_upload_age);
     cfs_marker_format(&m->marker_self, m->marker);
     se = fuse_get_session(fuse);
+    /* Before any other thread: SIGTERM/SIGINT/SIGHUP go to its thread
+     * only (libfuse's handlers, installed next, then never run). */
+    if (cfs_shutdown_start(se, fo.mountpoint, m->opts.unmount_timeout, &stop) != 0)
+        goto out_unmount;
     if (fuse_set_signal_handlers(se) != 0)
         goto out_unmount;
+    cfs_sweep_start(m);
     if (fo.singlethread) {
         res = fuse_loop(fuse);
     } else {
@@ -173,12 +184,14 @@ static int run_fuse(struct fuse_args *args, struct cfs_mount *m)
 out_signals:
     fuse_remove_signal_handlers(se);
 out_unmount:
+    cfs_shutdown_finish(stop);
     fuse_unmount(fuse);
 out_destroy:
     fuse_destroy(fuse);
 out_free:
     free(fo.mountpoint);
-    /* The loop returns the signal that ended it. */
+    /* The loop returns the signal that ended it (libfuse's handlers; ours
+     * end it with 0). */
     return res == 0 || res == SIGTERM || res == SIGINT || res == SIGHUP ? 0 : 1;
 }
 

@@ -30,6 +30,8 @@ const struct fuse_opt cfs_option_spec[] = { OPT("config=%s", config),
                                             OPT("cache_dir=%s", cache_dir),
                                             OPT("cache_reserve=%u", cache_reserve),
                                             OPT("allow_delete", allow_delete),
+                                            OPT("unmount_timeout=%u", unmount_timeout),
+                                            OPT("stale_upload_age=%u", stale_upload_age),
                                             FUSE_OPT_KEY("-f", CFS_KEY_FOREGROUND),
                                             FUSE_OPT_KEY("-d", CFS_KEY_FOREGROUND),
                                             FUSE_OPT_KEY("debug", CFS_KEY_FOREGROUND),
@@ -50,6 +52,7 @@ void cfs_options_defaults(struct cfs_options *o)
     o->ovf_memory = 1024;
     o->ovf_hw_version = 13;
     o->cache_reserve = 1024;
+    o->unmount_timeout = 600;
 }
 
 void cfs_options_usage(const char *prog)
@@ -90,6 +93,11 @@ void cfs_options_usage(const char *prog)
         "                           ENOSPC and drops its file (default 1024)\n"
         "    -o allow_delete        rm of cloud objects (not implemented yet: ENOTSUP;\n"
         "                           without it EACCES)\n"
+        "    -o unmount_timeout=SECONDS  on SIGTERM/SIGINT, wait this long for uploads in\n"
+        "                           progress, then cancel them (default 600; a second signal\n"
+        "                           cancels at once)\n"
+        "    -o stale_upload_age=SECONDS  at mount, also remove what other hosts' uploads left\n"
+        "                           half-made this long ago (default 0: only this host's)\n"
         "\n",
         prog);
 }

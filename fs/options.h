@@ -25,6 +25,9 @@ struct cfs_options {
     char *cache_dir;          /* spool files of writes */
     unsigned cache_reserve;   /* MiB writes leave free on the cache's file system */
     int allow_delete;         /* rm of cloud objects */
+    unsigned unmount_timeout; /* seconds SIGTERM/SIGINT wait for uploads before cancelling */
+    /* Other hosts' upload markers older than this are stale (0: never). */
+    unsigned stale_upload_age;
     int foreground;
     int show_help;
     int show_version;

@@ -6,6 +6,8 @@
 #include "forget.h"
 #include "log.h"
 #include "meter.h"
+#include "mount.h"
+#include "ops.h"
 #include "spool.h"
 #include "transfers.h"
 #include "util.h"
@@ -99,6 +101,8 @@ int cfs_upload(struct cfs_pending *p, const char *fname, const struct ovf_defaul
         .xattrs_len = xattrs_len,
         .ovf = ovf,
         .label = label,
+        /* Runs in a FUSE request: the mount is the context's. */
+        .marker = ((const struct cfs_mount *)fuse_get_context()->private_data)->marker,
         .cancelled = cfs_transfer_cancelled,
         .cancel_ctx = t,
         .replace = p->replace,

@@ -35,4 +35,8 @@ void cfs_marker_format(const struct cfs_marker_self *self, char out[CFS_MARKER_M
  * older than stale_after_s. False for anything unparsable. */
 bool cfs_marker_stale(const char *marker, const struct cfs_marker_self *self, time_t now);
 
+/* The host and PID a marker names (for log lines). 0, or -EINVAL for
+ * anything that is not a marker. */
+int cfs_marker_who(const char *marker, char host[256], long *pid);
+
 #endif

@@ -55,19 +55,35 @@ void cfs_marker_format(const struct cfs_marker_self *self, char out[CFS_MARKER_M
              (long long)self->mount_start);
 }
 
+/* The fields of a marker: 0, or -EINVAL for anything else. */
+static int parse(const char *marker, char host[256], long *pid, unsigned long long *pid_start,
+                 long long *started)
+{
+    int used = 0;
+    if (!marker || strncmp(marker, PREFIX, strlen(PREFIX)) != 0)
+        return -EINVAL;
+    marker += strlen(PREFIX);
+    if (sscanf(marker, "%255[^:]:%ld:%llu:%lld%n", host, pid, pid_start, started, &used) != 4 ||
+        marker[used] != '\0' || *pid <= 0)
+        return -EINVAL;
+    return 0;
+}
+
+int cfs_marker_who(const char *marker, char host[256], long *pid)
+{
+    unsigned long long pid_start;
+    long long started;
+    return parse(marker, host, pid, &pid_start, &started);
+}
+
 bool cfs_marker_stale(const char *marker, const struct cfs_marker_self *self, time_t now)
 {
     char host[256];
     long pid;
     unsigned long long pid_start;
     long long started;
-    int used = 0;
 
-    if (!marker || strncmp(marker, PREFIX, strlen(PREFIX)) != 0)
-        return false;
-    marker += strlen(PREFIX);
-    if (sscanf(marker, "%255[^:]:%ld:%llu:%lld%n", host, &pid, &pid_start, &started, &used) != 4 ||
-        marker[used] != '\0' || pid <= 0)
+    if (parse(marker, host, &pid, &pid_start, &started) != 0)
         return false;
     if (strcmp(host, self->host) != 0)
         return self->stale_after_s > 0 && (double)(now - started) > self->stale_after_s;

@@ -2,6 +2,7 @@
 #include "marker.h"
 #include "unit.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,5 +78,13 @@ int main(void)
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         CHECK(!cfs_marker_stale(bad[i], &self, now));
     CHECK(!cfs_marker_stale(NULL, &self, now));
+
+    /* Who left it, for the sweep's log lines. */
+    char host[256];
+    long pid = 0;
+    CHECK(cfs_marker_who("cloudfs-upload:v1:node7:4242:99:1700000000", host, &pid) == 0);
+    CHECK(strcmp(host, "node7") == 0 && pid == 4242);
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        CHECK(cfs_marker_who(bad[i], host, &pid) == -EINVAL);
     return UNIT_RESULT();
 }

@@ -246,4 +246,5 @@ const struct cfs_provider openstack_provider = {
     .put = os_put,
     .remove = os_remove,
     .set_mtime = os_set_mtime,
+    .sweep = glance_sweep,
 };

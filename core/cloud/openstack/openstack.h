@@ -83,4 +83,19 @@ int glance_remove(struct openstack *os, const struct cfs_object *obj);
 /* Stores t as the property cloudfs_mtime (include/mtime.h). */
 int glance_set_mtime(struct openstack *os, const struct cfs_object *obj, const struct timespec *t);
 
+/* ---- glance_sweep.c ---- */
+struct cfs_marker_self;
+/* An image a killed upload left: its id, name and marker. */
+struct glance_stale {
+    char *id, *name, *marker;
+};
+/* Appends to *v (*n entries) the images of one listing page whose
+ * GLANCE_MARKER_KEY property is a stale marker for self at now; *next gets
+ * the next page's query or NULL. 0, -EPROTO (not a listing), -ENOMEM. */
+int glance_stale_page(const char *body, size_t len, const struct cfs_marker_self *self, time_t now,
+                      struct glance_stale **v, size_t *n, char **next);
+void glance_stale_free(struct glance_stale *v, size_t n);
+/* provider->sweep: deletes images with a stale marker, one log line each. */
+int glance_sweep(struct cfs_cloud *cloud, const struct cfs_marker_self *self);
+
 #endif

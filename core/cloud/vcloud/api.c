@@ -240,6 +240,23 @@ void vcd_headers_free(char *hdr[2])
 
 int vcd_wait_task(struct vcd_cloud *c, const char *task_href, unsigned timeout_s, const char *what)
 {
+    return vcd_wait_task_cancel(c, task_href, timeout_s, what, NULL, NULL);
+}
+
+/* Sleeps secs, or less once cancelled says so. True when cancelled. */
+static bool sleep_unless(double secs, bool (*cancelled)(void *ctx), void *ctx)
+{
+    for (double left = secs; left > 0; left -= 1.0) {
+        if (cancelled && cancelled(ctx))
+            return true;
+        cfs_sleep(left < 1.0 ? left : 1.0);
+    }
+    return cancelled && cancelled(ctx);
+}
+
+int vcd_wait_task_cancel(struct vcd_cloud *c, const char *task_href, unsigned timeout_s,
+                         const char *what, bool (*cancelled)(void *ctx), void *ctx)
+{
     double start = cfs_now(), pause = TASK_POLL_FIRST_S;
     if (!timeout_s)
         timeout_s = c->task_timeout_s;
@@ -277,7 +294,8 @@ int vcd_wait_task(struct vcd_cloud *c, const char *task_href, unsigned timeout_s
                           timeout_s);
             return -ETIMEDOUT;
         }
-        cfs_sleep(pause);
+        if (sleep_unless(pause, cancelled, ctx))
+            return 1;
         /* Short tasks end fast; long exports need not be polled every second. */
         pause = pause * 1.5 < TASK_POLL_MAX_S ? pause * 1.5 : TASK_POLL_MAX_S;
     }

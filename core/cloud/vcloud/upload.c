@@ -12,8 +12,6 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #define POLL_FIRST_S           0.1
 #define POLL_MAX_S             5.0
@@ -29,6 +27,17 @@ static unsigned task_timeout(const struct vcd_cloud *c)
 static char *what(const struct vcd_upload *u, const char *step)
 {
     return cfs_printf("upload of %s: %s", u->label, step);
+}
+
+int vcd_upload_check_cancel(struct vcd_upload *u)
+{
+    if (!u->cancelled || !u->cancelled(u->cancel_ctx))
+        return 0;
+    if (!u->cancel_logged) {
+        cfs_log_info("vcloud: %s: upload of %s: cancelled", u->c->base.name, u->label);
+        u->cancel_logged = true;
+    }
+    return -ECANCELED;
 }
 
 int vcd_upload_get(struct vcd_upload *u, struct vcd_tmpl *t)
@@ -73,30 +82,19 @@ static int upload_link(struct vcd_upload *u, const char *catalog_href, char **li
     return 0;
 }
 
-/* The marker of DESIGN.md §5: whose upload this is while it runs. */
-static char *marker(void)
-{
-    char host[256] = "unknown", when[32] = "";
-    time_t now = time(NULL);
-    struct tm tm;
-    gethostname(host, sizeof host - 1);
-    host[sizeof host - 1] = '\0';
-    if (gmtime_r(&now, &tm))
-        strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return cfs_printf("cloudfs upload from %s pid %ld started %s", host, (long)getpid(), when);
-}
-
 /* POST the upload action: 201 and a CatalogItem whose Entity is the new
  * template. A duplicate name is DUPLICATE_NAME, or a 500 saying "already
  * exists" on some releases (vcd_errno maps both to EEXIST). */
-static int create(struct vcd_upload *u, const char *link, const char *name)
+static int create(struct vcd_upload *u, const char *link, const char *name, const char *marker)
 {
-    char *desc = marker(), *body = desc ? vcd_upload_params(name, desc) : NULL;
+    /* The marker goes in the Description: metadata can only be added once
+     * the item exists, and a crash between the two would leave a template
+     * no later mount recognises. */
+    char *body = vcd_upload_params(name, marker ? marker : "");
     struct cfs_http_resp resp;
     xmlDocPtr doc = NULL;
     int err;
 
-    free(desc);
     if (!body) {
         cfs_log_error("vcloud: %s: upload of %s: the name cannot be sent to vCD", u->c->base.name,
                       u->label);
@@ -191,6 +189,8 @@ static int wait_for_files(struct vcd_upload *u, struct vcd_tmpl *t)
         if (t->descriptor_uploaded && t->n_files > 1)
             return 0;
         vcd_tmpl_free(t);
+        if ((err = vcd_upload_check_cancel(u)))
+            return err;
         if (cfs_now() - start + pause > limit) {
             cfs_log_error("vcloud: %s: upload of %s: vCD did not take the descriptor in %u s",
                           u->c->base.name, u->label, limit);
@@ -231,8 +231,11 @@ static int wait_for_import(struct vcd_upload *u, const char *name)
 {
     struct vcd_tmpl t;
     char *w = what(u, "import");
-    int err = vcd_wait_task(u->c, u->task_href, task_timeout(u->c), w ? w : "upload");
+    int err = vcd_wait_task_cancel(u->c, u->task_href, task_timeout(u->c), w ? w : "upload",
+                                   u->cancelled, u->cancel_ctx);
     free(w);
+    if (err == 1)
+        return vcd_upload_check_cancel(u);
     if (err == -EIO || err == -ECANCELED) {
         u->task_over = true;
         return -EIO; /* vcd_wait_task logged the task's Error */
@@ -261,6 +264,8 @@ static int upload_contents(struct vcd_upload *u, const char *name, const struct 
     int err = fresh_template(u, &desc_name, &desc_href);
 
     if (!err)
+        err = vcd_upload_check_cancel(u);
+    if (!err)
         err = vcd_upload_descriptor(u, desc_href, pkg->ovf, pkg->ovf_len);
     if (!err)
         err = wait_for_files(u, &t);
@@ -277,10 +282,59 @@ static int upload_contents(struct vcd_upload *u, const char *name, const struct 
     return err;
 }
 
-int vcd_upload(struct vcd_cloud *c, const char *catalog_href, const char *name,
-               const struct cfs_package *pkg, const char *label)
+/* Metadata value of the entry that says the upload finished. */
+#define COMPLETE_BODY                                                                  \
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"                                     \
+    "<MetadataValue xmlns=\"" VCD_NS "\" "                                             \
+    "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">\n"                       \
+    "    <TypedValue xsi:type=\"MetadataStringValue\"><Value>1</Value></TypedValue>\n" \
+    "</MetadataValue>\n"
+
+/* After status 8 the Description still holds the marker: rewriting it
+ * means a PUT of the whole template, which the emulator refuses (405).
+ * The sweep only looks at templates that are not resolved, so the marker
+ * is already harmless; this entry tells anyone reading it that the upload
+ * finished. A failure here does not fail the upload. */
+static void mark_complete(struct vcd_upload *u)
 {
-    struct vcd_upload u = { .c = c, .label = label };
+    char *url = u->item_href ? cfs_printf("%s/metadata/cloudfs_complete", u->item_href) : NULL;
+    struct cfs_http_resp resp;
+    if (!url)
+        return;
+    int err = vcd_api(u->c, "PUT", url, "application/vnd.vmware.vcloud.metadata.value+xml",
+                      COMPLETE_BODY, strlen(COMPLETE_BODY), &resp);
+    free(url);
+    if (err)
+        return;
+    if (resp.status < 200 || resp.status >= 300) {
+        char *w = what(u, "metadata cloudfs_complete");
+        vcd_api_error(u->c, w ? w : "upload", &resp);
+        free(w);
+    } else {
+        /* A metadata change runs as a task: wait, so that the next change
+         * (set_mtime after rsync's close) does not find the item busy. */
+        xmlDocPtr doc;
+        char *task = NULL;
+        if (resp.body_len && vcd_xml_parse(resp.body, resp.body_len, &doc) == 0) {
+            task = vcd_xml_attr(xmlDocGetRootElement(doc), "href");
+            xmlFreeDoc(doc);
+        }
+        char *w = what(u, "metadata cloudfs_complete");
+        if (task)
+            vcd_wait_task(u->c, task, 60, w ? w : "upload");
+        free(w);
+        free(task);
+    }
+    cfs_http_resp_free(&resp);
+}
+
+int vcd_upload(struct vcd_cloud *c, const char *catalog_href, const char *name,
+               const struct cfs_package *pkg, const struct cfs_put *req)
+{
+    const char *label = req->label;
+    struct vcd_upload u = {
+        .c = c, .label = label, .cancelled = req->cancelled, .cancel_ctx = req->cancel_ctx
+    };
     char *link = NULL, *catalog = NULL;
     uint64_t bytes = pkg->ovf_len;
     double start = cfs_now();
@@ -293,7 +347,9 @@ int vcd_upload(struct vcd_cloud *c, const char *catalog_href, const char *name,
         goto out;
     cfs_log_info("vcloud: %s: uploading %s as template \"%s\" into catalog %s (%" PRIu64 " bytes)",
                  c->base.name, label, name, catalog ? catalog : catalog_href, bytes);
-    err = create(&u, link, name);
+    err = vcd_upload_check_cancel(&u);
+    if (!err)
+        err = create(&u, link, name, req->marker);
     if (err) {
         if (u.item_href)
             vcd_upload_cleanup(&u);
@@ -304,6 +360,7 @@ int vcd_upload(struct vcd_cloud *c, const char *catalog_href, const char *name,
         vcd_upload_cleanup(&u);
         goto out;
     }
+    mark_complete(&u);
     double secs = cfs_now() - start;
     cfs_log_info("vcloud: %s: uploaded %s as template \"%s\": %.1f MiB in %.1f s (%.1f MiB/s)",
                  c->base.name, label, name, bytes / 1048576.0, secs,

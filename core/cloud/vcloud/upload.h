@@ -62,7 +62,16 @@ struct vcd_upload {
     char *item_href;   /* the catalog item */
     char *task_href, *cancel_href;
     bool task_over; /* the task ended: nothing to cancel */
+    /* The user's cancellation (struct cfs_put), polled between steps and
+     * during transfers; NULL: never. */
+    bool (*cancelled)(void *ctx);
+    void *cancel_ctx;
+    bool cancel_logged;
+    bool quiet; /* clean-up steps at debug level: the sweep logs one line */
 };
+
+/* -ECANCELED (logged once) when the upload was cancelled, else 0. */
+int vcd_upload_check_cancel(struct vcd_upload *u);
 
 /* GET the template into *t. 0 or the request's -errno (logged). */
 int vcd_upload_get(struct vcd_upload *u, struct vcd_tmpl *t);
@@ -74,7 +83,8 @@ int vcd_upload_descriptor(struct vcd_upload *u, const char *href, const char *ov
 int vcd_upload_file(struct vcd_upload *u, const char *name, struct cfs_source *src);
 
 /* After a failure: cancel the task, then make sure the template is gone
- * (upload_cleanup.c). Logs each step. */
-void vcd_upload_cleanup(struct vcd_upload *u);
+ * (upload_cleanup.c). Logs each step. 0 once the template is gone, else
+ * -EIO, -EBUSY or the request's -errno (logged). */
+int vcd_upload_cleanup(struct vcd_upload *u);
 
 #endif

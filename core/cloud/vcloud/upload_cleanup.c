@@ -37,6 +37,9 @@ static void step_failed(struct vcd_upload *u, const char *step, const struct cfs
     free(w);
 }
 
+/* Info lines of the steps; debug when the caller logs its own. */
+#define step_info(u, ...) cfs_log((u)->quiet ? CFS_LOG_DEBUG : CFS_LOG_INFO, __VA_ARGS__)
+
 static bool ok(const struct cfs_http_resp *r)
 {
     return r->status >= 200 && r->status < 300;
@@ -59,7 +62,7 @@ static void cancel_task(struct vcd_upload *u)
         return;
     if (vcd_api(u->c, "POST", href, NULL, NULL, 0, &resp) == 0) {
         if (ok(&resp))
-            cfs_log_info("vcloud: %s: upload of %s: cancelled its task", cloud, u->label);
+            step_info(u, "vcloud: %s: upload of %s: cancelled its task", cloud, u->label);
         else
             step_failed(u, "cancelling the upload task", &resp);
     }
@@ -74,8 +77,8 @@ static int delete_item(struct vcd_upload *u)
     int done = -1;
     if (vcd_api(u->c, "DELETE", u->item_href, NULL, NULL, 0, &resp) == 0) {
         if (ok(&resp)) {
-            cfs_log_info("vcloud: %s: upload of %s: deleted the catalog item", u->c->base.name,
-                         u->label);
+            step_info(u, "vcloud: %s: upload of %s: deleted the catalog item", u->c->base.name,
+                      u->label);
             done = 1;
         } else if (is_busy(&resp)) {
             done = 0;
@@ -99,7 +102,7 @@ static int delete_template(struct vcd_upload *u)
 
     if (vcd_api(u->c, "DELETE", u->tmpl_href, NULL, NULL, 0, &resp) == 0) {
         if (ok(&resp)) {
-            cfs_log_info("vcloud: %s: upload of %s: deleting the template", cloud, u->label);
+            step_info(u, "vcloud: %s: upload of %s: deleting the template", cloud, u->label);
             done = 1;
         } else if (is_busy(&resp)) {
             done = 0;
@@ -113,7 +116,7 @@ static int delete_template(struct vcd_upload *u)
     return done >= 0 || !u->item_href ? done : delete_item(u);
 }
 
-void vcd_upload_cleanup(struct vcd_upload *u)
+int vcd_upload_cleanup(struct vcd_upload *u)
 {
     const char *cloud = u->c->base.name;
     bool deleting = false;
@@ -122,33 +125,33 @@ void vcd_upload_cleanup(struct vcd_upload *u)
         cancel_task(u);
     if (!u->tmpl_href) {
         /* An item that names no template: remove the item. */
-        if (u->item_href)
-            delete_item(u);
-        return;
+        return u->item_href && delete_item(u) <= 0 ? -EIO : 0;
     }
     for (unsigned round = 1; round <= MAX_ROUNDS; round++) {
         struct cfs_http_resp resp;
-        if (vcd_api(u->c, "GET", u->tmpl_href, NULL, NULL, 0, &resp) != 0)
-            return; /* logged; nothing more can be done now */
+        int err = vcd_api(u->c, "GET", u->tmpl_href, NULL, NULL, 0, &resp);
+        if (err)
+            return err; /* logged; nothing more can be done now */
         bool left = !gone(&resp), there = ok(&resp);
         if (!there && left)
             step_failed(u, "checking the template", &resp);
         cfs_http_resp_free(&resp);
         if (!left) {
-            cfs_log_info("vcloud: %s: upload of %s: no template left", cloud, u->label);
-            return;
+            step_info(u, "vcloud: %s: upload of %s: no template left", cloud, u->label);
+            return 0;
         }
         if (!there)
-            return;
+            return -EIO;
         /* Still there: a cancel takes a moment, a delete runs as a task. */
         if (!deleting) {
             int d = delete_template(u);
             if (d < 0)
-                return;
+                return -EIO;
             deleting = d > 0;
         }
         cfs_sleep(cfs_http_backoff(round));
     }
     cfs_log_error("vcloud: %s: upload of %s: the template %s is still there after clean-up", cloud,
                   u->label, u->tmpl_href);
+    return -EBUSY;
 }

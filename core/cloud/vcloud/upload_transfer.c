@@ -52,6 +52,8 @@ static int transfer_put(struct vcd_upload *u, const char *href, const char *hdr,
         req->url = url;
         req->headers = hdrs;
         req->tls = &u->c->tls;
+        req->cancelled = u->cancelled;
+        req->cancel_ctx = u->cancel_ctx;
         err = cfs_http_do(req, resp);
         vcd_headers_free(auth);
     }
@@ -91,6 +93,10 @@ int vcd_upload_descriptor(struct vcd_upload *u, const char *href, const char *ov
         if (!err && resp.status >= 200 && resp.status < 300) {
             cfs_http_resp_free(&resp);
             return 0;
+        }
+        if (err == -ECANCELED) {
+            cfs_http_resp_free(&resp);
+            return vcd_upload_check_cancel(u) ? -ECANCELED : -EIO;
         }
         failure_text(err, &resp, why, sizeof why);
         bool again = err != -EPROTO && retryable(err, err ? 0 : resp.status);
@@ -174,6 +180,8 @@ int vcd_upload_file(struct vcd_upload *u, const char *name, struct cfs_source *s
         }
         if (err || off == total)
             break;
+        if ((err = vcd_upload_check_cancel(u)))
+            break;
         if (off > best)
             best = off, failures = 0;
 
@@ -187,6 +195,11 @@ int vcd_upload_file(struct vcd_upload *u, const char *name, struct cfs_source *s
             cfs_http_resp_free(&resp);
             sent_all = off + len == total;
             continue;
+        }
+        if (err == -ECANCELED) {
+            cfs_http_resp_free(&resp);
+            err = vcd_upload_check_cancel(u) ? -ECANCELED : -EIO;
+            break;
         }
         failure_text(err, &resp, why, sizeof why);
         long status = err ? 0 : resp.status;

@@ -317,7 +317,7 @@ static int vcd_put(struct cfs_cloud *cloud, const struct cfs_put *req)
     if (!err) {
         err = cfs_package_make(req->content, name, req->ovf, req->label, &pkg);
         if (!err) {
-            err = vcd_upload(c, href, name, &pkg, req->label);
+            err = vcd_upload(c, href, name, &pkg, req);
             cfs_package_free(&pkg);
         }
     }
@@ -354,4 +354,5 @@ const struct cfs_provider vcloud_provider = {
     .put = vcd_put,
     .remove = vcd_remove_object,
     .set_mtime = vcd_mtime,
+    .sweep = vcd_sweep,
 };

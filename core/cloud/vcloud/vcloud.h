@@ -8,7 +8,8 @@
  *   download.c  enableDownload, descriptor, files into the cache
  *   upload.c    upload action, descriptor, files, import task, clean-up
  *   remove.c    rm of a template (allow_delete)
- *   mtime.c     the stored modification time (metadata cloudfs_mtime) */
+ *   mtime.c     the stored modification time (metadata cloudfs_mtime)
+ *   sweep.c     removal of templates killed uploads left half-made */
 #ifndef CFS_VCLOUD_H
 #define CFS_VCLOUD_H
 
@@ -99,6 +100,10 @@ void vcd_headers_free(char *hdr[2]);
 /* Waits for a task (href) to end: 0 on success, -EIO/-ECANCELED with the
  * task's Error logged, -ETIMEDOUT past timeout_s. */
 int vcd_wait_task(struct vcd_cloud *c, const char *task_href, unsigned timeout_s, const char *what);
+/* The same, also polling cancelled (about once a second; NULL: never):
+ * 1 when it said stop, the task still running. */
+int vcd_wait_task_cancel(struct vcd_cloud *c, const char *task_href, unsigned timeout_s,
+                         const char *what, bool (*cancelled)(void *ctx), void *ctx);
 
 /* ---- xml.c ---- */
 /* Parses untrusted XML: no network, no entity expansion, no DTD, size
@@ -160,14 +165,23 @@ int vcd_ovf_rename(const char *xml, size_t len, const struct ovf_info *info, cha
 
 /* ---- upload.c ---- */
 /* Creates template name in the catalog at catalog_href from pkg and
- * returns once it has status 8: upload action, descriptor PUT, wait for
- * the File entries, each file PUT in sequential ranges with its exact
- * length (resuming from bytesTransferred after a broken connection or a
- * 416), session kept alive, import task awaited. On failure the task is
- * cancelled / the template deleted. 0 or -errno (EEXIST duplicate name,
- * EIO import failed, ETIMEDOUT ...), one log line. */
+ * returns once it has status 8: upload action (req->marker as the
+ * Description), descriptor PUT, wait for the File entries, each file PUT
+ * in sequential ranges with its exact length (resuming from
+ * bytesTransferred after a broken connection or a 416), session kept
+ * alive, import task awaited, then the catalog item's metadata
+ * cloudfs_complete=1. req->cancelled is polled between steps and during
+ * transfers (-ECANCELED). On failure the task is cancelled / the template
+ * deleted. 0 or -errno (EEXIST duplicate name, EIO import failed,
+ * ETIMEDOUT ...), one log line. req->label names it in the log. */
 int vcd_upload(struct vcd_cloud *c, const char *catalog_href, const char *name,
-               const struct cfs_package *pkg, const char *label);
+               const struct cfs_package *pkg, const struct cfs_put *req);
+
+/* ---- sweep.c ---- */
+/* provider->sweep: templates not yet resolved whose Description holds a
+ * stale marker (include/marker.h): task cancelled, template deleted, one
+ * log line each. 0 or the query's -errno. */
+int vcd_sweep(struct cfs_cloud *cloud, const struct cfs_marker_self *self);
 
 /* ---- remove.c, mtime.c ---- */
 /* Deletes the template obj (a file of it) belongs to: DELETE and its
