@@ -60,14 +60,15 @@ r = [r for r in rows if r["path"].endswith("/" + sys.argv[2])]
 assert len(r) == 1, rows
 r = r[0]
 assert r["path"] == "/vcloud-proxy/catalogs/migrated/" + sys.argv[2], r
-assert r["direction"] == "upload" and r["from"] is None, r
+# cp between two paths of the mount: the copy_file_range path, a "copy".
+assert r["direction"] == "copy" and r["from"] == "/openstack/images/ext4.vmdk", r
 assert r["state"] == "running" and r["error"] is None and r["ended"] is None, r
 assert 0 < r["done"] < r["total"], r
 assert r["rate"] > 0, r
 assert r["started"] > 1e9, r
 PY
 "$CLOUDFS" status "$MNT" --once >"$WORK/table" || fail "cloudfs status exited $?"
-grep "$t.vmdk" "$WORK/table" | grep -E 'upload .*[0-9]+% +\[#+-*\] .*/s +running' >/dev/null ||
+grep "$t.vmdk" "$WORK/table" | grep -E 'copy .*[0-9]+% +\[#+-*\] .*/s +running' >/dev/null ||
     fail "no row with a progress bar: $(cat "$WORK/table")"
 # Not a terminal: one print, no escape codes.
 grep -q $'\033' "$WORK/table" && fail "escape codes when not a terminal"
