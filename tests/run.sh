@@ -1,8 +1,9 @@
 #!/bin/bash
 # The test runner of `make check`: runs the unit-test binaries given as
 # arguments, starts the local clouds once (tests/clouds/up), runs every
-# tests/integration/*.sh and the vCD emulator's tests (tests/clouds/vcd-tests)
-# against them, and ends with "N passed, N failed".
+# tests/integration/*.sh, the vCD emulator's tests (tests/clouds/vcd-tests) and
+# the Nova emulator's tests (tests/clouds/nova-tests) against them, and ends
+# with "N passed, N failed".
 # Exit codes of a test: 0 pass, 77 skip, anything else fail.
 # Environment: CLOUDS_DIR (where the local clouds live), TESTS (a glob to
 # run a subset, e.g. TESTS='read-*'), KEEP_CLOUDS=1 (leave them running).
@@ -50,6 +51,15 @@ if tests/clouds/up "$clouds" >"$results/clouds-up.log" 2>&1; then
     export CLOUDS_DIR=$clouds
     for t in $(tests/clouds/vcd-tests/run --list); do
         name=vcd-$(basename "$t" .sh)
+        [[ $name == ${TESTS:-*} ]] || continue
+        start=$SECONDS
+        timeout 120 bash "$t" >"$results/$name.log" 2>&1
+        rc=$?
+        record "$name" $rc $((SECONDS - start))
+    done
+    # the Nova emulator's own tests (tests/clouds/nova-tests), each counted as one test
+    for t in $(tests/clouds/nova-tests/run --list); do
+        name=nova-$(basename "$t" .sh)
         [[ $name == ${TESTS:-*} ]] || continue
         start=$SECONDS
         timeout 120 bash "$t" >"$results/$name.log" 2>&1
