@@ -118,7 +118,15 @@ template_rm() {
         sleep 0.1
     done
 }
-rate() { curl -sf "$CLOUDS_VCD_CONTROL/stats" | jget last_receive_rate_mib_s; }
+# put_stats: the emulator's total transfer PUT bytes and seconds so far;
+# rate BEFORE: its mean receive rate (MiB/s) over the PUTs since BEFORE
+# (last_receive_rate_mib_s would be the last ranged piece's only).
+put_stats() {
+    curl -sf "$CLOUDS_VCD_CONTROL/stats" | "$PY" -c 'import json,sys; s=json.load(sys.stdin); print(s["put_bytes"], s["put_seconds"])'
+}
+rate() {
+    echo "$1 $(put_stats)" | awk '{ print ($4 > $2) ? ($3 - $1) / ($4 - $2) / 1048576 : 0 }'
+}
 
 echo "bench: uploading $(basename "$img") ($(($(stat -c %s "$img") >> 20)) MiB) to Glance"
 src_id=$(glance_put "$tok1" big "$img")
@@ -176,18 +184,22 @@ EOF
 }
 
 v_cfs() { # ROUND
+    local before
+    before=$(put_stats)
     measure v_cfs "$cache" "$cfs_pid" cp "$mnt/openstack/images/big.vmdk" "$mnt/vcloud/catalogs/migrated/bc$1.vmdk"
     [ "$(template "bc$1" status)" = 8 ] || { echo "bench: template bc$1 is not complete"; exit 1; }
-    rate >>"$res/v_cfs.rate"
+    rate "$before" >>"$res/v_cfs.rate"
     template_rm "bc$1"
 }
 v_pipe() {
+    local before
+    before=$(put_stats)
     measure v_pipe "$tmp" 0 env GLANCE_URL="$CLOUDS_GLANCE_URL" GLANCE_TOKEN="$tok1" IMAGE_ID="$src_id" \
         VCD_URL="$CLOUDS_VCD_URL" VCD_CACERT="$CLOUDS_DIR/tls/ca.pem" VCD_USER="$CLOUDS_VCD_USER" \
         VCD_ORG="$CLOUDS_VCD_ORG" VCD_PASSWORD="$CLOUDS_VCD_PASSWORD" VCD_CATALOG=migrated \
         tests/bench/vcd-pipeline.sh "$tmp" "bp$1"
     [ "$(template "bp$1" status)" = 8 ] || { echo "bench: template bp$1 is not complete"; exit 1; }
-    rate >>"$res/v_pipe.rate"
+    rate "$before" >>"$res/v_pipe.rate"
     tail -1 "$res/v_pipe.out" >>"$res/v_pipe.phases"
     rm -f "$tmp"/*
     template_rm "bp$1"
@@ -225,18 +237,20 @@ phase() { # NAME: median seconds of one pipeline phase
     median "$res/phase.$1"
 }
 row() { # TITLE LABEL [RATE]
-    printf '  %-34s %8.1f %12.0f %12s\n' "$1" "$(median "$res/$2.wall")" "$(mib "$(median "$res/$2.disk")")" "${3:--}"
+    printf '  %-34s %8.1f %14.0f %14s\n' "$1" "$(median "$res/$2.wall")" "$(mib "$(median "$res/$2.disk")")" "${3:--}"
 }
 vc=$(median "$res/v_cfs.wall") vp=$(median "$res/v_pipe.wall")
 gc=$(median "$res/g_cfs.wall") gp=$(median "$res/g_pipe.wall")
 echo
 echo "Migration of a 2 GiB image (1 GiB of data, qcow2 of $(($(stat -c %s "$img") >> 20)) MiB), median of $rounds"
-printf '  %-34s %8s %12s %12s\n' "" "wall s" "peak disk MiB" "vCD MiB/s"
+printf '  %-34s %8s %14s %14s\n' "" "wall s" "peak disk MiB" "vCD recv MiB/s"
 echo "Glance -> vCD"
 row "cp through cloudfs" v_cfs "$(median "$res/v_cfs.rate")"
 row "pipeline (curl, qemu-img, curl)" v_pipe "$(median "$res/v_pipe.rate")"
 printf '  %-34s download %.1f s, convert %.1f s, upload %.1f s\n' "" "$(phase download)" "$(phase convert)" "$(phase upload)"
 printf '  %-34s %8.2f   (target: >= 5, with no local disk)\n' "pipeline / cloudfs" "$(echo "$vp / $vc" | bc -l)"
+printf '  %-34s descriptor %s s, import %s s (in both times)\n' "the emulator's fixed delays" \
+    "$(curl -sf "$CLOUDS_VCD_CONTROL/knobs" | jget descriptor_delay)" "$(curl -sf "$CLOUDS_VCD_CONTROL/knobs" | jget import_delay)"
 echo "Glance -> Glance"
 row "cp through cloudfs" g_cfs
 row "curl download + curl upload" g_pipe
