@@ -101,7 +101,7 @@ mine_start=$(sed 's/.*) //' "/proc/$$/stat" | cut -d' ' -f20)
 new_image() { # NAME MARKER: prints the id
     curl -sf -X POST "$CLOUDS_GLANCE_URL/v2/images" -H "X-Auth-Token: $tok" \
         -H 'Content-Type: application/json' \
-        -d "{\"name\":\"$1\",\"disk_format\":\"raw\",\"container_format\":\"bare\",\"cloudfs_upload\":\"$2\"}" |
+        -d "{\"name\":\"$1\",\"disk_format\":\"raw\",\"container_format\":\"bare\",\"cloudfs_upload\":\"$2\",\"tags\":[\"cloudfs-upload\"]}" |
         json_get id
 }
 stale_id=$(new_image "half-$$" "cloudfs-upload:v1:$(hostname):$dead:12345:$(date +%s)") ||

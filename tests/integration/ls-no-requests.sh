@@ -15,7 +15,8 @@ proxy_recent >"$WORK/req1"
 [ -s "$WORK/req1" ] || fail "no request went through the proxy: is image_endpoint_override honoured?"
 grep -vE '^GET /v2/images(\?[^/ ]*)? ' "$WORK/req1" >"$WORK/other" &&
     fail "the first ls -l made other requests than listings: $(head -5 "$WORK/other")"
-pages=$(wc -l <"$WORK/req1")
+# The mount's sweep of half-made uploads lists only images tagged by it.
+pages=$(grep -vc 'tag=cloudfs-upload' "$WORK/req1")
 # Glance here caps a page at 10 images (queued ones count too).
 [ "$pages" -le $((expected / 10 + 2)) ] || fail "$pages listing requests for $expected images"
 n1=$(proxy_ctl stats | json_get requests)

@@ -121,6 +121,8 @@ static void test_props(void)
     CHECK_STR(json_string_value(json_object_get(doc, "disk_format")), "raw");
     CHECK_STR(json_string_value(json_object_get(doc, "cloudfs_upload")),
               "cloudfs-upload:v1:h:1:2:3");
+    /* The tag the sweep lists by. */
+    CHECK_STR(json_string_value(json_array_get(json_object_get(doc, "tags"), 0)), "cloudfs-upload");
     /* The file's attribute wins over the source's. */
     CHECK_STR(json_string_value(json_object_get(doc, "os_distro")), "debian");
     CHECK_STR(json_string_value(json_object_get(doc, "hw_vif_model")), "e1000");
@@ -130,7 +132,7 @@ static void test_props(void)
     CHECK(!json_object_get(doc, "id"));
     CHECK(!json_object_get(doc, "os_hash_value"));
     CHECK(!json_object_get(doc, "other"));
-    CHECK(json_object_size(doc) == 7);
+    CHECK(json_object_size(doc) == 8);
     json_decref(doc);
     free(body);
 }

@@ -226,7 +226,8 @@ int glance_create_body(const struct glance_target *t, const struct cfs_put *req,
         json_object_set_new(doc, "container_format", json_string(t->container_format)))
         err = -ENOMEM;
     if (!err && req->marker &&
-        json_object_set_new(doc, GLANCE_MARKER_KEY, json_string(req->marker)))
+        (json_object_set_new(doc, GLANCE_MARKER_KEY, json_string(req->marker)) ||
+         json_object_set_new(doc, "tags", json_pack("[s]", GLANCE_MARKER_TAG))))
         err = -ENOMEM;
     /* The file's own attributes first: they win. */
     for (size_t off = 0; !err && req->xattrs && off < req->xattrs_len;) {

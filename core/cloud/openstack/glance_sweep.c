@@ -91,7 +91,7 @@ int glance_stale_page(const char *body, size_t len, const struct cfs_marker_self
 static int find_stale(struct openstack *os, const char *base, const struct cfs_marker_self *self,
                       struct glance_stale **v, size_t *n)
 {
-    char *query = cfs_printf("?limit=%d", PAGE_LIMIT), *prev = NULL;
+    char *query = cfs_printf("?limit=%d&tag=" GLANCE_MARKER_TAG, PAGE_LIMIT), *prev = NULL;
     time_t now = time(NULL);
     unsigned pages = 0;
     int err = query ? 0 : -ENOMEM;

@@ -354,6 +354,20 @@ static int patch(struct upload *u, const char *id, const char *what, const char 
     return err;
 }
 
+/* DELETE /v2/images/{id}/tags/TAG: the image is no longer being made. */
+static int untag(struct upload *u)
+{
+    char *url = image_url(u, u->id, "/tags/" GLANCE_MARKER_TAG);
+    struct cfs_http_resp resp = { 0 };
+    if (!url)
+        return -ENOMEM;
+    struct cfs_http_req r = { .method = "DELETE", .url = url };
+    int err = request(u, "removing the upload tag", &r, &resp);
+    cfs_http_resp_free(&resp);
+    free(url);
+    return err;
+}
+
 static void clean_up(struct upload *u)
 {
     char *what = cfs_printf("upload of %s: clean-up: deleting image %s", u->label, u->id);
@@ -428,6 +442,8 @@ int glance_put(struct openstack *os, const struct cfs_put *req)
     if (!err && req->marker)
         err = patch(&u, u.id, "removing the upload marker",
                     "[{\"op\":\"remove\",\"path\":\"/" GLANCE_MARKER_KEY "\"}]");
+    if (!err && req->marker)
+        err = untag(&u);
     if (!err && cancelled(&u))
         err = -ECANCELED;
     if (err) {

@@ -48,6 +48,9 @@ int glance_open_image(struct openstack *os, const struct cfs_object *obj, unsign
 
 /* The property that marks an image while cloudfs uploads it (marker.h). */
 #define GLANCE_MARKER_KEY "cloudfs_upload"
+/* A tag on images being made, with the marker: the sweep lists only
+ * images with this tag (?tag=), not the whole cloud at every mount. */
+#define GLANCE_MARKER_TAG "cloudfs-upload"
 
 /* What a written file becomes: the image's name and formats. */
 struct glance_target {
