@@ -30,6 +30,8 @@ const struct fuse_opt cfs_option_spec[] = { OPT("config=%s", config),
                                             OPT("cache_dir=%s", cache_dir),
                                             OPT("cache_reserve=%u", cache_reserve),
                                             OPT("allow_delete", allow_delete),
+                                            OPT("snapshot_timeout=%u", snapshot_timeout),
+                                            OPT("snapshot_reuse=%u", snapshot_reuse),
                                             FUSE_OPT_KEY("-f", CFS_KEY_FOREGROUND),
                                             FUSE_OPT_KEY("-d", CFS_KEY_FOREGROUND),
                                             FUSE_OPT_KEY("debug", CFS_KEY_FOREGROUND),
@@ -50,6 +52,8 @@ void cfs_options_defaults(struct cfs_options *o)
     o->ovf_memory = 1024;
     o->ovf_hw_version = 13;
     o->cache_reserve = 1024;
+    o->snapshot_timeout = 600;
+    o->snapshot_reuse = 300;
 }
 
 void cfs_options_usage(const char *prog)
@@ -90,6 +94,10 @@ void cfs_options_usage(const char *prog)
         "                           ENOSPC and drops its file (default 1024)\n"
         "    -o allow_delete        rm of cloud objects (not implemented yet: ENOTSUP;\n"
         "                           without it EACCES)\n"
+        "    -o snapshot_timeout=SECONDS  a server's snapshot (opening a file of servers/)\n"
+        "                           must be active by then, else ETIMEDOUT (default 600)\n"
+        "    -o snapshot_reuse=SECONDS  opens of a server's files reuse a snapshot this young\n"
+        "                           (default 300; 0: a new one per open)\n"
         "\n",
         prog);
 }
