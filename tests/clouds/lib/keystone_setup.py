@@ -3,12 +3,14 @@
 
 Through Keystone's REST API (as the bootstrap admin): service glance (type image) with
 endpoints RegionOne public/internal/admin = Glance, RegionTwo public = the fault proxy
-and internal = Glance (tests check region + interface selection); project service +
-user glance (admin) for keystonemiddleware; projects demo and demo2 with users demo
+and internal = Glance (tests check region + interface selection); with NOVA_URL also service
+nova (type compute) with endpoints RegionOne public/internal/admin and RegionTwo public =
+NOVA_URL, and user nova (admin in project service) with which the Nova emulator validates
+tokens; project service + user glance (admin) for keystonemiddleware; projects demo and demo2 with users demo
 and demo2 (role member); an application credential of demo (project demo).
 Prints a JSON document with the ids and secrets.
 
-usage: keystone_setup.py KEYSTONE_URL/v3 ADMIN_PASSWORD GLANCE_URL PROXY_URL PASSWORDS_JSON
+usage: keystone_setup.py KEYSTONE_URL/v3 ADMIN_PASSWORD GLANCE_URL PROXY_URL PASSWORDS_JSON [NOVA_URL]
 """
 import json
 import sys
@@ -18,6 +20,7 @@ from osapi import HTTPError, appcred_token, password_token, request
 
 def main():
     k, admin_pw, glance, proxy, pw = sys.argv[1:6]
+    nova = sys.argv[6] if len(sys.argv) > 6 else None
     pw = json.loads(pw)
     admin = {}
 
@@ -45,10 +48,20 @@ def main():
         post("/endpoints", {"endpoint": {"service_id": sid, "interface": iface,
                                          "region_id": region, "url": url, "enabled": True}})
     out = {"roles": roles, "projects": {}, "users": {}, "passwords": pw, "service_id": sid}
-    for project, user, role in [("service", "glance", "admin"), ("demo", "demo", "member"),
-                                ("demo2", "demo2", "member")]:
-        pid = post("/projects", {"project": {"name": project, "domain_id": "default",
-                                             "enabled": True}})["project"]["id"]
+    if nova:
+        nid = post("/services", {"service": {"type": "compute", "name": "nova", "enabled": True,
+                                             "description": "Nova emulator (tests/clouds)"}})["service"]["id"]
+        for region, iface in [("RegionOne", "public"), ("RegionOne", "internal"),
+                              ("RegionOne", "admin"), ("RegionTwo", "public")]:
+            post("/endpoints", {"endpoint": {"service_id": nid, "interface": iface,
+                                             "region_id": region, "url": nova, "enabled": True}})
+        out["nova_service_id"] = nid
+    accounts = [("service", "glance", "admin"), ("demo", "demo", "member"), ("demo2", "demo2", "member")]
+    if nova:
+        accounts.append(("service", "nova", "admin"))
+    for project, user, role in accounts:
+        pid = out["projects"].get(project) or post("/projects", {"project": {
+            "name": project, "domain_id": "default", "enabled": True}})["project"]["id"]
         uid = post("/users", {"user": {"name": user, "domain_id": "default", "enabled": True,
                                        "password": pw[user], "default_project_id": pid}})["user"]["id"]
         call("PUT", "/projects/%s/users/%s/roles/%s" % (pid, uid, roles[role]))
