@@ -9,9 +9,11 @@
  *   createImage answers {"image_id"} from 2.45 on, a Location header
  *   before: both are understood.
  * - A snapshot is reused by opens within snapshot_reuse seconds of its
- *   request, and opens that come while one is being taken wait for it and
- *   share it (or its failure): `cp` of several views of one server, and a
- *   copy's second open of its source, take one snapshot.
+ *   request or while a file is open on it, and opens that come while one
+ *   is being taken wait for it and share it (or its failure): `cp` of
+ *   several views of one server takes one snapshot, and a copy's second
+ *   open of its source (fs/copy.c) reads the same bytes as the first,
+ *   even with snapshot_reuse=0.
  * - The snapshot stays in Glance (images/ shows it): it is the user's
  *   record of what was copied, and cloudfs never deletes what it did not
  *   fail to make. A snapshot that does not become active within
@@ -71,6 +73,7 @@ struct snap {
     bool busy;        /* a thread is taking one */
     unsigned gen;     /* counts the attempts that ended */
     int last_err;     /* of the last attempt */
+    unsigned readers; /* sources open on image_id */
 };
 
 struct nova {
@@ -708,9 +711,11 @@ static struct snap *snap_of(struct nova *n, const char *server_id)
     return s;
 }
 
-/* The Glance image to read for obj: a young enough snapshot, the one
- * another thread is taking, or a new one. */
-static int server_image(struct openstack *os, const struct cfs_object *obj, struct cfs_object *img)
+/* The Glance image to read for obj: a young enough snapshot (or one
+ * being read), the one another thread is taking, or a new one. On success
+ * *held counts one more reader (snap_release). */
+static int server_image(struct openstack *os, const struct cfs_object *obj, struct cfs_object *img,
+                        struct snap **held)
 {
     const struct cfs_prepare *prep = os->base.prepare;
     double reuse = prep ? prep->reuse_s : DEFAULT_REUSE;
@@ -739,12 +744,19 @@ static int server_image(struct openstack *os, const struct cfs_object *obj, stru
             err = s->last_err;
             break;
         }
-        if (s->image_id && (shared || cfs_now() - s->requested < reuse)) {
+        if (s->image_id && (shared || s->readers || cfs_now() - s->requested < reuse)) {
             char *id = strdup(s->image_id), status[32];
+            s->readers++; /* kept while we look */
             pthread_mutex_unlock(&n->lock);
             err = id ? glance_image_state(os, id, status, sizeof status, img) : -ENOMEM;
             pthread_mutex_lock(&n->lock);
-            if (err == 0 || (err != -ENOENT && err != -EAGAIN)) {
+            if (err == 0) {
+                *held = s;
+                free(id);
+                break;
+            }
+            s->readers--;
+            if (err != -ENOENT && err != -EAGAIN) {
                 free(id);
                 break;
             }
@@ -772,6 +784,8 @@ static int server_image(struct openstack *os, const struct cfs_object *obj, stru
             free(s->image_id);
             s->image_id = id;
             s->requested = requested;
+            s->readers++;
+            *held = s;
         }
         pthread_cond_broadcast(&n->cond);
         break;
@@ -780,16 +794,74 @@ static int server_image(struct openstack *os, const struct cfs_object *obj, stru
     return err;
 }
 
+static void snap_release(struct nova *n, struct snap *s)
+{
+    pthread_mutex_lock(&n->lock);
+    s->readers--;
+    pthread_mutex_unlock(&n->lock);
+}
+
+/* ---- the server's source: the snapshot's, counted as a reader ---- */
+
+struct held_source {
+    struct cfs_source base;
+    struct cfs_source *inner;
+    struct nova *nova;
+    struct snap *snap;
+};
+
+static ssize_t held_pread(struct cfs_source *src, void *buf, size_t len, uint64_t off)
+{
+    struct held_source *h = (struct held_source *)src;
+    ssize_t n = cfs_source_pread(h->inner, buf, len, off);
+    if (h->inner->verified)
+        h->base.verified = true;
+    return n;
+}
+
+static void held_close(struct cfs_source *src)
+{
+    struct held_source *h = (struct held_source *)src;
+    cfs_source_close(h->inner);
+    snap_release(h->nova, h->snap);
+    free(h);
+}
+
+static const struct cfs_source_ops held_ops = {
+    .name = "nova-snapshot",
+    .pread = held_pread,
+    .close = held_close,
+};
+
+static int hold(struct nova *n, struct snap *s, struct cfs_source *inner, struct cfs_source **out)
+{
+    struct held_source *h = calloc(1, sizeof *h);
+    if (!h) {
+        cfs_source_close(inner);
+        snap_release(n, s);
+        return -ENOMEM;
+    }
+    h->base.ops = &held_ops;
+    h->base.size = inner->size;
+    h->base.alloc = inner->alloc;
+    h->inner = inner;
+    h->nova = n;
+    h->snap = s;
+    *out = &h->base;
+    return 0;
+}
+
 int nova_open_server(struct openstack *os, const struct cfs_object *obj, unsigned flags,
                      struct cfs_source **out)
 {
     struct cfs_object *img = calloc(1, sizeof *img);
-    struct cfs_source *file = NULL;
+    struct cfs_source *file = NULL, *disk = NULL;
+    struct snap *held = NULL;
     int err;
 
     if (!img)
         return -ENOMEM;
-    err = server_image(os, obj, img);
+    err = server_image(os, obj, img, &held);
     if (!err)
         err = glance_open_image(os, img, flags, &file);
     if (!err && strcmp(img->ext, "qcow2") != 0) {
@@ -804,7 +876,7 @@ int nova_open_server(struct openstack *os, const struct cfs_object *obj, unsigne
             cfs_source_close(file);
             err = -ENOTSUP;
         } else {
-            err = label ? cfs_view_open(file, img->ext, CFS_VIEW_QCOW2, &spec, out, NULL)
+            err = label ? cfs_view_open(file, img->ext, CFS_VIEW_QCOW2, &spec, &disk, NULL)
                         : -ENOMEM;
             if (!label)
                 cfs_source_close(file);
@@ -813,7 +885,11 @@ int nova_open_server(struct openstack *os, const struct cfs_object *obj, unsigne
         file = NULL;
     }
     if (!err && file)
-        *out = file;
+        disk = file;
+    if (!err)
+        err = hold(os->nova, held, disk, out); /* releases held on failure */
+    else if (held)
+        snap_release(os->nova, held);
     free_object(img);
     free(img);
     return err;
