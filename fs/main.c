@@ -90,8 +90,8 @@ static void prepare_end(void *t, int err)
 static int create_clouds(struct cfs_mount *m, const struct cfs_config *cfg)
 {
     m->prepare = (struct cfs_prepare){
-        .timeout_s = m->opts.snapshot_timeout,
-        .reuse_s = m->opts.snapshot_reuse,
+        .timeout_s = m->opts.snap_timeout,
+        .reuse_s = m->opts.snap_reuse,
         .begin = prepare_begin,
         .progress = prepare_progress,
         .end = prepare_end,

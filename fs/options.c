@@ -30,8 +30,8 @@ const struct fuse_opt cfs_option_spec[] = { OPT("config=%s", config),
                                             OPT("cache_dir=%s", cache_dir),
                                             OPT("cache_reserve=%u", cache_reserve),
                                             OPT("allow_delete", allow_delete),
-                                            OPT("snapshot_timeout=%u", snapshot_timeout),
-                                            OPT("snapshot_reuse=%u", snapshot_reuse),
+                                            OPT("snapshot_timeout=%u", snap_timeout),
+                                            OPT("snapshot_reuse=%u", snap_reuse),
                                             FUSE_OPT_KEY("-f", CFS_KEY_FOREGROUND),
                                             FUSE_OPT_KEY("-d", CFS_KEY_FOREGROUND),
                                             FUSE_OPT_KEY("debug", CFS_KEY_FOREGROUND),
@@ -52,8 +52,8 @@ void cfs_options_defaults(struct cfs_options *o)
     o->ovf_memory = 1024;
     o->ovf_hw_version = 13;
     o->cache_reserve = 1024;
-    o->snapshot_timeout = 600;
-    o->snapshot_reuse = 300;
+    o->snap_timeout = 600;
+    o->snap_reuse = 300;
 }
 
 void cfs_options_usage(const char *prog)

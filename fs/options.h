@@ -25,8 +25,8 @@ struct cfs_options {
     char *cache_dir;          /* spool files of writes */
     unsigned cache_reserve;   /* MiB writes leave free on the cache's file system */
     int allow_delete;         /* rm of cloud objects */
-    unsigned snapshot_timeout; /* seconds a server's snapshot may take (servers/) */
-    unsigned snapshot_reuse;   /* seconds a server's snapshot is reused by later opens */
+    unsigned snap_timeout;    /* snapshot_timeout=: seconds a server's snapshot may take */
+    unsigned snap_reuse;      /* snapshot_reuse=: seconds a snapshot serves later opens */
     int foreground;
     int show_help;
     int show_version;

@@ -91,8 +91,7 @@ static const char *glance_prop(const void *ctx, const char *key)
     return cfs_object_xattr(ctx, name);
 }
 
-void cfs_object_ovf(const struct cfs_mount *m, const struct cfs_object *o,
-                    struct ovf_defaults *out)
+void cfs_object_ovf(const struct cfs_mount *m, const struct cfs_object *o, struct ovf_defaults *out)
 {
     *out = m->ovf;
     if (o->hw.cpus)

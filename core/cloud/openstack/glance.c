@@ -315,8 +315,7 @@ int glance_image_state(struct openstack *os, const char *id, char *status, size_
         json_t *img = json_loadb(resp.body ? resp.body : "", resp.body_len, 0, NULL);
         const char *s = json_string_value(json_object_get(img, "status"));
         if (!json_is_object(img) || !s) {
-            cfs_log_error("glance: cloud %s: image %s: not a JSON image record", os->base.name,
-                          id);
+            cfs_log_error("glance: cloud %s: image %s: not a JSON image record", os->base.name, id);
             err = -EIO;
         } else {
             snprintf(status, status_len, "%s", s);

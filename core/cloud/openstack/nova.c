@@ -93,8 +93,7 @@ struct nova *nova_create(const struct cfs_cloud_config *cfg)
         return NULL;
     pthread_mutex_init(&n->lock, NULL);
     pthread_cond_init(&n->cond, NULL);
-    if ((v = cfs_cloud_str(cfg, "compute_endpoint_override")) && *v &&
-        !(n->override = strdup(v))) {
+    if ((v = cfs_cloud_str(cfg, "compute_endpoint_override")) && *v && !(n->override = strdup(v))) {
         nova_destroy(n);
         return NULL;
     }
@@ -761,8 +760,8 @@ static int server_image(struct openstack *os, const struct cfs_object *obj, stru
                 break;
             }
             /* Deleted (or deactivated) since: forget it, take another. */
-            cfs_log_info("nova: cloud %s: snapshot %s of %s is no longer usable", os->base.name,
-                         id, obj->name);
+            cfs_log_info("nova: cloud %s: snapshot %s of %s is no longer usable", os->base.name, id,
+                         obj->name);
             if (s->image_id && strcmp(s->image_id, id) == 0) {
                 free(s->image_id);
                 s->image_id = NULL;
@@ -876,8 +875,8 @@ int nova_open_server(struct openstack *os, const struct cfs_object *obj, unsigne
             cfs_source_close(file);
             err = -ENOTSUP;
         } else {
-            err = label ? cfs_view_open(file, img->ext, CFS_VIEW_QCOW2, &spec, &disk, NULL)
-                        : -ENOMEM;
+            err =
+                label ? cfs_view_open(file, img->ext, CFS_VIEW_QCOW2, &spec, &disk, NULL) : -ENOMEM;
             if (!label)
                 cfs_source_close(file);
         }
