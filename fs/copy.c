@@ -50,6 +50,7 @@ struct cfs_copy {
     struct cfs_source *meter;
     char *props, *xattrs; /* for cfs_put */
     size_t props_len, xattrs_len;
+    struct ovf_defaults ovf; /* for cfs_put: the source machine's hardware */
     struct cfs_transfer *xfer;
     uint64_t size; /* the source's */
     double t0;
@@ -176,13 +177,24 @@ static int gate_open(struct cfs_copy *c, struct cfs_source **out)
 
 /* ---- the source object ---- */
 
+/* Appends key=value to the pairs in v (room for 64 more bytes). */
+static size_t add_prop(char *v, size_t n, const char *key, unsigned value)
+{
+    int len = sprintf(v + n, "%s", key) + 1;
+    len += sprintf(v + n + len, "%u", value) + 1;
+    return n + (size_t)len;
+}
+
 /* A Glance image's properties as cfs_put.src_props: its user.glance.*
- * attributes without the namespace (the target picks what it carries). */
+ * attributes without the namespace (the target picks what it carries);
+ * then min_ram and min_disk of the machine the source is (a server's
+ * flavor), which an image's own properties win over (the first of a key
+ * wins). */
 static int source_props(const struct cfs_object *o, char **out, size_t *len)
 {
     static const char prefix[] = "user.glance.";
     size_t n = 0;
-    char *v = malloc(o->xattrs_len + 1);
+    char *v = malloc(o->xattrs_len + 1 + 2 * 64);
 
     if (!v)
         return -ENOMEM;
@@ -197,6 +209,10 @@ static int source_props(const struct cfs_object *o, char **out, size_t *len)
         }
         q = value + vlen;
     }
+    if (o->hw.memory_mb)
+        n = add_prop(v, n, "min_ram", o->hw.memory_mb);
+    if (o->hw.disk_gb)
+        n = add_prop(v, n, "min_disk", o->hw.disk_gb);
     if (n == 0) {
         free(v);
         v = NULL;
@@ -226,6 +242,7 @@ static int open_source(struct cfs_mount *m, const char *path, struct cfs_copy *c
         err = cfs_view_open_node(m, &node, &c->src, NULL);
     if (!err)
         err = source_props(node.entry->obj, &c->props, &c->props_len);
+    cfs_object_ovf(m, node.entry->obj, &c->ovf);
     cfs_node_release(&node);
     return err;
 }
@@ -242,7 +259,7 @@ static void *run(void *arg)
         .content = c->meter,
         .xattrs = c->xattrs,
         .xattrs_len = c->xattrs_len,
-        .ovf = &c->m->ovf,
+        .ovf = &c->ovf,
         .label = c->p->path,
         .src_props = c->props,
         .src_props_len = c->props_len,

@@ -15,6 +15,7 @@
 #include "status_cli.h"
 #include "subdirs.h"
 #include "sweep.h"
+#include "transfers.h"
 #include "version.h"
 #include "verified.h"
 #include "viewinfo.h"
@@ -71,8 +72,32 @@ static int cmp_cloud(const void *a, const void *b)
                   ((const struct cfs_mcloud *)b)->cloud->name);
 }
 
+/* A cloud preparing an object (a server's snapshot) shows the wait in
+ * the transfer registry. */
+static void *prepare_begin(const char *path)
+{
+    return cfs_transfer_begin(path, NULL, CFS_XFER_SNAPSHOT, 0);
+}
+
+static void prepare_progress(void *t, uint64_t done)
+{
+    cfs_transfer_progress(t, done);
+}
+
+static void prepare_end(void *t, int err)
+{
+    cfs_transfer_end(t, err);
+}
+
 static int create_clouds(struct cfs_mount *m, const struct cfs_config *cfg)
 {
+    m->prepare = (struct cfs_prepare){
+        .timeout_s = m->opts.snap_timeout,
+        .reuse_s = m->opts.snap_reuse,
+        .begin = prepare_begin,
+        .progress = prepare_progress,
+        .end = prepare_end,
+    };
     m->clouds = calloc(cfg->n ? cfg->n : 1, sizeof *m->clouds);
     if (!m->clouds)
         return -ENOMEM;
@@ -94,6 +119,7 @@ static int create_clouds(struct cfs_mount *m, const struct cfs_config *cfg)
         }
         mc->cloud->provider = p;
         mc->cloud->cache_dir = m->cache_dir;
+        mc->cloud->prepare = &m->prepare;
         while (p->dirs[mc->n_dirs])
             mc->n_dirs++;
         mc->dirs = calloc(mc->n_dirs, sizeof *mc->dirs);

@@ -40,6 +40,7 @@ struct cfs_mount {
     struct cfs_opensize *opensize;      /* sizes found by open() (size_at_open objects) */
     char *cache_dir;                    /* spool files (and the providers' downloads) */
     uint64_t cache_reserve_bytes;       /* free space writes leave on the cache's file system */
+    struct cfs_prepare prepare;         /* given to the clouds (snapshot_* options) */
     struct cfs_marker_self marker_self; /* this mount, as upload markers name it */
     char marker[CFS_MARKER_MAX];        /* the marker of this mount's uploads (cfs_put.marker) */
 };

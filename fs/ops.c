@@ -64,17 +64,20 @@ static void file_attr(const struct cfs_mount *m, const struct cfs_object *o, str
     st->st_ctim = o->ctime;
 }
 
-/* The key of an object whose size is known only once opened. */
+/* The key of a file (an object's bytes or one of its views) whose size
+ * is known only once opened. */
 static char *open_key(const struct cfs_node *node)
 {
     const struct cfs_object *o = node->entry->obj;
-    return cfs_printf("%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%lld", node->mc->cloud->name,
+    return cfs_printf("%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%lld\x1f%d", node->mc->cloud->name,
                       cfs_node_dir(node), o->id, o->name, o->ext ? o->ext : "",
-                      (long long)o->mtime.tv_sec);
+                      (long long)o->mtime.tv_sec, node->entry->view);
 }
 
-/* A native file. size_at_open objects say 0 until an open found their
- * size: then the open handle's source, else the size that open found. */
+/* A native file, or any file of a size_at_open object (a server's views
+ * too: their size needs the snapshot, which a stat must not take).
+ * size_at_open objects say 0 until an open found their size: then the
+ * open handle's source, else the size that open found. */
 static void native_attr(const struct cfs_mount *m, const struct cfs_node *node,
                         const struct cfs_handle *h, struct stat *st)
 {
@@ -125,7 +128,7 @@ static int cfs_getattr(const char *path, struct stat *st, struct fuse_file_info 
         cfs_status_attr(m, st);
     } else if (node.kind != NODE_FILE) {
         dir_attr(m, st, dir_mode(&node));
-    } else if (node.entry->view == CFS_NATIVE) {
+    } else if (node.entry->view == CFS_NATIVE || node.entry->obj->size_at_open) {
         native_attr(m, &node, h, st);
     } else {
         struct cfs_view_stat vs;
@@ -169,7 +172,7 @@ static void fill_entry(struct cfs_mount *m, const struct cfs_node *dir, const st
         fill(buf, filler, e->fname, &st, false);
         return;
     }
-    if (e->view == CFS_NATIVE) {
+    if (e->view == CFS_NATIVE || e->obj->size_at_open) {
         native_attr(m, &node, NULL, &st);
         fill(buf, filler, e->fname, &st, plus);
         return;
@@ -417,7 +420,9 @@ static char *view_xattr(struct cfs_mount *m, const struct cfs_node *node, const 
         return NULL;
     if (strcmp(name, view_xattrs[0]) == 0)
         return strdup(cfs_view_ext((enum cfs_view)node->entry->view));
-    if (strcmp(name, view_xattrs[1]) == 0 && cfs_viewinfo_get(m, node, &vs) == 0)
+    /* Not for size_at_open objects: the warnings would cost a snapshot. */
+    if (strcmp(name, view_xattrs[1]) == 0 && !node->entry->obj->size_at_open &&
+        cfs_viewinfo_get(m, node, &vs) == 0)
         return vs.warnings; /* NULL: none */
     return NULL;
 }

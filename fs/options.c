@@ -32,6 +32,8 @@ const struct fuse_opt cfs_option_spec[] = { OPT("config=%s", config),
                                             OPT("allow_delete", allow_delete),
                                             OPT("unmount_timeout=%u", unmount_timeout),
                                             OPT("stale_upload_age=%u", stale_upload_age),
+                                            OPT("snapshot_timeout=%u", snap_timeout),
+                                            OPT("snapshot_reuse=%u", snap_reuse),
                                             FUSE_OPT_KEY("-f", CFS_KEY_FOREGROUND),
                                             FUSE_OPT_KEY("-d", CFS_KEY_FOREGROUND),
                                             FUSE_OPT_KEY("debug", CFS_KEY_FOREGROUND),
@@ -53,6 +55,8 @@ void cfs_options_defaults(struct cfs_options *o)
     o->ovf_hw_version = 13;
     o->cache_reserve = 1024;
     o->unmount_timeout = 600;
+    o->snap_timeout = 600;
+    o->snap_reuse = 300;
 }
 
 void cfs_options_usage(const char *prog)
@@ -98,6 +102,10 @@ void cfs_options_usage(const char *prog)
         "                           cancels at once)\n"
         "    -o stale_upload_age=SECONDS  at mount, also remove what other hosts' uploads left\n"
         "                           half-made this long ago (default 0: only this host's)\n"
+        "    -o snapshot_timeout=SECONDS  a server's snapshot (opening a file of servers/)\n"
+        "                           must be active by then, else ETIMEDOUT (default 600)\n"
+        "    -o snapshot_reuse=SECONDS  opens of a server's files reuse a snapshot this young\n"
+        "                           (default 300; 0: a new one per open)\n"
         "\n",
         prog);
 }

@@ -28,6 +28,8 @@ struct cfs_options {
     unsigned unmount_timeout; /* seconds SIGTERM/SIGINT wait for uploads before cancelling */
     /* Other hosts' upload markers older than this are stale (0: never). */
     unsigned stale_upload_age;
+    unsigned snap_timeout; /* snapshot_timeout=: seconds a server's snapshot may take */
+    unsigned snap_reuse;   /* snapshot_reuse=: seconds a snapshot serves later opens */
     int foreground;
     int show_help;
     int show_version;

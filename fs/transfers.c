@@ -263,6 +263,7 @@ static json_t *json_time(const struct timespec *ts)
 }
 
 static const char *const state_names[] = { "running", "done", "failed", "cancelled" };
+static const char *const dir_names[] = { "upload", "copy", "snapshot" };
 
 /* One transfer as a JSON object. Under lock. */
 static json_t *transfer_json(const struct cfs_transfer *t, double now)
@@ -276,8 +277,7 @@ static json_t *transfer_json(const struct cfs_transfer *t, double now)
     int err = 0;
     err |= json_object_set_new(o, "path", json_path(t->path));
     err |= json_object_set_new(o, "from", json_path(t->from));
-    err |= json_object_set_new(o, "direction",
-                               json_string(t->dir == CFS_XFER_COPY ? "copy" : "upload"));
+    err |= json_object_set_new(o, "direction", json_string(dir_names[t->dir]));
     err |= json_object_set_new(o, "done", json_integer((json_int_t)t->done));
     err |= json_object_set_new(o, "total", json_integer((json_int_t)t->total));
     /* A finished transfer's rate is its average. */

@@ -1,5 +1,5 @@
 /* Transfers the mount runs (uploads from close/rename, cloud-to-cloud
- * copies): shown in /.cloudfs/status, one JSON object per line, and by
+ * copies, snapshots waited for): shown in /.cloudfs/status, one JSON object per line, and by
  * `cloudfs status MOUNTPOINT`; waited for (or cancelled) at unmount. */
 #ifndef CFS_TRANSFERS_H
 #define CFS_TRANSFERS_H
@@ -8,7 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum cfs_transfer_dir { CFS_XFER_UPLOAD, CFS_XFER_COPY };
+/* SNAPSHOT: the wait for a cloud to prepare an object (a Nova server's
+ * snapshot, struct cfs_prepare): path is the server, total 0. */
+enum cfs_transfer_dir { CFS_XFER_UPLOAD, CFS_XFER_COPY, CFS_XFER_SNAPSHOT };
 
 struct cfs_transfer;
 

@@ -91,6 +91,15 @@ static const char *glance_prop(const void *ctx, const char *key)
     return cfs_object_xattr(ctx, name);
 }
 
+void cfs_object_ovf(const struct cfs_mount *m, const struct cfs_object *o, struct ovf_defaults *out)
+{
+    *out = m->ovf;
+    if (o->hw.cpus)
+        out->cpus = o->hw.cpus;
+    if (o->hw.memory_mb)
+        out->memory_mb = o->hw.memory_mb;
+}
+
 int cfs_view_open_node(struct cfs_mount *m, const struct cfs_node *node, struct cfs_source **out,
                        char **warnings)
 {
@@ -102,10 +111,12 @@ int cfs_view_open_node(struct cfs_mount *m, const struct cfs_node *node, struct 
     char *label = cfs_printf("%s/%s/%s", node->mc->cloud->name, cfs_node_dir(node), e->fname);
     char *seed = cfs_printf("%s:%s", o->id, o->digest_hex ? o->digest_hex : "");
     struct cfs_source *file = NULL;
+    struct ovf_defaults ovf;
     int err = -ENOMEM;
 
     if (!base || !label || !seed)
         goto out;
+    cfs_object_ovf(m, o, &ovf);
     struct cfs_view_spec spec = {
         .base = base,
         .vmdk_name = e->vmdk_name,
@@ -114,7 +125,7 @@ int cfs_view_open_node(struct cfs_mount *m, const struct cfs_node *node, struct 
         .label = label,
         .prop = glance_prop,
         .prop_ctx = o,
-        .defaults = &m->ovf,
+        .defaults = &ovf,
         .vhd = m->vhd,
         .vhd_azure = m->opts.vhd_azure,
     };
@@ -259,7 +270,9 @@ static void *warm_main(void *arg)
         if (i >= n)
             break;
         const struct cfs_entry *e = &list[i];
-        if (e->view == CFS_NATIVE)
+        /* size_at_open: known only by opening, which prepares the object
+         * (a server's snapshot): never for a listing. */
+        if (e->view == CFS_NATIVE || e->obj->size_at_open)
             continue;
         struct cfs_node node = w->dir;
         struct cfs_view_stat vs;

@@ -38,6 +38,11 @@ bool cfs_viewinfo_peek(struct cfs_mount *m, const struct cfs_node *node, struct 
  * snapshot. */
 void cfs_viewinfo_warm(struct cfs_mount *m, const struct cfs_node *dir);
 
+/* The OVF hardware for an object: the mount's defaults, with the vCPUs
+ * and memory of the object's machine (a server's flavor) where known. */
+void cfs_object_ovf(const struct cfs_mount *m, const struct cfs_object *o,
+                    struct ovf_defaults *out);
+
 /* Opens the view of a node (for reading). 0 or -errno. */
 int cfs_view_open_node(struct cfs_mount *m, const struct cfs_node *node, struct cfs_source **out,
                        char **warnings);

@@ -30,6 +30,13 @@ struct cfs_object {
      * with their namespace ("user.glance.os_distro"). */
     char *xattrs;
     size_t xattrs_len;
+    /* The virtual hardware of the machine the object is (a Nova server's
+     * flavor), 0 where unknown: the .ovf view and the OVF of a copy into
+     * vCD take vCPUs and memory from it, a copy into Glance min_ram and
+     * min_disk. */
+    struct cfs_vm_hw {
+        unsigned cpus, memory_mb, disk_gb;
+    } hw;
 };
 
 /* The value of an extended attribute of obj, or NULL. */
@@ -117,6 +124,20 @@ struct cfs_provider {
     int (*sweep)(struct cfs_cloud *cloud, const struct cfs_marker_self *self);
 };
 
+/* What fs/ gives providers that must prepare an object before its bytes
+ * can be read (a Nova server's snapshot): bounds from the mount options,
+ * and the mount's transfer registry, where the preparation is shown while
+ * it runs (fs/transfers.h, direction "snapshot"). */
+struct cfs_prepare {
+    unsigned timeout_s; /* snapshot_timeout=: the object must be ready by then */
+    unsigned reuse_s;   /* snapshot_reuse=: a preparation this young is reused */
+    /* path: what is prepared, as a path in the mount ("/os/servers/web1").
+     * begin returns a handle for progress and end, or NULL. */
+    void *(*begin)(const char *path);
+    void (*progress)(void *t, uint64_t done);
+    void (*end)(void *t, int err);
+};
+
 /* Providers embed this as their first member. */
 struct cfs_cloud {
     const struct cfs_provider *provider;
@@ -124,6 +145,8 @@ struct cfs_cloud {
     /* The mount's cache directory (spool and download files), set by fs/
      * after create() and before any other call; not owned. */
     const char *cache_dir;
+    /* Set with cache_dir; NULL: defaults (600 s, 300 s) and no registry. */
+    const struct cfs_prepare *prepare;
 };
 
 const struct cfs_provider *cfs_provider_find(const char *type);

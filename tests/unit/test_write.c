@@ -181,7 +181,7 @@ static pid_t serve(const char *at, uint64_t reserve)
     pid_t pid = fork();
     if (pid != 0)
         return pid;
-    static struct cfs_cloud cloud = { &fake_provider, "fake", NULL };
+    static struct cfs_cloud cloud = { .provider = &fake_provider, .name = "fake" };
     static struct cfs_mcloud mc;
     static struct cfs_mount m;
     cfs_options_defaults(&m.opts);

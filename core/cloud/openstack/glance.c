@@ -293,3 +293,42 @@ int glance_open_image(struct openstack *os, const struct cfs_object *obj, unsign
     free(label);
     return err;
 }
+
+int glance_image_state(struct openstack *os, const char *id, char *status, size_t status_len,
+                       struct cfs_object *out)
+{
+    char *base = NULL, *url;
+    int err = openstack_image_url(os, &base);
+
+    snprintf(status, status_len, "?");
+    if (err)
+        return err;
+    url = cfs_printf("%s/v2/images/%s", base, id);
+    free(base);
+    if (!url)
+        return -ENOMEM;
+    struct cfs_http_req req = { .method = "GET", .url = url };
+    struct cfs_http_resp resp;
+    err = openstack_request(os, "show image", &req, &resp);
+    free(url);
+    if (!err) {
+        json_t *img = json_loadb(resp.body ? resp.body : "", resp.body_len, 0, NULL);
+        const char *s = json_string_value(json_object_get(img, "status"));
+        if (!json_is_object(img) || !s) {
+            cfs_log_error("glance: cloud %s: image %s: not a JSON image record", os->base.name, id);
+            err = -EIO;
+        } else {
+            snprintf(status, status_len, "%s", s);
+            err = parse_image(img, out);
+            if (err && err != -EAGAIN) {
+                free_object(out);
+                memset(out, 0, sizeof *out);
+                if (err != -ENOMEM)
+                    err = -EIO;
+            }
+        }
+        json_decref(img);
+    }
+    cfs_http_resp_free(&resp);
+    return err;
+}

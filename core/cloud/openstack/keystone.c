@@ -31,6 +31,7 @@ struct keystone {
     char *interface;
     char *region;
     char *image_interface;
+    char *compute_interface;
     struct cfs_tls tls;
 
     pthread_mutex_t lock;
@@ -229,6 +230,8 @@ int keystone_create(const struct cfs_cloud_config *c, const struct cfs_tls *tls,
     ks->interface = strdup((v = str(c, "interface")) ? v : "public");
     if ((v = str(c, "image_interface")))
         ks->image_interface = strdup(v);
+    if ((v = str(c, "compute_interface")))
+        ks->compute_interface = strdup(v);
     if ((v = str(c, "region_name")))
         ks->region = strdup(v);
     err = build_body(ks, c);
@@ -251,6 +254,7 @@ void keystone_destroy(struct keystone *ks)
     free(ks->interface);
     free(ks->region);
     free(ks->image_interface);
+    free(ks->compute_interface);
     free(ks->token);
     json_decref(ks->catalog);
     pthread_mutex_destroy(&ks->lock);
@@ -468,8 +472,12 @@ int keystone_endpoint(struct keystone *ks, const char *type, char **url)
         pthread_mutex_unlock(&ks->lock);
         return err;
     }
-    interface =
-        strcmp(type, "image") == 0 && ks->image_interface ? ks->image_interface : ks->interface;
+    /* clouds.yaml's <service>_interface wins over interface. */
+    interface = ks->interface;
+    if (strcmp(type, "image") == 0 && ks->image_interface)
+        interface = ks->image_interface;
+    else if (strcmp(type, "compute") == 0 && ks->compute_interface)
+        interface = ks->compute_interface;
     /* "publicURL" is how older configs spell the interface. */
     char itf[32];
     snprintf(itf, sizeof itf, "%s", interface);

@@ -1,9 +1,11 @@
 /* The OpenStack provider: a cloud of clouds.yaml, its Glance images as
- * the directory images/ (read, written, deleted). Requests go through openstack_request, which
+ * the directory images/ (read, written, deleted), its Nova servers as
+ * servers/ (read through snapshots: nova.c). Requests go through openstack_request, which
  * owns authentication, retries and the errno mapping of DESIGN.md §6. */
 #define _GNU_SOURCE
 #include "openstack.h"
 #include "log.h"
+#include "nova.h"
 #include "util.h"
 
 #include <errno.h>
@@ -152,6 +154,7 @@ static void os_destroy(struct cfs_cloud *cloud)
     if (!os)
         return;
     keystone_destroy(os->ks);
+    nova_destroy(os->nova);
     free(os->base.name);
     free(os->cacert);
     free(os->image_override);
@@ -181,6 +184,11 @@ static int os_create(const struct cfs_cloud_config *cfg, struct cfs_cloud **out)
     if ((v = cfs_cloud_str(cfg, "image_endpoint_override")) && *v)
         os->image_override = strdup(v);
     os->auth.header = os_auth_header;
+    os->nova = nova_create(cfg);
+    if (!os->nova || !os->base.name) {
+        os_destroy(&os->base);
+        return -ENOMEM;
+    }
     err = keystone_create(cfg, &os->tls, &os->ks);
     if (err) {
         os_destroy(&os->base);
@@ -192,6 +200,8 @@ static int os_create(const struct cfs_cloud_config *cfg, struct cfs_cloud **out)
 
 static int os_list(struct cfs_cloud *cloud, const char *dir, struct cfs_object_list *out)
 {
+    if (strcmp(dir, "servers") == 0)
+        return nova_list_servers((struct openstack *)cloud, out);
     if (strcmp(dir, "images") != 0)
         return -ENOENT;
     return glance_list_images((struct openstack *)cloud, out);
@@ -200,14 +210,19 @@ static int os_list(struct cfs_cloud *cloud, const char *dir, struct cfs_object_l
 static int os_open(struct cfs_cloud *cloud, const char *dir, const struct cfs_object *obj,
                    unsigned flags, struct cfs_source **out)
 {
+    if (strcmp(dir, "servers") == 0)
+        return nova_open_server((struct openstack *)cloud, obj, flags, out);
     if (strcmp(dir, "images") != 0)
         return -ENOENT;
     return glance_open_image((struct openstack *)cloud, obj, flags, out);
 }
 
+/* servers/ is read-only: a server is not made from a file. */
 static int os_can_put(struct cfs_cloud *cloud, const char *dir)
 {
     (void)cloud;
+    if (strcmp(dir, "servers") == 0)
+        return -EROFS;
     return strcmp(dir, "images") == 0 ? 0 : -EACCES;
 }
 
@@ -220,6 +235,8 @@ static int os_put(struct cfs_cloud *cloud, const struct cfs_put *req)
 
 static int os_remove(struct cfs_cloud *cloud, const char *dir, const struct cfs_object *obj)
 {
+    if (strcmp(dir, "servers") == 0)
+        return -EROFS; /* rm never deletes a server */
     if (strcmp(dir, "images") != 0)
         return -ENOENT;
     return glance_remove((struct openstack *)cloud, obj);
@@ -228,12 +245,14 @@ static int os_remove(struct cfs_cloud *cloud, const char *dir, const struct cfs_
 static int os_set_mtime(struct cfs_cloud *cloud, const char *dir, const struct cfs_object *obj,
                         const struct timespec *mtime)
 {
+    if (strcmp(dir, "servers") == 0)
+        return -EROFS;
     if (strcmp(dir, "images") != 0)
         return -ENOENT;
     return glance_set_mtime((struct openstack *)cloud, obj, mtime);
 }
 
-static const char *const os_dirs[] = { "images", NULL };
+static const char *const os_dirs[] = { "images", "servers", NULL };
 
 const struct cfs_provider openstack_provider = {
     .type = "openstack",

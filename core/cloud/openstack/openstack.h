@@ -1,4 +1,4 @@
-/* An OpenStack cloud: shared state of the Keystone and Glance modules. */
+/* An OpenStack cloud: shared state of the Keystone, Glance and Nova modules. */
 #ifndef CFS_OPENSTACK_H
 #define CFS_OPENSTACK_H
 
@@ -17,6 +17,7 @@ struct openstack {
     char *cacert;
     struct cfs_http_auth auth; /* hands out Keystone tokens to requests */
     char *image_override;      /* clouds.yaml image_endpoint_override */
+    struct nova *nova;         /* servers/ (nova.c) */
 
     pthread_mutex_t lock;
     char *image_url; /* Glance base URL without /v2, once known */
@@ -43,6 +44,11 @@ int glance_parse_page(const char *body, size_t len, struct cfs_object_list *out,
 int glance_list_images(struct openstack *os, struct cfs_object_list *out);
 int glance_open_image(struct openstack *os, const struct cfs_object *obj, unsigned flags,
                       struct cfs_source **out);
+/* GET /v2/images/{id}: its status into status; an active image into *out
+ * (an object as listings make it; the caller frees its fields). 0 (active),
+ * -EAGAIN (another status), -ENOENT (no such image, logged), -errno. */
+int glance_image_state(struct openstack *os, const char *id, char *status, size_t status_len,
+                       struct cfs_object *out);
 
 /* ---- uploads (glance_props.c: no network; glance_upload.c) ---- */
 
