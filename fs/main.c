@@ -1,6 +1,7 @@
 /* cloudfs MOUNTPOINT [-f] [-d] [-o opt,...]: reads the configuration,
  * creates one provider instance per cloud (no network yet) and hands
  * the mount to libfuse's multithreaded loop. */
+#include "cache.h"
 #include "cachedir.h"
 #include "http.h"
 #include "http_source.h"
@@ -30,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outargs)
@@ -119,6 +121,7 @@ static int create_clouds(struct cfs_mount *m, const struct cfs_config *cfg)
         }
         mc->cloud->provider = p;
         mc->cloud->cache_dir = m->cache_dir;
+        mc->cloud->block_cache = m->block_cache;
         mc->cloud->prepare = &m->prepare;
         while (p->dirs[mc->n_dirs])
             mc->n_dirs++;
@@ -230,6 +233,36 @@ static void print_help(const char *prog, struct fuse_args *args)
     fuse_lib_help(args);
 }
 
+/* cache_dir/blocks, capped at cache_size= MiB or, by default, a tenth of
+ * the space free there now: a cache that could fill the disk would starve
+ * the spool files of writes. */
+static int open_block_cache(struct cfs_mount *m)
+{
+    uint64_t cap;
+    if (m->opts.cache_size) {
+        char *end;
+        errno = 0;
+        unsigned long long mib = strtoull(m->opts.cache_size, &end, 10);
+        if (errno || end == m->opts.cache_size || *end || mib > (UINT64_MAX >> 20)) {
+            fprintf(stderr, "cloudfs: cache_size=%s is not a number of MiB\n", m->opts.cache_size);
+            return -1;
+        }
+        cap = (uint64_t)mib << 20;
+    } else {
+        struct statvfs v;
+        cap = statvfs(m->cache_dir, &v) == 0 ? (uint64_t)v.f_bavail * v.f_frsize / 10 : 0;
+    }
+    if (cap == 0)
+        return 0;
+    char *dir = cfs_printf("%s/blocks", m->cache_dir);
+    int err = dir ? cfs_cache_open(dir, cap, &m->block_cache) : -ENOMEM;
+    if (err)
+        cfs_log_warn("block cache %s: %s: reads go to the clouds only", dir ? dir : "?",
+                     strerror(-err));
+    free(dir);
+    return 0;
+}
+
 int main(int argc, char *argv[])
 {
     struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
@@ -313,6 +346,8 @@ int main(int argc, char *argv[])
         goto out;
     if (cfs_cache_dir_make(m.cache_dir) != 0)
         goto out;
+    if (open_block_cache(&m) != 0)
+        goto out;
     if (m.opts.timeout == 0 || m.opts.connect_timeout == 0) {
         fprintf(stderr, "cloudfs: timeout and connect_timeout must be at least 1 second\n");
         goto out;
@@ -348,6 +383,7 @@ out:
     cfs_config_free(&cfg);
     fuse_opt_free_args(&args);
     free(m.mountpoint);
+    cfs_cache_close(m.block_cache);
     free(m.cache_dir);
     return ret;
 }

@@ -38,6 +38,7 @@ struct cfs_mount {
     struct cfs_subdirs *subdirs;        /* listings of catalogs and other subdirectories */
     struct cfs_pending_table *pending;  /* files being written */
     struct cfs_opensize *opensize;      /* sizes found by open() (size_at_open objects) */
+    struct cfs_cache *block_cache;      /* chunks of immutable images on disk, or NULL */
     char *cache_dir;                    /* spool files (and the providers' downloads) */
     uint64_t cache_reserve_bytes;       /* free space writes leave on the cache's file system */
     struct cfs_prepare prepare;         /* given to the clouds (snapshot_* options) */

@@ -29,6 +29,7 @@ const struct fuse_opt cfs_option_spec[] = { OPT("config=%s", config),
                                             OPT("vhd_azure", vhd_azure),
                                             OPT("cache_dir=%s", cache_dir),
                                             OPT("cache_reserve=%u", cache_reserve),
+                                            OPT("cache_size=%s", cache_size),
                                             OPT("allow_delete", allow_delete),
                                             OPT("unmount_timeout=%u", unmount_timeout),
                                             OPT("stale_upload_age=%u", stale_upload_age),
@@ -95,6 +96,8 @@ void cfs_options_usage(const char *prog)
         "                           ~/.cache/cloudfs, /var/tmp/cloudfs-UID)\n"
         "    -o cache_reserve=MIB   a write that would leave less free in cache_dir fails with\n"
         "                           ENOSPC and drops its file (default 1024)\n"
+        "    -o cache_size=MIB      on-disk cache of downloaded image chunks in cache_dir/blocks,\n"
+        "                           0 = none (default: 10 %% of the free space at mount)\n"
         "    -o allow_delete        rm of cloud objects (not implemented yet: ENOTSUP;\n"
         "                           without it EACCES)\n"
         "    -o unmount_timeout=SECONDS  on SIGTERM/SIGINT, wait this long for uploads in\n"

@@ -24,6 +24,7 @@ struct cfs_options {
     int vhd_azure;            /* .vhd views: whole MiB sizes (Azure) */
     char *cache_dir;          /* spool files of writes */
     unsigned cache_reserve;   /* MiB writes leave free on the cache's file system */
+    char *cache_size;         /* block cache cap in MiB; NULL: 10 % of free space */
     int allow_delete;         /* rm of cloud objects */
     unsigned unmount_timeout; /* seconds SIGTERM/SIGINT wait for uploads before cancelling */
     /* Other hosts' upload markers older than this are stale (0: never). */

@@ -145,6 +145,8 @@ struct cfs_cloud {
     /* The mount's cache directory (spool and download files), set by fs/
      * after create() and before any other call; not owned. */
     const char *cache_dir;
+    /* The on-disk block cache of immutable images, or NULL; not owned. */
+    struct cfs_cache *block_cache;
     /* Set with cache_dir; NULL: defaults (600 s, 300 s) and no registry. */
     const struct cfs_prepare *prepare;
 };

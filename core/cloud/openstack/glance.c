@@ -4,6 +4,7 @@
  * os_hash_algo/os_hash_value describe the stored bytes. */
 #define _GNU_SOURCE
 #include "openstack.h"
+#include "cache.h"
 #include "log.h"
 #include "mtime.h"
 #include "util.h"
@@ -291,6 +292,15 @@ int glance_open_image(struct openstack *os, const struct cfs_object *obj, unsign
     err = cfs_http_source_open(&p, out);
     free(url);
     free(label);
+    /* Every view of an active image reads through the one block cache.
+     * Not with md5, the checksum of older images: md5 collisions can be
+     * made on purpose, and one tenant must not poison another's cache. */
+    struct cfs_cache *bc = os->base.block_cache;
+    if (!err && bc && obj->digest_algo && obj->digest_hex && strcmp(obj->digest_algo, "md5")) {
+        struct cfs_source *cached;
+        if (cfs_cache_source_open(*out, bc, obj->digest_algo, obj->digest_hex, &cached) == 0)
+            *out = cached;
+    }
     return err;
 }
 

@@ -1,0 +1,47 @@
+/* The on-disk block cache (DESIGN.md §3): chunks of immutable images kept
+ * lz4-compressed in files under the mount's cache_dir, named by a hash of
+ * (image key, chunk index), each with a CRC32 of its bytes, evicted least
+ * recently used first under a size cap. The files are the index: it is
+ * rebuilt from them (mtime order) when the cache is opened, so the cache
+ * survives remounts. */
+#ifndef CFS_CACHE_H
+#define CFS_CACHE_H
+
+#include "source.h"
+
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Chunks are this size and aligned (the last one of an image is short). */
+#define CFS_CACHE_CHUNK_SHIFT 20
+#define CFS_CACHE_CHUNK       ((size_t)1 << CFS_CACHE_CHUNK_SHIFT)
+#define CFS_CACHE_SHA256      32
+
+struct cfs_cache;
+
+/* dir is created if missing; cap_bytes bounds the entries' file sizes.
+ * Returns 0, or a negative errno. */
+int cfs_cache_open(const char *dir, uint64_t cap_bytes, struct cfs_cache **out);
+void cfs_cache_close(struct cfs_cache *c);
+uint64_t cfs_cache_used(struct cfs_cache *c);
+
+/* Reads chunk idx of key into buf (len bytes expected). Returns len, or
+ * -ENOENT when missing; a corrupt or truncated entry is removed and is
+ * -ENOENT too, so the caller refetches it. */
+ssize_t cfs_cache_get(struct cfs_cache *c, const char *key, uint64_t idx, void *buf, size_t len);
+int cfs_cache_put(struct cfs_cache *c, const char *key, uint64_t idx, const void *buf, size_t len);
+bool cfs_cache_has(struct cfs_cache *c, const char *key, uint64_t idx);
+void cfs_cache_drop(struct cfs_cache *c, const char *key, uint64_t idx);
+
+/* The manifest of a key: the sha256 of each of its n chunks, written only
+ * once the chunks' concatenation matched the cloud's digest. */
+int cfs_cache_manifest_get(struct cfs_cache *c, const char *key, uint64_t n, uint8_t *sha);
+int cfs_cache_manifest_put(struct cfs_cache *c, const char *key, uint64_t n, const uint8_t *sha);
+
+/* The filter: a source reading inner through the cache. key names the
+ * content ("sha512:<hex>:<size>"); algo/hex the cloud's digest of it. On
+ * success the source owns inner; on failure the caller keeps it. */
+int cfs_cache_source_open(struct cfs_source *inner, struct cfs_cache *c, const char *algo,
+                          const char *hex, struct cfs_source **out);
+
+#endif

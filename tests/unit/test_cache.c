@@ -1,0 +1,219 @@
+/* The on-disk block cache and its filter source, over a fake inner source
+ * that counts its reads: hits, misses, LRU eviction, reopen, corrupt and
+ * truncated entries, a lying inner, concurrent readers. */
+#define _GNU_SOURCE
+#include "cache.h"
+#include "digest.h"
+#include "unit.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define SIZE (3 * CFS_CACHE_CHUNK + 12345)
+
+struct fake {
+    struct cfs_source base;
+    const char *data;
+    atomic_int reads;
+};
+
+static ssize_t fake_pread(struct cfs_source *src, void *buf, size_t len, uint64_t off)
+{
+    struct fake *f = (struct fake *)src;
+    f->reads++;
+    memcpy(buf, f->data + off, len);
+    return (ssize_t)len;
+}
+
+static atomic_int total_reads; /* of closed fakes */
+
+static void fake_close(struct cfs_source *src)
+{
+    total_reads += ((struct fake *)src)->reads;
+    free(src);
+}
+
+static const struct cfs_source_ops fake_ops = { "fake", fake_pread, fake_close };
+
+static struct fake *fake_new(const char *data)
+{
+    struct fake *f = calloc(1, sizeof *f);
+    f->base.ops = &fake_ops;
+    f->base.size = SIZE;
+    f->data = data;
+    return f;
+}
+
+static char data[SIZE], hex[129];
+static char dir[64];
+
+/* Opens a cached source over a new fake; reads it whole, 128 KiB at a
+ * time; returns the fake's reads (the source is closed). */
+static int read_through(struct cfs_cache *c, const char *digest, bool *verified)
+{
+    struct fake *f = fake_new(data);
+    struct cfs_source *s;
+    CHECK(cfs_cache_source_open(&f->base, c, "sha256", digest, &s) == 0);
+    char *buf = malloc(SIZE);
+    for (size_t off = 0; off < SIZE; off += 128 << 10)
+        CHECK(cfs_source_pread(s, buf + off, 128 << 10, off) > 0);
+    CHECK(memcmp(buf, data, SIZE) == 0);
+    free(buf);
+    int before = total_reads;
+    if (verified)
+        *verified = s->verified;
+    cfs_source_close(s); /* waits for the verification */
+    return total_reads - before;
+}
+
+/* The path of the n-th entry file (not a manifest) in dir. */
+static char *entry_file(int n)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    char *p = NULL;
+    while (d && (de = readdir(d)))
+        if (de->d_name[0] != '.' && !strstr(de->d_name, ".m") && n-- == 0) {
+            p = malloc(strlen(dir) + strlen(de->d_name) + 2);
+            sprintf(p, "%s/%s", dir, de->d_name);
+            break;
+        }
+    if (d)
+        closedir(d);
+    return p;
+}
+
+static void test_hits(void)
+{
+    struct cfs_cache *c;
+    bool v;
+    CHECK(cfs_cache_open(dir, 64 << 20, &c) == 0);
+    CHECK(read_through(c, hex, &v) == 4); /* one read per chunk */
+    CHECK(read_through(c, hex, &v) == 0 && v);
+    cfs_cache_close(c);
+
+    /* a remount: the files are the index */
+    CHECK(cfs_cache_open(dir, 64 << 20, &c) == 0);
+    CHECK(cfs_cache_used(c) > SIZE);
+    CHECK(read_through(c, hex, &v) == 0 && v);
+
+    /* a flipped byte, then a truncated file: refetched, never served */
+    char *p = entry_file(0);
+    int fd = open(p, O_RDWR);
+    char b;
+    CHECK(pread(fd, &b, 1, 100) == 1);
+    b ^= 1;
+    CHECK(pwrite(fd, &b, 1, 100) == 1);
+    close(fd);
+    free(p);
+    CHECK(read_through(c, hex, NULL) == 1);
+    p = entry_file(1);
+    CHECK(truncate(p, 1000) == 0);
+    free(p);
+    CHECK(read_through(c, hex, NULL) == 1);
+    CHECK(read_through(c, hex, NULL) == 0);
+    cfs_cache_close(c);
+}
+
+static void test_lying_inner(void)
+{
+    struct cfs_cache *c;
+    /* the digest says other bytes: nothing may be served from disk */
+    const char *other = "00000000000000000000000000000000000000000000000000000000000000ff";
+    CHECK(cfs_cache_open(dir, 64 << 20, &c) == 0);
+    CHECK(read_through(c, other, NULL) == 4);
+    CHECK(read_through(c, other, NULL) == 4);
+    cfs_cache_close(c);
+}
+
+static void test_lru(void)
+{
+    struct cfs_cache *c;
+    char *buf = malloc(CFS_CACHE_CHUNK);
+    /* random bytes do not compress: room for two entries */
+    CHECK(cfs_cache_open(dir, 2 * CFS_CACHE_CHUNK + 40000, &c) == 0);
+    for (int i = 0; i < 2; i++)
+        CHECK(cfs_cache_put(c, "k", i, data + i * CFS_CACHE_CHUNK, CFS_CACHE_CHUNK) == 0);
+    CHECK(cfs_cache_get(c, "k", 0, buf, CFS_CACHE_CHUNK) == CFS_CACHE_CHUNK);
+    CHECK(cfs_cache_put(c, "k", 2, data + 2 * CFS_CACHE_CHUNK, CFS_CACHE_CHUNK) == 0);
+    CHECK(cfs_cache_has(c, "k", 0) && !cfs_cache_has(c, "k", 1) && cfs_cache_has(c, "k", 2));
+    CHECK(cfs_cache_get(c, "k", 1, buf, CFS_CACHE_CHUNK) == -ENOENT);
+    CHECK(cfs_cache_used(c) <= 2 * CFS_CACHE_CHUNK + 40000);
+    CHECK(cfs_cache_get(c, "k", 2, buf, CFS_CACHE_CHUNK) == CFS_CACHE_CHUNK);
+    CHECK(memcmp(buf, data + 2 * CFS_CACHE_CHUNK, CFS_CACHE_CHUNK) == 0);
+    cfs_cache_close(c);
+    free(buf);
+}
+
+struct reader {
+    struct cfs_source *s;
+    unsigned seed;
+};
+
+static void *reader_main(void *arg)
+{
+    struct reader *r = arg;
+    char buf[70000];
+    for (int i = 0; i < 200; i++) {
+        uint64_t off = (uint64_t)rand_r(&r->seed) % SIZE;
+        ssize_t n = cfs_source_pread(r->s, buf, sizeof buf, off);
+        CHECK(n > 0 && memcmp(buf, data + off, (size_t)n) == 0);
+    }
+    return NULL;
+}
+
+static void test_concurrent(void)
+{
+    struct cfs_cache *c;
+    struct cfs_source *s;
+    CHECK(cfs_cache_open(dir, 64 << 20, &c) == 0);
+    for (int round = 0; round < 2; round++) { /* from inner, then from disk */
+        struct fake *f = fake_new(data);
+        CHECK(cfs_cache_source_open(&f->base, c, "sha256", hex, &s) == 0);
+        pthread_t t[8];
+        struct reader r[8];
+        for (int i = 0; i < 8; i++) {
+            r[i] = (struct reader){ s, (unsigned)i + 1 };
+            pthread_create(&t[i], NULL, reader_main, &r[i]);
+        }
+        for (int i = 0; i < 8; i++)
+            pthread_join(t[i], NULL);
+        cfs_source_close(s);
+    }
+    cfs_cache_close(c);
+}
+
+static void wipe(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0);
+}
+
+int main(void)
+{
+    unsigned seed = 42;
+    for (size_t i = 0; i < SIZE; i++)
+        data[i] = (char)rand_r(&seed);
+    struct cfs_digest *d;
+    CHECK(cfs_digest_new("sha256", &d) == 0);
+    cfs_digest_update(d, data, SIZE);
+    cfs_digest_matches(d, "", hex);
+    cfs_digest_free(d);
+    snprintf(dir, sizeof dir, "/tmp/cfs-test-cache-%d", (int)getpid());
+
+    test_hits();
+    wipe();
+    test_lying_inner();
+    wipe();
+    test_lru();
+    wipe();
+    test_concurrent();
+    wipe();
+    return UNIT_RESULT();
+}
