@@ -13,6 +13,9 @@ WORK=$(mktemp -d /tmp/cfs-test.XXXXXX)
 MNT=$WORK/mnt
 LOG=$WORK/cloudfs.log
 CFS_OUT=$WORK/cloudfs.out   # cloudfs's own stdout and stderr
+# A cache_dir per test: the block cache of one test must not serve the
+# reads of the next (tests count requests).
+export CLOUDFS_CACHE_DIR=$WORK/cache
 CFS_PID=
 PRIVATE_CLOUDS=()
 BG_PIDS=()               # background helpers of a test, killed by cleanup
