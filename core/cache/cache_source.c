@@ -44,7 +44,14 @@ struct cache_source {
     uint64_t tick;
     pthread_t verifier;
     bool verifying;
+    uint64_t next_off; /* where the last read ended: a read there is sequential */
+    uint64_t n_reads;
 };
+
+/* Small reads that do not continue the previous one (a decoder's header
+ * and tables, an ls -l sizing a view) go straight to the cloud: fetching a
+ * whole chunk for each would read megabytes for a few KiB of metadata. */
+#define PASS_THROUGH_MAX (128u << 10)
 
 static size_t chunk_len(const struct cache_source *s, uint64_t idx)
 {
@@ -217,6 +224,11 @@ static ssize_t cache_pread(struct cfs_source *src, void *buf, size_t len, uint64
 {
     struct cache_source *s = (struct cache_source *)src;
     size_t done = 0;
+    pthread_mutex_lock(&s->lock);
+    bool pass = len < PASS_THROUGH_MAX && !s->manifest && !(s->n_reads && off == s->next_off);
+    s->n_reads++;
+    s->next_off = off + len;
+    pthread_mutex_unlock(&s->lock);
     while (done < len) {
         uint64_t pos = off + done, idx = pos >> CFS_CACHE_CHUNK_SHIFT;
         size_t at = (size_t)(pos & (CFS_CACHE_CHUNK - 1));
@@ -226,7 +238,12 @@ static ssize_t cache_pread(struct cfs_source *src, void *buf, size_t len, uint64
         pthread_mutex_lock(&s->lock);
         bool hit = from_slot(s, idx, (char *)buf + done, at, n);
         pthread_mutex_unlock(&s->lock);
-        if (!hit) {
+        if (!hit && pass) {
+            ssize_t got = cfs_source_pread(s->inner, (char *)buf + done, n, pos);
+            if (got <= 0)
+                return done ? (ssize_t)done : got < 0 ? got : -EIO;
+            n = (size_t)got;
+        } else if (!hit) {
             char *data = NULL;
             int err = fetch(s, idx, &data);
             if (err)
