@@ -1,0 +1,41 @@
+/* vmdk_compress=auto decides per upload from the last transfer's rate.
+ *
+ * Compressing pays when the link is slower than what the CPU saves:
+ * sending S bytes stored takes S/B; compressed, the plan takes S/T and the
+ * send S/(rB) (the read-ahead keeps compression off the send's path), so
+ * it pays while B < T (1 - 1/r), T the plan's throughput on all cores and
+ * r the ratio. Measured on the 2-core build machine with the bench images
+ * (tests/bench/vzip.sh): see AUTO_BELOW. The link's B is the rate of the
+ * last upload or copy of this mount; before the first there is none, and
+ * the upload is compressed: auto is chosen for links expected to be slow. */
+#include "vmdk_compress.h"
+#include "mount.h"
+#include "transfers.h"
+
+#include <string.h>
+
+/* Bytes/s under which compression pays: T (1 - 1/r) with T ~ 80 MiB/s and
+ * r ~ 2 (tests/bench/vzip.sh); rounded down, as a stored upload costs no
+ * CPU and wins ties. */
+#define AUTO_BELOW (40.0 * 1024 * 1024)
+
+int cfs_vmdk_compress_parse(const char *s, int *out)
+{
+    if (!s || strcmp(s, "none") == 0)
+        *out = 0;
+    else if (strcmp(s, "fast") == 0)
+        *out = 1;
+    else if (strcmp(s, "auto") == 0)
+        *out = VMDK_COMPRESS_AUTO;
+    else
+        return -1;
+    return 0;
+}
+
+int cfs_vmdk_zip(const struct cfs_mount *m)
+{
+    if (m->vmdk_compress != VMDK_COMPRESS_AUTO)
+        return m->vmdk_compress;
+    double rate = cfs_transfers_last_rate();
+    return rate == 0 || rate < AUTO_BELOW ? 1 : 0;
+}
