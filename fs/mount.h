@@ -36,7 +36,7 @@ struct cfs_mount {
     unsigned views;                     /* enum cfs_view bits shown with each image */
     struct ovf_defaults ovf;            /* OVF hardware when an image says nothing */
     enum vhd_kind vhd;                  /* .vhd views: fixed or dynamic */
-    int vmdk_compress;                  /* zlib level for vCD uploads, or VMDK_COMPRESS_AUTO */
+    int vmdk_compress;                  /* DEFLATE level for vCD uploads, or VMDK_COMPRESS_AUTO */
     struct cfs_viewinfo *viewinfo;      /* sizes of views, by image */
     struct cfs_verified *verified;      /* images read whole and checked */
     struct cfs_subdirs *subdirs;        /* listings of catalogs and other subdirectories */

@@ -109,7 +109,7 @@ void cfs_options_usage(const char *prog)
         "                           (default 300; 0: a new one per open)\n"
         "    -o vmdk_compress=MODE  disks converted to VMDK for a vCD upload: none (default:\n"
         "                           stored grains), fast (DEFLATE level 1: fewer bytes, more\n"
-        "                           CPU), auto (fast while uploads run below 64 MiB/s)\n"
+        "                           CPU), auto (fast while uploads run below 128 MiB/s)\n"
         "\n",
         prog);
 }

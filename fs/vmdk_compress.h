@@ -8,7 +8,7 @@ struct cfs_mount;
 /* "none" (or NULL) -> 0, "fast" -> 1, "auto" -> VMDK_COMPRESS_AUTO; -1 else. */
 int cfs_vmdk_compress_parse(const char *s, int *out);
 
-/* The zlib level for the upload starting now (struct cfs_put.vmdk_zip). */
+/* The DEFLATE level for the upload starting now (struct cfs_put.vmdk_zip). */
 int cfs_vmdk_zip(const struct cfs_mount *m);
 
 #endif

@@ -49,8 +49,8 @@ struct cfs_package {
  * views; an OVA is unpacked and its own OVF used (disks that are not
  * streamOptimized converted, the references rewritten). name is the
  * template's name (the generated OVF's VM, the disk's file name); ovf the
- * hardware for a generated descriptor; zip the zlib level of converted
- * disks' grains (0: stored, the exact size without reading; 1..9: each
+ * hardware for a generated descriptor; zip the DEFLATE level of converted
+ * disks' grains (0: stored, the exact size without reading; 1..12: each
  * grain compressed once at this call to learn the size, for slow links).
  * -EINVAL with one log line naming
  * label for what cannot be imported (a lone OVF: "copy the .ova or the

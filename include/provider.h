@@ -66,7 +66,7 @@ struct cfs_put {
     size_t xattrs_len;
     /* OVF hardware when a descriptor must be generated (mount options). */
     const struct ovf_defaults *ovf;
-    /* zlib level of the grains of a disk converted to VMDK for the upload
+    /* DEFLATE level (libdeflate) of the grains of a disk converted to VMDK for the upload
      * (vmdk_compress=): 0 stored, else compressed (fewer bytes, more CPU). */
     int vmdk_zip;
     const char *label; /* for log lines: the path in the mount */

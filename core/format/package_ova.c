@@ -72,7 +72,7 @@ static int set_u64(xmlNode *n, const char *id_attr, const char *name, uint64_t v
 struct ova {
     struct cfs_source *content;
     const char *label;
-    int zip; /* zlib level of converted disks */
+    int zip; /* DEFLATE level of converted disks */
     struct tar_member *m;
     size_t n_members;
     xmlDoc *doc;

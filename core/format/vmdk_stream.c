@@ -11,7 +11,7 @@
  * disk; the last few grains read are kept, with their Adler-32, so that a
  * read straddling two records or ending in a checksum reads a grain once.
  *
- * With a zlib level (vmdk_stream_zip_open), the records are compressed
+ * With a DEFLATE level (vmdk_stream_zip_open), the records are compressed
  * instead, of sizes planned at open (vmdk_zip.c); only the GT entries and
  * the records differ. */
 #include "format.h"
@@ -455,8 +455,8 @@ int vmdk_stream_zip_open(struct cfs_source *disk, const char *file_name, uint32_
     err = build_index(v);
     if (err)
         goto fail;
-    if (level > 9)
-        level = 9;
+    if (level > 12)
+        level = 12;
     if (level > 0) {
         err = vmdk_zip_plan(disk, &v->ix, v->n_alloc, level, &v->zip);
         if (err)

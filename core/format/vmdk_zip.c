@@ -1,9 +1,11 @@
 /* Compressed grain records (vmdk_zip.h). A record is the 12-byte grain
- * marker, the grain's zlib stream, zeros to the next sector. zlib at a
- * fixed level, window, memLevel and strategy is a pure function of its
- * input, so the second compression (the read) repeats the first (the plan)
- * byte for byte; the length is checked anyway: a different zlib loaded
- * between the two would otherwise corrupt the upload silently.
+ * marker, the grain's zlib stream, zeros to the next sector. libdeflate's
+ * zlib compressor at a fixed level is a pure function of its input (one
+ * whole buffer, no streaming state), so the second compression (the read)
+ * repeats the first (the plan) byte for byte; the length is checked anyway:
+ * a different library loaded between the two would otherwise corrupt the
+ * upload silently. libdeflate rather than zlib: 2-3 times zlib's speed at
+ * level 1 with a better ratio, and the plan and the read both pay it.
  *
  * A grain whose compressed stream would exceed the stored form (65 552
  * bytes: 129 sectors with its marker, formats.md §3.5) is written in the
@@ -22,7 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <zlib.h>
+#include <libdeflate.h>
+#include <zlib.h> /* adler32 of the stored form */
 
 #define SECTOR        512u
 #define GRAIN_SECTORS 128u
@@ -83,9 +86,9 @@ static void store(const unsigned char *in, unsigned char *out)
 }
 
 /* Grain g of the disk, zero padded, compressed into out (STORED_BYTES of
- * room, plus the slack zlib wants); its length or -errno. */
-static long compress_grain(struct vmdk_zip *z, z_stream *s, unsigned char *in, unsigned char *out,
-                           size_t room, uint64_t g)
+ * room); its length or -errno. */
+static long compress_grain(struct vmdk_zip *z, struct libdeflate_compressor *c, unsigned char *in,
+                           unsigned char *out, uint64_t g)
 {
     uint64_t off = g << CFS_GRAIN_SHIFT;
     size_t want = CFS_GRAIN_BYTES;
@@ -101,17 +104,13 @@ static long compress_grain(struct vmdk_zip *z, z_stream *s, unsigned char *in, u
         return (long)n;
     }
     memset(in + want, 0, CFS_GRAIN_BYTES - want);
-    if (deflateReset(s) != Z_OK)
-        return -EIO;
-    s->next_in = in;
-    s->avail_in = CFS_GRAIN_BYTES;
-    s->next_out = out;
-    s->avail_out = (uInt)room;
-    if (deflate(s, Z_FINISH) != Z_STREAM_END || s->total_out > STORED_BYTES) {
+    /* 0: it does not fit in the stored form's size, which is then used. */
+    size_t clen = libdeflate_zlib_compress(c, in, CFS_GRAIN_BYTES, out, STORED_BYTES);
+    if (clen == 0) {
         store(in, out);
         return STORED_BYTES;
     }
-    return (long)s->total_out;
+    return (long)clen;
 }
 
 static void *work(void *arg)
@@ -119,14 +118,12 @@ static void *work(void *arg)
     struct worker *w = arg;
     struct vmdk_zip *z = w->z;
     struct batch *b = w->b;
-    size_t room = deflateBound(NULL, CFS_GRAIN_BYTES) + 64;
-    unsigned char *in = malloc(CFS_GRAIN_BYTES), *scratch = malloc(room);
-    z_stream s = { 0 };
+    unsigned char *in = malloc(CFS_GRAIN_BYTES), *scratch = malloc(STORED_BYTES);
+    /* A fixed level: the read must produce what the plan measured. */
+    struct libdeflate_compressor *c = libdeflate_alloc_compressor(z->level);
     int err = 0;
     free(w);
-    /* Fixed parameters: the read must produce what the plan measured. */
-    if (!in || !scratch ||
-        deflateInit2(&s, z->level, Z_DEFLATED, 15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+    if (!in || !scratch || !c)
         err = -ENOMEM;
     while (!err) {
         pthread_mutex_lock(&z->job_lock);
@@ -136,7 +133,7 @@ static void *work(void *arg)
         if (stop || i >= b->count)
             break;
         uint64_t k = b->first + i;
-        long n = compress_grain(z, &s, in, scratch, room, cfs_alloc_select(z->ix, k));
+        long n = compress_grain(z, c, in, scratch, cfs_alloc_select(z->ix, k));
         if (n < 0) {
             err = (int)n;
             break;
@@ -148,7 +145,8 @@ static void *work(void *arg)
             z->lens[k] = (uint32_t)n;
         }
     }
-    deflateEnd(&s);
+    if (c)
+        libdeflate_free_compressor(c);
     free(in);
     free(scratch);
     if (err) {
@@ -353,7 +351,7 @@ int vmdk_zip_read(struct vmdk_zip *z, unsigned char *dst, uint64_t rel, size_t l
             err = batch_for(z, k, &b);
             if (!err && b->lens[k - b->first] != clen) {
                 cfs_log_error("vmdk: grain record %llu compressed to %u bytes, planned %u: "
-                              "zlib is not deterministic here",
+                              "the compressor is not deterministic here",
                               (unsigned long long)k, b->lens[k - b->first], clen);
                 err = -EIO;
             }

@@ -17,7 +17,7 @@
 struct vmdk_zip;
 
 /* Plans the records of the n_alloc grains of ix (record k = the grain
- * cfs_alloc_select(ix, k)) at zlib level 1..9. disk and ix are borrowed:
+ * cfs_alloc_select(ix, k)) at libdeflate level 1..12. disk and ix are borrowed:
  * they must outlive the plan. 0, -ENOMEM, a read's -errno. */
 int vmdk_zip_plan(struct cfs_source *disk, const struct cfs_alloc_index *ix, uint64_t n_alloc,
                   int level, struct vmdk_zip **out);
