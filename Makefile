@@ -1,6 +1,6 @@
 # cloudfs — see README.md.  make | make check | make demo | make bench
 
-PKGS      := fuse3 libcurl jansson yaml-0.1 libcrypto zlib libzstd libxml-2.0 liblz4
+PKGS      := fuse3 libcurl jansson yaml-0.1 libcrypto zlib libdeflate libzstd libxml-2.0 liblz4
 CC        ?= cc
 CFLAGS    ?= -O2 -g
 CFLAGS    += -std=gnu11 -Wall -Wextra -Werror -D_FILE_OFFSET_BITS=64 -pthread \

@@ -23,6 +23,7 @@
 #define _GNU_SOURCE
 #include "copy.h"
 #include "log.h"
+#include "vmdk_compress.h"
 #include "meter.h"
 #include "mount.h"
 #include "pending_upload.h"
@@ -260,6 +261,7 @@ static void *run(void *arg)
         .xattrs = c->xattrs,
         .xattrs_len = c->xattrs_len,
         .ovf = &c->ovf,
+        .vmdk_zip = cfs_vmdk_zip(c->m),
         .label = c->p->path,
         .src_props = c->props,
         .src_props_len = c->props_len,

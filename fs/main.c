@@ -21,6 +21,7 @@
 #include "verified.h"
 #include "viewinfo.h"
 #include "views.h"
+#include "vmdk_compress.h"
 
 #include <libxml/parser.h>
 
@@ -323,6 +324,10 @@ int main(int argc, char *argv[])
         m.vhd = VHD_DYNAMIC;
     } else if (m.opts.vhd && strcmp(m.opts.vhd, "fixed") != 0) {
         fprintf(stderr, "cloudfs: vhd= takes fixed or dynamic\n");
+        goto out;
+    }
+    if (cfs_vmdk_compress_parse(m.opts.vmdk_compress, &m.vmdk_compress) != 0) {
+        fprintf(stderr, "cloudfs: vmdk_compress= takes none, fast or auto\n");
         goto out;
     }
     if (m.opts.vhd_azure && m.vhd == VHD_DYNAMIC) {

@@ -22,6 +22,9 @@ struct cfs_subdirs;
 struct cfs_pending_table;
 struct cfs_opensize;
 
+/* vmdk_compress=auto: decided per upload (cfs_vmdk_zip). */
+#define VMDK_COMPRESS_AUTO (-1)
+
 struct cfs_mount {
     struct cfs_options opts;
     char *mountpoint;
@@ -33,6 +36,7 @@ struct cfs_mount {
     unsigned views;                     /* enum cfs_view bits shown with each image */
     struct ovf_defaults ovf;            /* OVF hardware when an image says nothing */
     enum vhd_kind vhd;                  /* .vhd views: fixed or dynamic */
+    int vmdk_compress;                  /* DEFLATE level for vCD uploads, or VMDK_COMPRESS_AUTO */
     struct cfs_viewinfo *viewinfo;      /* sizes of views, by image */
     struct cfs_verified *verified;      /* images read whole and checked */
     struct cfs_subdirs *subdirs;        /* listings of catalogs and other subdirectories */

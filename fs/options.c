@@ -35,6 +35,7 @@ const struct fuse_opt cfs_option_spec[] = { OPT("config=%s", config),
                                             OPT("stale_upload_age=%u", stale_upload_age),
                                             OPT("snapshot_timeout=%u", snap_timeout),
                                             OPT("snapshot_reuse=%u", snap_reuse),
+                                            OPT("vmdk_compress=%s", vmdk_compress),
                                             FUSE_OPT_KEY("-f", CFS_KEY_FOREGROUND),
                                             FUSE_OPT_KEY("-d", CFS_KEY_FOREGROUND),
                                             FUSE_OPT_KEY("debug", CFS_KEY_FOREGROUND),
@@ -109,6 +110,9 @@ void cfs_options_usage(const char *prog)
         "                           must be active by then, else ETIMEDOUT (default 600)\n"
         "    -o snapshot_reuse=SECONDS  opens of a server's files reuse a snapshot this young\n"
         "                           (default 300; 0: a new one per open)\n"
+        "    -o vmdk_compress=MODE  disks converted to VMDK for a vCD upload: none (default:\n"
+        "                           stored grains), fast (DEFLATE level 1: fewer bytes, more\n"
+        "                           CPU), auto (fast while uploads run below 128 MiB/s)\n"
         "\n",
         prog);
 }

@@ -30,6 +30,7 @@ struct cfs_options {
     /* Other hosts' upload markers older than this are stale (0: never). */
     unsigned stale_upload_age;
     unsigned snap_timeout; /* snapshot_timeout=: seconds a server's snapshot may take */
+    char *vmdk_compress;   /* vmdk_compress=: none, fast or auto */
     unsigned snap_reuse;   /* snapshot_reuse=: seconds a snapshot serves later opens */
     int foreground;
     int show_help;

@@ -2,6 +2,7 @@
  * the file, the mount's OVF defaults, then the provider's put(), seen in
  * the transfer registry (fs/transfers.h) while it runs. The provider logs
  * why it failed; this logs that an upload ran and how long it took. */
+#include "vmdk_compress.h"
 #include "pending_upload.h"
 #include "forget.h"
 #include "log.h"
@@ -100,6 +101,7 @@ int cfs_upload(struct cfs_pending *p, const char *fname, const struct ovf_defaul
         .xattrs = xattrs,
         .xattrs_len = xattrs_len,
         .ovf = ovf,
+        .vmdk_zip = cfs_vmdk_zip(fuse_get_context()->private_data),
         .label = label,
         /* Runs in a FUSE request: the mount is the context's. */
         .marker = ((const struct cfs_mount *)fuse_get_context()->private_data)->marker,

@@ -44,6 +44,7 @@ static pthread_cond_t ended = PTHREAD_COND_INITIALIZER;
 static struct cfs_transfer *head, **tail = &head;
 static size_t n_running, n_finished;
 static bool cancel_all;
+static double last_rate; /* bytes/s of the last big transfer done, 0: none yet */
 
 static void transfer_free(struct cfs_transfer *t)
 {
@@ -145,6 +146,9 @@ void cfs_transfer_end(struct cfs_transfer *t, int err)
     t->err = err;
     if (err == 0 && t->done < t->total)
         t->done = t->total; /* what a meter cannot see: a hole at the end */
+    /* Small transfers are mostly latency: they would say little of the link. */
+    if (err == 0 && t->dir != CFS_XFER_SNAPSHOT && t->done >= (8u << 20) && t->t1 > t->t0)
+        last_rate = (double)t->done / (t->t1 - t->t0);
     t->state = err == 0 ? XFER_DONE : err == -ECANCELED ? XFER_CANCELLED : XFER_FAILED;
     n_running--;
     n_finished++;
@@ -339,4 +343,12 @@ int cfs_transfers_json(char **text, size_t *len)
     *text = buf;
     *len = n;
     return 0;
+}
+
+double cfs_transfers_last_rate(void)
+{
+    pthread_mutex_lock(&lock);
+    double r = last_rate;
+    pthread_mutex_unlock(&lock);
+    return r;
 }

@@ -34,5 +34,8 @@ size_t cfs_transfers_active(void);
 /* Waits until none is running or timeout_s passed; true if none is. */
 bool cfs_transfers_wait(double timeout_s);
 void cfs_transfers_cancel_all(void);
+/* Bytes per second (of the content, start to end) of the last upload or
+ * copy of at least 8 MiB that succeeded; 0 before there is one. */
+double cfs_transfers_last_rate(void);
 
 #endif

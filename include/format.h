@@ -53,6 +53,12 @@ bool vhd_probe(const void *head, size_t len);
  * adapter is ddb.adapterType ("lsilogic", "ide", ...). */
 int vmdk_stream_open(struct cfs_source *disk, const char *file_name, uint32_t cid,
                      const char *adapter, struct cfs_source **out);
+/* The same with grains DEFLATE-compressed at libdeflate level 1..12 (0: stored,
+ * as vmdk_stream_open): open compresses every allocated grain once on all
+ * cores to learn the exact size; reads compress them again (ref/formats.md
+ * §3.9). For uploads over slow links; a read costs CPU, not disk. */
+int vmdk_stream_zip_open(struct cfs_source *disk, const char *file_name, uint32_t cid,
+                         const char *adapter, int level, struct cfs_source **out);
 
 /* VHD view (ref/formats.md §4.1-4.6): fixed (raw + footer) or dynamic
  * (footer copy, header, BAT, 2 MiB blocks with bitmaps, footer), creator

@@ -66,6 +66,9 @@ struct cfs_put {
     size_t xattrs_len;
     /* OVF hardware when a descriptor must be generated (mount options). */
     const struct ovf_defaults *ovf;
+    /* DEFLATE level (libdeflate) of the grains of a disk converted to VMDK for the upload
+     * (vmdk_compress=): 0 stored, else compressed (fewer bytes, more CPU). */
+    int vmdk_zip;
     const char *label; /* for log lines: the path in the mount */
     /* Properties of the object content was copied from (a view of another
      * cloud's image: os_type, os_distro, min_ram, min_disk, hw_* ...), as

@@ -7,7 +7,7 @@ set -euo pipefail
 pkgs=(
     build-essential pkg-config clang clang-format
     libfuse3-dev fuse3 libcurl4-openssl-dev libjansson-dev libyaml-dev libssl-dev
-    libxml2-dev liblz4-dev libzstd-dev zlib1g-dev
+    libxml2-dev liblz4-dev libzstd-dev zlib1g-dev libdeflate-dev
     curl rsync strace qemu-utils e2fsprogs openssl procps psmisc bc attr libclang-rt-14-dev
     libvmdk-utils libqcow-utils libxml2-utils
     python3-keystone python3-glance uwsgi-core uwsgi-plugin-python3 nginx-light

@@ -108,7 +108,7 @@ static uint64_t populated(const struct cfs_source *disk)
 }
 
 int pkg_disk_open(struct cfs_source *content, uint64_t off, uint64_t len, enum cfs_fmt fmt,
-                  const char *file_name, const char *label, struct pkg_disk *out)
+                  const char *file_name, int zip, const char *label, struct pkg_disk *out)
 {
     struct cfs_source *file = NULL, *disk = NULL;
     const char *why = "";
@@ -150,7 +150,7 @@ int pkg_disk_open(struct cfs_source *content, uint64_t off, uint64_t len, enum c
         out->capacity = CFS_GRAIN_BYTES;
     out->populated = populated(disk);
     out->converted = true;
-    return vmdk_stream_open(disk, file_name, fnv1a(file_name), "lsilogic", &out->src);
+    return vmdk_stream_zip_open(disk, file_name, fnv1a(file_name), "lsilogic", zip, &out->src);
 failed:
     cfs_log_error("%s: %s", label, strerror(-err));
     return err;
@@ -178,13 +178,14 @@ static char *disk_file_name(const char *name)
 
 /* A disk: one VMDK and the descriptor ovf_build makes for it. */
 static int package_disk(struct cfs_source *content, enum cfs_fmt fmt, const char *name,
-                        const struct ovf_defaults *ovf, const char *label, struct cfs_package *out)
+                        const struct ovf_defaults *ovf, int zip, const char *label,
+                        struct cfs_package *out)
 {
     struct pkg_disk d;
     char *href = disk_file_name(name);
     if (!href)
         return -ENOMEM;
-    int err = pkg_disk_open(content, 0, content->size, fmt, href, label, &d);
+    int err = pkg_disk_open(content, 0, content->size, fmt, href, zip, label, &d);
     if (err) {
         free(href);
         return err;
@@ -244,7 +245,7 @@ static const char *not_raw(struct cfs_source *content)
 }
 
 int cfs_package_make(struct cfs_source *content, const char *name, const struct ovf_defaults *ovf,
-                     const char *label, struct cfs_package *out)
+                     int zip, const char *label, struct cfs_package *out)
 {
     enum cfs_fmt fmt;
     const char *why;
@@ -271,10 +272,10 @@ int cfs_package_make(struct cfs_source *content, const char *name, const struct 
          * the VM sees it as one. (vCD's media items would take it as a CD,
          * but a catalog directory holds templates.) */
         cfs_log_info("%s: an ISO 9660 image: imported as a raw disk", label);
-        err = package_disk(content, CFS_FMT_RAW, name, ovf, label, out);
+        err = package_disk(content, CFS_FMT_RAW, name, ovf, zip, label, out);
         break;
     case CFS_FMT_OVA:
-        err = pkg_ova(content, label, out);
+        err = pkg_ova(content, zip, label, out);
         break;
     case CFS_FMT_RAW:
         if ((why = not_raw(content))) {
@@ -283,7 +284,7 @@ int cfs_package_make(struct cfs_source *content, const char *name, const struct 
         }
         /* fall through */
     default:
-        err = package_disk(content, fmt, name, ovf, label, out);
+        err = package_disk(content, fmt, name, ovf, zip, label, out);
         break;
     }
     if (err)

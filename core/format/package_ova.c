@@ -72,6 +72,7 @@ static int set_u64(xmlNode *n, const char *id_attr, const char *name, uint64_t v
 struct ova {
     struct cfs_source *content;
     const char *label;
+    int zip; /* DEFLATE level of converted disks */
     struct tar_member *m;
     size_t n_members;
     xmlDoc *doc;
@@ -208,7 +209,8 @@ static int open_files(struct ova *o, struct cfs_package *out)
         char *what = cfs_printf("%s: %s", o->label, f->href);
         if (!what)
             return -ENOMEM;
-        err = pkg_disk_open(o->content, m->offset, m->size, fmt, f->href, what, &o->disks[i]);
+        err =
+            pkg_disk_open(o->content, m->offset, m->size, fmt, f->href, o->zip, what, &o->disks[i]);
         free(what);
         if (err)
             return err;
@@ -276,9 +278,9 @@ static int serialise(struct ova *o, struct cfs_package *out)
     return out->ovf ? 0 : -ENOMEM;
 }
 
-int pkg_ova(struct cfs_source *content, const char *label, struct cfs_package *out)
+int pkg_ova(struct cfs_source *content, int zip, const char *label, struct cfs_package *out)
 {
-    struct ova o = { .content = content, .label = label };
+    struct ova o = { .content = content, .label = label, .zip = zip };
     char *xml = NULL;
     size_t len = 0;
     int err;

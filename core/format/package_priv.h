@@ -21,11 +21,11 @@ struct pkg_disk {
  * (its descriptor names file_name). Refusals are logged once, naming
  * label. */
 int pkg_disk_open(struct cfs_source *content, uint64_t off, uint64_t len, enum cfs_fmt fmt,
-                  const char *file_name, const char *label, struct pkg_disk *out);
+                  const char *file_name, int zip, const char *label, struct pkg_disk *out);
 
 /* An OVA's package: its descriptor, with every file's size exact and the
  * converted disks' format rewritten. */
-int pkg_ova(struct cfs_source *content, const char *label, struct cfs_package *out);
+int pkg_ova(struct cfs_source *content, int zip, const char *label, struct cfs_package *out);
 
 /* True for a name made of [A-Za-z0-9._-] only, not "." or "..". */
 bool pkg_plain_name(const char *s);

@@ -9,10 +9,15 @@
  * arithmetic on that map: rank (GT entries) and select (record -> grain)
  * over the bitmap with a per-GT prefix count. Only grain records touch the
  * disk; the last few grains read are kept, with their Adler-32, so that a
- * read straddling two records or ending in a checksum reads a grain once. */
+ * read straddling two records or ending in a checksum reads a grain once.
+ *
+ * With a DEFLATE level (vmdk_stream_zip_open), the records are compressed
+ * instead, of sizes planned at open (vmdk_zip.c); only the GT entries and
+ * the records differ. */
 #include "format.h"
 #include "bytes.h"
 #include "log.h"
+#include "vmdk_zip.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -56,6 +61,7 @@ struct vmdk_stream {
     uint64_t overhead;                      /* OH, in sectors */
     uint64_t n_alloc;                       /* NA */
     struct cfs_alloc_index ix;              /* rank/select per GT of 512 grains */
+    struct vmdk_zip *zip;                   /* compressed records, or NULL: stored */
     unsigned char head[GD_SECTOR * SECTOR]; /* header + descriptor */
 
     pthread_mutex_t lock; /* guards cache and clock, never held across a disk read */
@@ -308,13 +314,19 @@ static void read_table(struct vmdk_stream *v, unsigned char *dst, uint64_t rel, 
 {
     uint64_t e = rel / 4, end = rel + len;
     uint64_t next = 0; /* GT: the rank of grain e, counted on */
+    uint64_t sec = 0;  /* GT of compressed records: the sector of record next */
     if (!is_gd)
         next = cfs_alloc_rank(&v->ix, e < v->n_grains ? e : v->n_grains);
+    if (!is_gd && v->zip && next < v->n_alloc)
+        sec = vmdk_zip_start(v->zip, next);
     for (; e * 4 < end; e++) {
         uint32_t val = 0;
         if (is_gd) {
             if (e < v->n_gt)
                 val = (uint32_t)(GD_SECTOR + v->gd_sectors + 4 * e);
+        } else if (is_alloc(v, e) && v->zip) {
+            val = (uint32_t)(v->overhead + sec);
+            sec += vmdk_zip_rec_sectors(v->zip, next++);
         } else if (is_alloc(v, e)) {
             val = (uint32_t)(v->overhead + REC_SECTORS * next++);
         }
@@ -329,7 +341,7 @@ static ssize_t vmdk_stream_pread(struct cfs_source *src, void *buf, size_t len, 
     struct vmdk_stream *v = (struct vmdk_stream *)src;
     unsigned char *dst = buf;
     uint64_t gd = GD_SECTOR * SECTOR, gt = (GD_SECTOR + v->gd_sectors) * SECTOR;
-    uint64_t recs = v->overhead * SECTOR, eos = recs + v->n_alloc * REC_BYTES;
+    uint64_t recs = v->overhead * SECTOR, eos = v->base.size - SECTOR;
     size_t done = 0;
 
     while (done < len && off < v->base.size) {
@@ -344,6 +356,9 @@ static ssize_t vmdk_stream_pread(struct cfs_source *src, void *buf, size_t len, 
         } else if (off < recs) {
             n = n < recs - off ? n : (size_t)(recs - off);
             read_table(v, dst, off - gt, n, 0);
+        } else if (off < eos && v->zip) {
+            n = n < eos - off ? n : (size_t)(eos - off);
+            err = vmdk_zip_read(v->zip, dst, off - recs, n);
         } else if (off < eos) {
             uint64_t k = (off - recs) / REC_BYTES, r = (off - recs) % REC_BYTES;
             n = n < REC_BYTES - r ? n : (size_t)(REC_BYTES - r);
@@ -367,6 +382,7 @@ static void vmdk_stream_close(struct cfs_source *src)
     for (int i = 0; i < CACHE_SLOTS; i++)
         free(v->cache[i]); /* no reader is left holding one */
     pthread_mutex_destroy(&v->lock);
+    vmdk_zip_free(v->zip); /* before the index and disk it borrows */
     cfs_alloc_index_free(&v->ix);
     cfs_source_close(v->disk);
     free(v);
@@ -380,6 +396,12 @@ static const struct cfs_source_ops vmdk_stream_ops = {
 
 int vmdk_stream_open(struct cfs_source *disk, const char *file_name, uint32_t cid,
                      const char *adapter, struct cfs_source **out)
+{
+    return vmdk_stream_zip_open(disk, file_name, cid, adapter, 0, out);
+}
+
+int vmdk_stream_zip_open(struct cfs_source *disk, const char *file_name, uint32_t cid,
+                         const char *adapter, int level, struct cfs_source **out)
 {
     static const char *const adapters[] = { "ide", "buslogic", "lsilogic", "legacyESX" };
     const size_t n_adapters = sizeof adapters / sizeof *adapters;
@@ -433,7 +455,15 @@ int vmdk_stream_open(struct cfs_source *disk, const char *file_name, uint32_t ci
     err = build_index(v);
     if (err)
         goto fail;
-    uint64_t sectors = v->overhead + REC_SECTORS * v->n_alloc + 1;
+    if (level > 12)
+        level = 12;
+    if (level > 0) {
+        err = vmdk_zip_plan(disk, &v->ix, v->n_alloc, level, &v->zip);
+        if (err)
+            goto fail;
+    }
+    uint64_t records = v->zip ? vmdk_zip_sectors(v->zip) : REC_SECTORS * v->n_alloc;
+    uint64_t sectors = v->overhead + records + 1;
     if (sectors > UINT32_MAX) {
         cfs_log_error("vmdk: %llu allocated grains make a file past 2^32 sectors",
                       (unsigned long long)v->n_alloc);

@@ -315,7 +315,7 @@ static int vcd_put(struct cfs_cloud *cloud, const struct cfs_put *req)
         }
     }
     if (!err) {
-        err = cfs_package_make(req->content, name, req->ovf, req->label, &pkg);
+        err = cfs_package_make(req->content, name, req->ovf, req->vmdk_zip, req->label, &pkg);
         if (!err) {
             err = vcd_upload(c, href, name, &pkg, req);
             cfs_package_free(&pkg);
