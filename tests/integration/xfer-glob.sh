@@ -55,7 +55,7 @@ for f in "${files[@]}"; do
     got=$(sha256_of "$dst/$b") || fail "$b: reading the copy failed"
     [ "$got" = "$exp" ] || fail "$b: sha256 of the copy $got, the sample's $exp"
 done
-no_spool=$(find "$WORK/cache" -type f | head -3)
+no_spool=$(find "$WORK/cache" -type f -not -path '*/blocks/*' | head -3)
 [ -z "$no_spool" ] || fail "files left in the cache directory: $no_spool"
 echo "${#files[@]} images copied in one cp"
 exit 0
