@@ -70,6 +70,7 @@ bench: deps
 	@tests/bench/run.sh
 	@tests/bench/views.sh
 	@tests/bench/migrate.sh
+	@tests/bench/list.sh
 
 # The views of a local image file, for the benchmark.
 $(BUILD)/viewcat: tests/bench/viewcat.c $(CORE_OBJ)
