@@ -48,7 +48,7 @@ token=$(curl -si -X POST "$CLOUDS_KEYSTONE_URL/auth/tokens" -H 'Content-Type: ap
 data=${BENCH_LIST_QCOW2:-/var/tmp/cloudfs-bench-list.qcow2}
 if ! qemu-img info "$data" >/dev/null 2>&1; then
     raw=$(mktemp /var/tmp/cloudfs-bench-list.XXXXXX)
-    for i in $(seq 0 7); do
+    for _ in $(seq 0 7); do
         head -c 65536 /dev/urandom
         head -c 65536 /dev/zero
     done >"$raw"
