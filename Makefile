@@ -71,6 +71,7 @@ bench: deps
 	@tests/bench/views.sh
 	@tests/bench/migrate.sh
 	@tests/bench/cache.sh
+	@tests/bench/list.sh
 
 # The views of a local image file, for the benchmark.
 $(BUILD)/viewcat: tests/bench/viewcat.c $(CORE_OBJ)
