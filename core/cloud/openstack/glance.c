@@ -15,10 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PAGE_LIMIT       1000
-#define MAX_PAGES        10000
-#define MAX_IMAGES       200000
-#define MAX_LISTING_BODY (64u << 20)
+#define PAGE_LIMIT 1000
+#define MAX_IMAGES 200000
 
 /* Ids become file names under by-id/: letters, digits and '-' only. */
 static bool safe_id(const char *id)
@@ -210,57 +208,44 @@ int glance_parse_page(const char *body, size_t len, struct cfs_object_list *out,
     return err;
 }
 
+struct image_pages {
+    struct cfs_object_list *out;
+    size_t cap;
+};
+
+static int image_page(void *ctx, const char *body, size_t len, char **next)
+{
+    struct image_pages *ip = ctx;
+    return glance_parse_page(body, len, ip->out, &ip->cap, next);
+}
+
 int glance_list_images(struct openstack *os, struct cfs_object_list *out)
 {
-    char *base = NULL, *query = NULL, *prev = NULL;
-    size_t cap = 0;
+    struct image_pages ip = { .out = out };
+    char *base = NULL, *query = cfs_printf("?limit=%d&status=active", PAGE_LIMIT);
     unsigned pages = 0;
     int err;
 
     memset(out, 0, sizeof *out);
-    err = openstack_image_url(os, &base);
-    if (err)
-        return err;
-    query = cfs_printf("?limit=%d&status=active", PAGE_LIMIT);
-    while (query && !err) {
-        char *url = cfs_printf("%s/v2/images%s", base, query);
-        struct cfs_http_req req = { .method = "GET", .url = url, .max_body = MAX_LISTING_BODY };
-        struct cfs_http_resp resp;
-
-        free(prev);
-        prev = query;
-        query = NULL;
-        if (!url) {
-            err = -ENOMEM;
-            break;
-        }
-        err = openstack_request(os, "list images", &req, &resp);
-        free(url);
-        if (!err)
-            err = glance_parse_page(resp.body, resp.body_len, out, &cap, &query);
-        cfs_http_resp_free(&resp);
-        if (err == -EPROTO)
-            cfs_log_error("glance: cloud %s: image listing is not a JSON list of images",
-                          os->base.name);
-        else if (err == -EFBIG)
-            cfs_log_error("glance: cloud %s: more than %d images", os->base.name, MAX_IMAGES);
-        if (err)
-            break;
-        if (query && (strcmp(query, prev) == 0 || ++pages >= MAX_PAGES)) {
-            cfs_log_error("glance: cloud %s: image listing does not end (page %u)", os->base.name,
-                          pages);
-            err = -EIO;
-        }
-    }
-    free(prev);
+    err = query ? openstack_image_url(os, &base) : -ENOMEM;
+    char *images = err ? NULL : cfs_printf("%s/v2/images", base);
+    if (!err && !images)
+        err = -ENOMEM;
+    if (!err)
+        err = openstack_pages(os, "list images", images, query, NULL, image_page, &ip, &pages);
+    if (err == -EPROTO)
+        cfs_log_error("glance: cloud %s: image listing is not a JSON list of images",
+                      os->base.name);
+    else if (err == -EFBIG)
+        cfs_log_error("glance: cloud %s: more than %d images", os->base.name, MAX_IMAGES);
+    free(images);
     free(query);
     free(base);
     if (err) {
         cfs_object_list_free(out);
         return err == -EPROTO || err == -EFBIG ? -EIO : err;
     }
-    cfs_log_debug("glance: cloud %s: %zu active images in %u pages", os->base.name, out->n,
-                  pages + 1);
+    cfs_log_debug("glance: cloud %s: %zu active images in %u pages", os->base.name, out->n, pages);
     return 0;
 }
 

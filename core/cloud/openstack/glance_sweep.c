@@ -16,9 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PAGE_LIMIT       1000
-#define MAX_PAGES        10000
-#define MAX_LISTING_BODY (64u << 20)
+#define PAGE_LIMIT 1000
 
 void glance_stale_free(struct glance_stale *v, size_t n)
 {
@@ -87,42 +85,33 @@ int glance_stale_page(const char *body, size_t len, const struct cfs_marker_self
     return err;
 }
 
-/* Every image with a stale marker, all pages. */
+struct stale_pages {
+    const struct cfs_marker_self *self;
+    time_t now;
+    struct glance_stale **v;
+    size_t *n;
+};
+
+static int stale_page(void *ctx, const char *body, size_t len, char **next)
+{
+    struct stale_pages *sp = ctx;
+    return glance_stale_page(body, len, sp->self, sp->now, sp->v, sp->n, next);
+}
+
+/* Every image with a stale marker, all pages of those tagged as being made. */
 static int find_stale(struct openstack *os, const char *base, const struct cfs_marker_self *self,
                       struct glance_stale **v, size_t *n)
 {
-    char *query = cfs_printf("?limit=%d&tag=" GLANCE_MARKER_TAG, PAGE_LIMIT), *prev = NULL;
-    time_t now = time(NULL);
-    unsigned pages = 0;
-    int err = query ? 0 : -ENOMEM;
-
-    while (query && !err) {
-        char *url = cfs_printf("%s/v2/images%s", base, query);
-        struct cfs_http_req req = { .method = "GET", .url = url, .max_body = MAX_LISTING_BODY };
-        struct cfs_http_resp resp = { 0 };
-
-        free(prev);
-        prev = query;
-        query = NULL;
-        if (!url) {
-            err = -ENOMEM;
-            break;
-        }
-        err = openstack_request(os, "sweep: list images", &req, &resp);
-        free(url);
-        if (!err)
-            err = glance_stale_page(resp.body, resp.body_len, self, now, v, n, &query);
-        cfs_http_resp_free(&resp);
-        if (err == -EPROTO)
-            cfs_log_error("glance: cloud %s: sweep: image listing is not a JSON list of images",
-                          os->base.name);
-        if (!err && query && (strcmp(query, prev) == 0 || ++pages >= MAX_PAGES)) {
-            cfs_log_error("glance: cloud %s: sweep: image listing does not end (page %u)",
-                          os->base.name, pages);
-            err = -EIO;
-        }
-    }
-    free(prev);
+    struct stale_pages sp = { .self = self, .now = time(NULL), .v = v, .n = n };
+    char *images = cfs_printf("%s/v2/images", base);
+    char *query = cfs_printf("?limit=%d&tag=" GLANCE_MARKER_TAG, PAGE_LIMIT);
+    int err = images && query ? openstack_pages(os, "sweep: list images", images, query, NULL,
+                                                stale_page, &sp, NULL)
+                              : -ENOMEM;
+    if (err == -EPROTO)
+        cfs_log_error("glance: cloud %s: sweep: image listing is not a JSON list of images",
+                      os->base.name);
+    free(images);
     free(query);
     return err;
 }

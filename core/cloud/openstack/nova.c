@@ -33,13 +33,11 @@
 #include <string.h>
 #include <time.h>
 
-#define MAX_PAGES        10000
-#define MAX_SERVERS      200000
-#define MAX_LISTING_BODY (64u << 20)
-#define POLL_FIRST_S     0.2
-#define POLL_MAX_S       5.0
-#define DEFAULT_TIMEOUT  600
-#define DEFAULT_REUSE    300
+#define MAX_SERVERS     200000
+#define POLL_FIRST_S    0.2
+#define POLL_MAX_S      5.0
+#define DEFAULT_TIMEOUT 600
+#define DEFAULT_REUSE   300
 
 #define MICROVERSION "2.47"
 
@@ -433,61 +431,45 @@ static int flavor_by_id(void *ctx, const char *id, struct cfs_vm_hw *hw, char **
 
 /* ---- the listing ---- */
 
+struct server_pages {
+    struct openstack *os;
+    struct cfs_object_list *out;
+    size_t cap;
+};
+
+static int server_page(void *ctx, const char *body, size_t len, char **next)
+{
+    struct server_pages *sp = ctx;
+    return nova_parse_page(body, len, flavor_by_id, sp->os, sp->out, &sp->cap, next);
+}
+
 int nova_list_servers(struct openstack *os, struct cfs_object_list *out)
 {
-    char *base = NULL, *query = NULL, *prev = NULL;
-    size_t cap = 0;
+    struct server_pages sp = { .os = os, .out = out };
+    char *base = NULL;
     unsigned pages = 0;
     int err;
 
     memset(out, 0, sizeof *out);
     err = compute_url(os, &base);
-    if (err)
-        return err;
-    query = strdup("");
-    while (query && !err) {
-        char *url = cfs_printf("%s/servers/detail%s", base, query);
-        struct cfs_http_req req = {
-            .method = "GET",
-            .url = url,
-            .headers = get_headers,
-            .max_body = MAX_LISTING_BODY,
-        };
-        struct cfs_http_resp resp;
-
-        free(prev);
-        prev = query;
-        query = NULL;
-        if (!url) {
-            err = -ENOMEM;
-            break;
-        }
-        err = openstack_request(os, "list servers", &req, &resp);
-        free(url);
-        if (!err)
-            err = nova_parse_page(resp.body, resp.body_len, flavor_by_id, os, out, &cap, &query);
-        cfs_http_resp_free(&resp);
-        if (err == -EPROTO)
-            cfs_log_error("nova: cloud %s: server listing is not a JSON list of servers",
-                          os->base.name);
-        else if (err == -EFBIG)
-            cfs_log_error("nova: cloud %s: more than %d servers", os->base.name, MAX_SERVERS);
-        if (err)
-            break;
-        if (query && (strcmp(query, prev) == 0 || ++pages >= MAX_PAGES)) {
-            cfs_log_error("nova: cloud %s: server listing does not end (page %u)", os->base.name,
-                          pages);
-            err = -EIO;
-        }
-    }
-    free(prev);
-    free(query);
+    char *servers = err ? NULL : cfs_printf("%s/servers/detail", base);
+    if (!err && !servers)
+        err = -ENOMEM;
+    if (!err)
+        err =
+            openstack_pages(os, "list servers", servers, "", get_headers, server_page, &sp, &pages);
+    if (err == -EPROTO)
+        cfs_log_error("nova: cloud %s: server listing is not a JSON list of servers",
+                      os->base.name);
+    else if (err == -EFBIG)
+        cfs_log_error("nova: cloud %s: more than %d servers", os->base.name, MAX_SERVERS);
+    free(servers);
     free(base);
     if (err) {
         cfs_object_list_free(out);
         return err == -EPROTO || err == -EFBIG ? -EIO : err;
     }
-    cfs_log_debug("nova: cloud %s: %zu servers in %u pages", os->base.name, out->n, pages + 1);
+    cfs_log_debug("nova: cloud %s: %zu servers in %u pages", os->base.name, out->n, pages);
     return 0;
 }
 

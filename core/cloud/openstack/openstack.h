@@ -30,6 +30,18 @@ int openstack_image_url(struct openstack *os, char **url);
  * renews the token once, transport errors and 5xx are retried with
  * backoff. what names the request in log lines. On a non-2xx answer the
  * errno is returned and one line logged. */
+/* Parses one page of a listing; *next gets the query of the next page
+ * (malloc'd) or NULL at the end. 0 or -errno. */
+typedef int (*openstack_page_fn)(void *ctx, const char *body, size_t len, char **next);
+
+/* GETs base + query, then each next page the parser names, through
+ * openstack_request; stops with -EIO (logged) on a repeated or endless
+ * "next". The parser's errors are returned unlogged. *n_pages (may be
+ * NULL) gets the number of pages read. */
+int openstack_pages(struct openstack *os, const char *what, const char *base, const char *query,
+                    const char *const *headers, openstack_page_fn parse, void *ctx,
+                    unsigned *n_pages);
+
 int openstack_request(struct openstack *os, const char *what, struct cfs_http_req *req,
                       struct cfs_http_resp *resp);
 
