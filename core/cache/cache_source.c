@@ -17,17 +17,34 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define SLOTS 4 /* chunks kept in memory: a 128 KiB reader fetches each chunk once */
+#define SLOTS       6 /* chunks kept in memory: a 128 KiB reader fetches each chunk once */
+#define MAX_LOADING 8 /* chunks being loaded at once */
+#define QUEUE       4 /* chunks waiting to be written to disk: bounds the memory */
+#define AHEAD       2 /* chunks a sequential reader of a verified image gets loaded ahead */
+
+/* A chunk in memory, shared by a slot, its reader and the write queue. */
+struct cbuf {
+    atomic_int refs;
+    size_t len;
+    char data[];
+};
 
 struct slot {
     uint64_t idx;
-    char *data;
-    size_t len;
+    struct cbuf *buf;
     uint64_t used; /* tick of the last use; 0: empty */
+};
+
+/* Work for the source's worker thread: store buf as chunk idx, or (buf
+ * NULL) load chunk idx from disk ahead of a sequential reader. */
+struct job {
+    uint64_t idx;
+    struct cbuf *buf;
 };
 
 struct cache_source {
@@ -37,11 +54,19 @@ struct cache_source {
     char *key, *algo, *hex;
     uint64_t n_chunks;
     pthread_mutex_t lock;
-    uint8_t *manifest; /* n_chunks sha256, NULL until verified */
-    uint64_t *stored;  /* bit per chunk: an entry was stored or found */
+    pthread_cond_t cond; /* a chunk loaded, a job taken or done, closing */
+    uint8_t *manifest;   /* n_chunks sha256, NULL until verified */
+    uint64_t *stored;    /* bit per chunk: an entry was stored or found */
     uint64_t n_stored;
     struct slot slots[SLOTS];
     uint64_t tick;
+    uint64_t loading[MAX_LOADING]; /* chunks a thread is loading: others wait for them */
+    unsigned n_loading;
+    struct job queue[QUEUE + AHEAD];
+    unsigned q_head, q_len, q_stores;
+    pthread_t worker;
+    bool worker_running;
+    bool closing;
     pthread_t verifier;
     bool verifying;
     uint64_t next_off; /* where the last read ended: a read there is sequential */
@@ -58,6 +83,28 @@ static size_t chunk_len(const struct cache_source *s, uint64_t idx)
     uint64_t off = idx << CFS_CACHE_CHUNK_SHIFT;
     uint64_t left = s->base.size - off;
     return left < CFS_CACHE_CHUNK ? (size_t)left : CFS_CACHE_CHUNK;
+}
+
+static struct cbuf *cbuf_new(size_t len)
+{
+    struct cbuf *b = malloc(sizeof *b + (len ? len : 1));
+    if (b) {
+        atomic_init(&b->refs, 1);
+        b->len = len;
+    }
+    return b;
+}
+
+static struct cbuf *cbuf_ref(struct cbuf *b)
+{
+    atomic_fetch_add(&b->refs, 1);
+    return b;
+}
+
+static void cbuf_unref(struct cbuf *b)
+{
+    if (b && atomic_fetch_sub(&b->refs, 1) == 1)
+        free(b);
 }
 
 static void sha256(const void *p, size_t len, uint8_t *out)
@@ -138,86 +185,201 @@ static void maybe_verify(struct cache_source *s)
     pthread_mutex_unlock(&s->lock);
 }
 
-/* The bytes of chunk idx, from disk when verified, else from inner (and
- * then stored). Returns a malloc'd buffer of chunk_len(idx) or NULL. */
-static int fetch(struct cache_source *s, uint64_t idx, char **out)
+/* Writes a chunk that came from the cloud into the cache. */
+static void store(struct cache_source *s, uint64_t idx, const struct cbuf *b, bool have)
 {
-    size_t len = chunk_len(s, idx);
-    uint8_t want[CFS_CACHE_SHA256], sum[CFS_CACHE_SHA256];
-    char *buf = malloc(len ? len : 1);
-    if (!buf)
-        return -ENOMEM;
-    pthread_mutex_lock(&s->lock);
-    bool have = s->manifest != NULL;
-    if (have)
-        memcpy(want, s->manifest + idx * CFS_CACHE_SHA256, sizeof want);
-    pthread_mutex_unlock(&s->lock);
-    if (have && cfs_cache_get(s->cache, s->key, idx, buf, len) == (ssize_t)len) {
-        sha256(buf, len, sum);
-        if (memcmp(sum, want, sizeof sum) == 0) {
-            *out = buf;
-            return 0;
-        }
-        cfs_cache_drop(s->cache, s->key, idx);
-    }
-    for (size_t done = 0; done < len;) {
-        ssize_t n = cfs_source_pread(s->inner, buf + done, len - done,
-                                     (idx << CFS_CACHE_CHUNK_SHIFT) + done);
-        if (n <= 0) {
-            free(buf);
-            return n < 0 ? (int)n : -EIO;
-        }
-        done += (size_t)n;
-    }
-    if (have) {
-        sha256(buf, len, sum);
-        if (memcmp(sum, want, sizeof sum) != 0) {
-            cfs_log_error(
-                "block cache: %s: chunk %llu from the cloud differs from the verified one", s->key,
-                (unsigned long long)idx);
-            free(buf);
-            return -EIO;
-        }
-    }
     bool complete = false;
-    if (cfs_cache_put(s->cache, s->key, idx, buf, len) == 0 && !have) {
+    if (cfs_cache_put(s->cache, s->key, idx, b->data, b->len) == 0 && !have) {
         pthread_mutex_lock(&s->lock);
         complete = mark_stored(s, idx);
         pthread_mutex_unlock(&s->lock);
     }
     if (complete)
         maybe_verify(s);
-    *out = buf;
+}
+
+/* The bytes of chunk idx, from disk when verified, else from inner.
+ * *fresh: they came from inner and are not stored yet. */
+static int load(struct cache_source *s, uint64_t idx, struct cbuf **out, bool *fresh)
+{
+    size_t len = chunk_len(s, idx);
+    uint8_t want[CFS_CACHE_SHA256], sum[CFS_CACHE_SHA256];
+    struct cbuf *b = cbuf_new(len);
+    if (!b)
+        return -ENOMEM;
+    pthread_mutex_lock(&s->lock);
+    bool have = s->manifest != NULL;
+    if (have)
+        memcpy(want, s->manifest + idx * CFS_CACHE_SHA256, sizeof want);
+    pthread_mutex_unlock(&s->lock);
+    *fresh = false;
+    if (have && cfs_cache_get(s->cache, s->key, idx, b->data, len) == (ssize_t)len) {
+        sha256(b->data, len, sum);
+        if (memcmp(sum, want, sizeof sum) == 0) {
+            *out = b;
+            return 0;
+        }
+        cfs_cache_drop(s->cache, s->key, idx);
+    }
+    for (size_t done = 0; done < len;) {
+        ssize_t n = cfs_source_pread(s->inner, b->data + done, len - done,
+                                     (idx << CFS_CACHE_CHUNK_SHIFT) + done);
+        if (n <= 0) {
+            cbuf_unref(b);
+            return n < 0 ? (int)n : -EIO;
+        }
+        done += (size_t)n;
+    }
+    if (have) {
+        sha256(b->data, len, sum);
+        if (memcmp(sum, want, sizeof sum) != 0) {
+            cfs_log_error(
+                "block cache: %s: chunk %llu from the cloud differs from the verified one", s->key,
+                (unsigned long long)idx);
+            cbuf_unref(b);
+            return -EIO;
+        }
+    }
+    *fresh = true;
+    *out = b;
     return 0;
 }
 
-/* Copies from chunk idx's slot if it is in memory (lock held). */
-static bool from_slot(struct cache_source *s, uint64_t idx, char *dst, size_t at, size_t n)
+/* Chunk idx's slot (lock held), or NULL. */
+static struct slot *slot_of(struct cache_source *s, uint64_t idx)
 {
-    for (int i = 0; i < SLOTS; i++) {
-        struct slot *sl = &s->slots[i];
-        if (sl->used && sl->idx == idx) {
-            memcpy(dst, sl->data + at, n);
-            sl->used = ++s->tick;
+    for (int i = 0; i < SLOTS; i++)
+        if (s->slots[i].used && s->slots[i].idx == idx)
+            return &s->slots[i];
+    return NULL;
+}
+
+/* Puts b in the least recently used slot (lock held). */
+static void to_slot(struct cache_source *s, uint64_t idx, struct cbuf *b)
+{
+    struct slot *old = &s->slots[0];
+    for (int i = 0; i < SLOTS; i++)
+        if (s->slots[i].used < old->used)
+            old = &s->slots[i];
+    cbuf_unref(old->buf);
+    *old = (struct slot){ .idx = idx, .buf = cbuf_ref(b), .used = ++s->tick };
+}
+
+static bool is_loading(const struct cache_source *s, uint64_t idx)
+{
+    for (unsigned i = 0; i < s->n_loading; i++)
+        if (s->loading[i] == idx)
             return true;
-        }
-    }
     return false;
 }
 
-static void to_slot(struct cache_source *s, uint64_t idx, char *data, size_t len)
+static void *worker_main(void *arg);
+
+/* Queues a job (lock held). A store waits for room: the queue bounds the
+ * memory of chunks not yet on disk. A load ahead is dropped when busy. */
+static void enqueue(struct cache_source *s, uint64_t idx, struct cbuf *b)
 {
-    struct slot *old = &s->slots[0];
-    for (int i = 0; i < SLOTS; i++) {
-        if (s->slots[i].used && s->slots[i].idx == idx) {
-            free(data); /* another reader fetched it too */
-            return;
-        }
-        if (s->slots[i].used < old->used)
-            old = &s->slots[i];
+    if (!s->worker_running && !s->closing)
+        s->worker_running = pthread_create(&s->worker, NULL, worker_main, s) == 0;
+    if (!s->worker_running || (!b && s->q_len >= QUEUE + AHEAD)) {
+        if (b)
+            cbuf_unref(b); /* no thread: the chunk is not stored, reads still work */
+        return;
     }
-    free(old->data);
-    *old = (struct slot){ .idx = idx, .data = data, .len = len, .used = ++s->tick };
+    while (b && s->q_stores >= QUEUE)
+        pthread_cond_wait(&s->cond, &s->lock);
+    s->queue[(s->q_head + s->q_len++) % (QUEUE + AHEAD)] = (struct job){ idx, b };
+    if (b)
+        s->q_stores++;
+    pthread_cond_broadcast(&s->cond);
+}
+
+/* Chunk idx, with a reference for the caller. One thread loads a chunk;
+ * the others wait for it. The worker stores what it loads itself. */
+static int get_chunk(struct cache_source *s, uint64_t idx, bool in_worker, struct cbuf **out)
+{
+    struct slot *sl;
+    pthread_mutex_lock(&s->lock);
+    while (!(sl = slot_of(s, idx)) && (is_loading(s, idx) || s->n_loading == MAX_LOADING))
+        pthread_cond_wait(&s->cond, &s->lock);
+    if (sl) {
+        sl->used = ++s->tick;
+        *out = cbuf_ref(sl->buf);
+        pthread_mutex_unlock(&s->lock);
+        return 0;
+    }
+    s->loading[s->n_loading++] = idx;
+    bool have = s->manifest != NULL;
+    pthread_mutex_unlock(&s->lock);
+
+    struct cbuf *b = NULL;
+    bool fresh = false;
+    int err = load(s, idx, &b, &fresh);
+    if (!err && fresh && in_worker)
+        store(s, idx, b, have);
+
+    pthread_mutex_lock(&s->lock);
+    for (unsigned i = 0; i < s->n_loading; i++)
+        if (s->loading[i] == idx) {
+            s->loading[i] = s->loading[--s->n_loading];
+            break;
+        }
+    if (!err) {
+        to_slot(s, idx, b);
+        if (fresh && !in_worker)
+            enqueue(s, idx, cbuf_ref(b));
+    }
+    pthread_cond_broadcast(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+    *out = b;
+    return err;
+}
+
+/* Stores chunks off the readers' path (lz4 and the write), and loads
+ * chunks of a verified image ahead of a sequential reader. */
+static void *worker_main(void *arg)
+{
+    struct cache_source *s = arg;
+    pthread_mutex_lock(&s->lock);
+    for (;;) {
+        while (!s->q_len && !s->closing)
+            pthread_cond_wait(&s->cond, &s->lock);
+        if (!s->q_len)
+            break;
+        struct job j = s->queue[s->q_head];
+        s->q_head = (s->q_head + 1) % (QUEUE + AHEAD);
+        s->q_len--;
+        bool have = s->manifest != NULL;
+        pthread_mutex_unlock(&s->lock);
+        if (j.buf) {
+            store(s, j.idx, j.buf, have);
+            cbuf_unref(j.buf);
+        } else if (!s->closing) {
+            struct cbuf *b = NULL;
+            if (get_chunk(s, j.idx, true, &b) == 0)
+                cbuf_unref(b);
+        }
+        pthread_mutex_lock(&s->lock);
+        if (j.buf)
+            s->q_stores--;
+        pthread_cond_broadcast(&s->cond);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return NULL;
+}
+
+/* A sequential reader of a verified image: load the next chunks from disk
+ * while it copies this one (lock held). */
+static void load_ahead(struct cache_source *s, uint64_t idx)
+{
+    for (uint64_t k = idx + 1; k <= idx + AHEAD && k < s->n_chunks; k++) {
+        bool queued = false;
+        for (unsigned i = 0; i < s->q_len; i++)
+            if (s->queue[(s->q_head + i) % (QUEUE + AHEAD)].idx == k)
+                queued = true;
+        if (!queued && !slot_of(s, k) && !is_loading(s, k))
+            enqueue(s, k, NULL);
+    }
 }
 
 static ssize_t cache_pread(struct cfs_source *src, void *buf, size_t len, uint64_t off)
@@ -225,9 +387,12 @@ static ssize_t cache_pread(struct cfs_source *src, void *buf, size_t len, uint64
     struct cache_source *s = (struct cache_source *)src;
     size_t done = 0;
     pthread_mutex_lock(&s->lock);
-    bool pass = len < PASS_THROUGH_MAX && !s->manifest && !(s->n_reads && off == s->next_off);
+    bool sequential = s->n_reads && off == s->next_off;
+    bool pass = len < PASS_THROUGH_MAX && !s->manifest && !sequential;
     s->n_reads++;
     s->next_off = off + len;
+    if (sequential && s->manifest)
+        load_ahead(s, (off + len - 1) >> CFS_CACHE_CHUNK_SHIFT);
     pthread_mutex_unlock(&s->lock);
     while (done < len) {
         uint64_t pos = off + done, idx = pos >> CFS_CACHE_CHUNK_SHIFT;
@@ -236,22 +401,24 @@ static ssize_t cache_pread(struct cfs_source *src, void *buf, size_t len, uint64
         if (n > len - done)
             n = len - done;
         pthread_mutex_lock(&s->lock);
-        bool hit = from_slot(s, idx, (char *)buf + done, at, n);
+        struct slot *sl = slot_of(s, idx);
+        struct cbuf *b = sl ? cbuf_ref(sl->buf) : NULL;
+        if (sl)
+            sl->used = ++s->tick;
         pthread_mutex_unlock(&s->lock);
-        if (!hit && pass) {
+        if (!b && pass) {
             ssize_t got = cfs_source_pread(s->inner, (char *)buf + done, n, pos);
             if (got <= 0)
                 return done ? (ssize_t)done : got < 0 ? got : -EIO;
             n = (size_t)got;
-        } else if (!hit) {
-            char *data = NULL;
-            int err = fetch(s, idx, &data);
-            if (err)
-                return done ? (ssize_t)done : err;
-            memcpy((char *)buf + done, data + at, n);
-            pthread_mutex_lock(&s->lock);
-            to_slot(s, idx, data, chunk_len(s, idx));
-            pthread_mutex_unlock(&s->lock);
+        } else {
+            if (!b) {
+                int err = get_chunk(s, idx, false, &b);
+                if (err)
+                    return done ? (ssize_t)done : err;
+            }
+            memcpy((char *)buf + done, b->data + at, n);
+            cbuf_unref(b);
         }
         done += n;
     }
@@ -263,11 +430,18 @@ static ssize_t cache_pread(struct cfs_source *src, void *buf, size_t len, uint64
 static void cache_close(struct cfs_source *src)
 {
     struct cache_source *s = (struct cache_source *)src;
+    pthread_mutex_lock(&s->lock);
+    s->closing = true; /* the worker writes what is queued, loads nothing more */
+    pthread_cond_broadcast(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+    if (s->worker_running)
+        pthread_join(s->worker, NULL);
     if (s->verifying)
         pthread_join(s->verifier, NULL);
     for (int i = 0; i < SLOTS; i++)
-        free(s->slots[i].data);
+        cbuf_unref(s->slots[i].buf);
     cfs_source_close(s->inner);
+    pthread_cond_destroy(&s->cond);
     pthread_mutex_destroy(&s->lock);
     free(s->manifest);
     free(s->stored);
@@ -303,6 +477,7 @@ int cfs_cache_source_open(struct cfs_source *inner, struct cfs_cache *c, const c
         return -ENOMEM;
     }
     pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->cond, NULL);
     s->inner = inner;
     s->cache = c;
     s->base.ops = &cache_ops;

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
+#include <libdeflate.h>
 
 #define NAME_HEX     40 /* of the key's sha256: collisions are not a concern here */
 #define NAME_MAX_LEN (NAME_HEX + 1 + 16 + 1)
@@ -28,7 +28,7 @@ struct hdr {
     char magic[8];
     uint32_t raw_len;
     uint32_t comp_len;
-    uint32_t crc; /* zlib crc32 of the uncompressed bytes */
+    uint32_t crc; /* CRC-32 (gzip's) of the uncompressed bytes */
     uint32_t pad;
 };
 
@@ -274,7 +274,7 @@ static ssize_t read_entry(int fd, void *buf, size_t len)
     int n =
         got == (ssize_t)h.comp_len ? LZ4_decompress_safe(comp, buf, (int)h.comp_len, (int)len) : -1;
     free(comp);
-    if (n != (int)len || (uint32_t)crc32(0, buf, (uInt)len) != h.crc)
+    if (n != (int)len || libdeflate_crc32(0, buf, len) != h.crc)
         return -EBADMSG;
     return (ssize_t)len;
 }
@@ -366,7 +366,7 @@ int cfs_cache_put(struct cfs_cache *c, const char *key, uint64_t idx, const void
     memset(h, 0, sizeof *h);
     memcpy(h->magic, MAGIC, 8);
     h->raw_len = (uint32_t)len;
-    h->crc = (uint32_t)crc32(0, buf, (uInt)len);
+    h->crc = libdeflate_crc32(0, buf, len);
     int n = LZ4_compress_default(buf, (char *)(h + 1), (int)len, bound);
     if (n <= 0) {
         free(h);
@@ -423,7 +423,7 @@ int cfs_cache_manifest_get(struct cfs_cache *c, const char *key, uint64_t n, uin
     struct stat st;
     bool ok = fstat(fd, &st) == 0 && (uint64_t)st.st_size == len + 4 &&
               pread(fd, sha, len, 0) == (ssize_t)len && pread(fd, &crc, 4, (off_t)len) == 4 &&
-              crc == (uint32_t)crc32(0, sha, (uInt)len);
+              crc == libdeflate_crc32(0, sha, len);
     close(fd);
     return ok ? 0 : -ENOENT;
 }
@@ -432,7 +432,7 @@ int cfs_cache_manifest_put(struct cfs_cache *c, const char *key, uint64_t n, con
 {
     char name[NAME_HEX + 8];
     size_t len = (size_t)n * CFS_CACHE_SHA256;
-    uint32_t crc = (uint32_t)crc32(0, sha, (uInt)len);
+    uint32_t crc = libdeflate_crc32(0, sha, len);
     key_hex(key, name);
     strcat(name, ".m");
     return write_file(c, name, sha, len, &crc, sizeof crc);
