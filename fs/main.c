@@ -44,6 +44,12 @@ static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outa
         m->opts.foreground = 1;
         return 1;
     }
+    /* libfuse takes max_read= too (kept), but fails the mount unless
+     * init() asks for the same value. */
+    if (key == CFS_KEY_MAX_READ) {
+        sscanf(arg + strlen("max_read="), "%u", &m->opts.max_read);
+        return 1;
+    }
     if (key == FUSE_OPT_KEY_NONOPT && !m->mountpoint) {
         m->mountpoint = realpath(arg, NULL);
         if (!m->mountpoint)

@@ -592,6 +592,7 @@ static void *cfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
     /* Large reads: fewer round trips through the kernel. */
     conn->max_readahead = 1u << 20;
     conn->max_write = 1u << 20;
+    conn->max_read = m->opts.max_read;
     if (m->opts.read_ahead_kb && m->mountpoint) {
         pthread_t tid;
         if (pthread_create(&tid, NULL, tune_readahead, m) == 0)

@@ -14,6 +14,7 @@ struct cfs_options {
     unsigned connect_timeout; /* seconds to connect (TCP + TLS) */
     unsigned retries;         /* retries of failed requests */
     unsigned read_ahead_kb;   /* kernel read-ahead of the mount */
+    unsigned max_read;        /* libfuse's max_read=, which init() must repeat */
     char *views;              /* views= list */
     unsigned ovf_cpus;        /* OVF defaults when the image says nothing */
     unsigned ovf_memory;      /* MiB */
@@ -38,7 +39,7 @@ struct cfs_options {
 };
 
 /* Options cloudfs notes and still passes on to libfuse. */
-enum { CFS_KEY_FOREGROUND = 1 };
+enum { CFS_KEY_FOREGROUND = 1, CFS_KEY_MAX_READ };
 
 extern const struct fuse_opt cfs_option_spec[];
 
