@@ -377,7 +377,12 @@ int main(int argc, char *argv[])
         fprintf(stderr, "cloudfs: timeout and connect_timeout must be at least 1 second\n");
         goto out;
     }
-    struct cfs_http_settings hs = { m.opts.connect_timeout, m.opts.timeout, m.opts.retries };
+    struct cfs_http_settings hs = { m.opts.connect_timeout, m.opts.timeout, m.opts.retries,
+                                    (uint64_t)m.opts.prefetch_mib << 20 };
+    if (m.opts.prefetch_mib < 4) {
+        fprintf(stderr, "cloudfs: prefetch_memory must be at least 4 (MiB)\n");
+        goto out;
+    }
     if (cfs_http_init(&hs) != 0) {
         fprintf(stderr, "cloudfs: cannot initialise libcurl\n");
         goto out;

@@ -19,6 +19,7 @@ const struct fuse_opt cfs_option_spec[] = { OPT("config=%s", config),
                                             OPT("connect_timeout=%u", connect_timeout),
                                             OPT("retries=%u", retries),
                                             OPT("read_ahead=%u", read_ahead_kb),
+                                            OPT("prefetch_memory=%u", prefetch_mib),
                                             OPT("views=%s", views),
                                             OPT("ovf_cpus=%u", ovf_cpus),
                                             OPT("ovf_memory=%u", ovf_memory),
@@ -53,6 +54,7 @@ void cfs_options_defaults(struct cfs_options *o)
     o->connect_timeout = 10;
     o->retries = 4;
     o->read_ahead_kb = 1024;
+    o->prefetch_mib = 48;
     o->ovf_cpus = 1;
     o->ovf_memory = 1024;
     o->ovf_hw_version = 13;
@@ -82,6 +84,8 @@ void cfs_options_usage(const char *prog)
         "    -o retries=N           retries of failed requests, with backoff (default 4)\n"
         "    -o read_ahead=KIB      kernel read-ahead of the mount, 0 = leave it (default 1024;\n"
         "                           needs root)\n"
+        "    -o prefetch_memory=MIB read-ahead buffers of all downloads together; past it,\n"
+        "                           reads are range requests of their own (default 48)\n"
         "    -o views=A:B           views of each decodable image: raw, vmdk, ovf, ova, all,\n"
         "                           none (default vmdk:ovf:ova)\n"
         "    -o ovf_cpus=N          vCPUs in an OVF when the image says nothing (default 1)\n"

@@ -14,6 +14,7 @@ struct cfs_options {
     unsigned connect_timeout; /* seconds to connect (TCP + TLS) */
     unsigned retries;         /* retries of failed requests */
     unsigned read_ahead_kb;   /* kernel read-ahead of the mount */
+    unsigned prefetch_mib;    /* read-ahead buffers of all downloads together */
     unsigned max_read;        /* libfuse's max_read=, which init() must repeat */
     char *views;              /* views= list */
     unsigned ovf_cpus;        /* OVF defaults when the image says nothing */

@@ -17,6 +17,7 @@ struct cfs_http_settings {
     unsigned connect_timeout_s; /* TCP + TLS handshake */
     unsigned stall_timeout_s;   /* no progress for this long = timed out */
     unsigned retries;           /* retries of idempotent requests */
+    uint64_t prefetch_bytes;    /* read-ahead buffers of all downloads together; 0: default */
 };
 
 /* TLS settings of one cloud. */

@@ -36,4 +36,8 @@ int cfs_http_source_open(const struct cfs_http_source_params *params, struct cfs
  * the mount waits for them before it frees the clouds. */
 int cfs_http_source_threads(void);
 
+/* Bytes of read-ahead buffers in use by all streams (at most the budget of
+ * cfs_http_settings()->prefetch_bytes). */
+uint64_t cfs_http_source_memory(void);
+
 #endif

@@ -22,7 +22,7 @@
 
 #define DEFAULT_MAX_BODY (16u << 20)
 
-static struct cfs_http_settings settings = { 10, 30, 4 };
+static struct cfs_http_settings settings = { 10, 30, 4, 0 };
 static CURLSH *share;
 static pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
 static pthread_key_t easy_key;

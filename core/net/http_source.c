@@ -10,7 +10,9 @@
  * several readahead reads at once), so the ring keeps what the slowest
  * waiting reader still needs. A reader idle for a while makes the producer
  * drop the connection; it reconnects at the same byte on demand. A far
- * seek stops the stream; a random read is one range request.
+ * seek stops the stream; a random read is one range request. The rings of
+ * all streams share one budget (prefetch_memory=): a stream gets what is
+ * left of it, down to MIN_RING; below that its reads are range requests.
  *
  * A stream that starts at offset 0 is hashed by a second thread, so that
  * receiving and hashing use two cores, and the last byte is held back until
@@ -41,6 +43,7 @@
 #define AUTH_HEADER_MAX 8192
 #define MAX_WAITERS     64
 #define HASH_STEP       (1u << 20)
+#define DEFAULT_BUDGET  (48u << 20)
 
 struct hsrc;
 
@@ -282,6 +285,8 @@ static ssize_t read_range(struct hsrc *s, char *buf, size_t len, uint64_t off)
 
 /* ---- streams ---- */
 
+static _Atomic uint64_t ring_memory; /* bytes of all rings now */
+
 static bool stream_done(const struct stream *st)
 {
     return st->producer_done && (!st->digest || st->hasher_done);
@@ -291,12 +296,38 @@ static bool stream_done(const struct stream *st)
 static void stream_free(struct stream *st)
 {
     cfs_digest_free(st->digest);
-    if (st->ring)
+    if (st->ring) {
         munmap(st->ring, st->cap);
+        atomic_fetch_sub(&ring_memory, st->cap);
+    }
     free(st);
 }
 
 static atomic_int live_threads;
+
+/* A ring size for a new stream within the budget: up to want, whole MiB,
+ * at least MIN_RING; 0 when the budget has no MIN_RING left. */
+static size_t ring_reserve(size_t want)
+{
+    uint64_t budget = cfs_http_settings()->prefetch_bytes;
+    uint64_t cur = atomic_load(&ring_memory);
+    if (!budget)
+        budget = DEFAULT_BUDGET;
+    for (;;) {
+        uint64_t left = cur < budget ? budget - cur : 0;
+        size_t cap = want < left ? want : (size_t)left;
+        cap &= ~(size_t)((1u << 20) - 1);
+        if (cap < MIN_RING)
+            return 0;
+        if (atomic_compare_exchange_weak(&ring_memory, &cur, cur + cap))
+            return cap;
+    }
+}
+
+uint64_t cfs_http_source_memory(void)
+{
+    return atomic_load(&ring_memory);
+}
 
 int cfs_http_source_threads(void)
 {
@@ -665,14 +696,20 @@ static int stream_start(struct hsrc *s, uint64_t off)
     if (!st)
         return -ENOMEM;
     st->src = s;
-    st->cap = s->ring_bytes;
+    st->cap = ring_reserve(s->ring_bytes);
+    if (!st->cap) {
+        free(st);
+        return -ENOBUFS;
+    }
     st->gen = ++s->next_gen;
     /* mmap, not malloc: glibc would keep a freed 24 MiB block in its heap
      * (its mmap threshold grows), so memory would not go back when a
      * stream ends. */
     st->ring = mmap(NULL, st->cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (st->ring == MAP_FAILED)
+    if (st->ring == MAP_FAILED) {
         st->ring = NULL;
+        atomic_fetch_sub(&ring_memory, st->cap);
+    }
     st->start = st->low = st->pos = st->visible = st->served = st->demand = st->hashed = off;
     st->last_demand = cfs_now();
     if (!st->ring) {
@@ -815,6 +852,13 @@ static ssize_t hsrc_pread(struct cfs_source *src, void *buf, size_t len, uint64_
         if ((off == 0 && !s->lazy_stream) ||
             (onward && s->run >= (s->lazy_stream ? LAZY_RUN : 1))) {
             int err = stream_start(s, off);
+            if (err == -ENOBUFS) {
+                s->last_end = end;
+                pthread_mutex_unlock(&s->lock);
+                cfs_log_debug("%s: prefetch memory in use: range read of %zu at %" PRIu64, s->label,
+                              len, off);
+                return read_range(s, buf, len, off);
+            }
             if (err) {
                 r = err;
                 break;
