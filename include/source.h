@@ -18,6 +18,9 @@ struct cfs_source_ops {
      * threads at once. */
     ssize_t (*pread)(struct cfs_source *src, void *buf, size_t len, uint64_t off);
     void (*close)(struct cfs_source *src);
+    /* Optional, advisory: [off, off + len) will be read soon, the source
+     * may start fetching it (the block cache does). Returns at once. */
+    void (*prefetch)(struct cfs_source *src, uint64_t off, uint64_t len);
 };
 
 /* Guest disks are described in grains of 64 KiB (the VMDK grain): which
@@ -49,6 +52,12 @@ static inline ssize_t cfs_source_pread(struct cfs_source *src, void *buf, size_t
     if (len > src->size - off)
         len = (size_t)(src->size - off);
     return src->ops->pread(src, buf, len, off);
+}
+
+static inline void cfs_source_prefetch(struct cfs_source *src, uint64_t off, uint64_t len)
+{
+    if (src->ops->prefetch && off < src->size)
+        src->ops->prefetch(src, off, len < src->size - off ? len : src->size - off);
 }
 
 /* Allocation maps (core/format/alloc.c). */

@@ -9,7 +9,17 @@
  * then on a chunk read from disk, or refetched after an eviction or a
  * corruption, is served only if it matches its manifest line: the cache
  * holds nothing a lying server or a flipped bit could slip in without a
- * hash collision. Until then reads go to inner, as without the cache. */
+ * hash collision. Until then reads go to inner, as without the cache,
+ * except for chunks this source stored itself: those are the bytes this
+ * very download received, and come back from disk (CRC-checked) as they
+ * would from the network.
+ *
+ * A worker thread per source writes chunks off the readers' path, loads a
+ * verified image's next chunks ahead of a sequential reader, and fills a
+ * range a decoder hints (cfs_source_prefetch) in one sequential pass: a
+ * qcow2 whose clusters lie all over the file is read from the cache, not
+ * by one small request per cluster. Readers of a chunk the fill will reach
+ * wait for it instead of disturbing its download. */
 #include "cache.h"
 #include "digest.h"
 #include "log.h"
@@ -41,7 +51,9 @@ struct slot {
 };
 
 /* Work for the source's worker thread: store buf as chunk idx, or (buf
- * NULL) load chunk idx from disk ahead of a sequential reader. */
+ * NULL) load chunk idx from disk ahead of a sequential reader, or (idx
+ * FILL) fill the hinted range. */
+#define FILL UINT64_MAX
 struct job {
     uint64_t idx;
     struct cbuf *buf;
@@ -58,6 +70,9 @@ struct cache_source {
     uint8_t *manifest;   /* n_chunks sha256, NULL until verified */
     uint64_t *stored;    /* bit per chunk: an entry was stored or found */
     uint64_t n_stored;
+    uint64_t *mine; /* bit per chunk: stored by this source, servable before the manifest */
+    bool filling;   /* the worker fills [fill_next, fill_end) */
+    uint64_t fill_next, fill_end;
     struct slot slots[SLOTS];
     uint64_t tick;
     uint64_t loading[MAX_LOADING]; /* chunks a thread is loading: others wait for them */
@@ -119,6 +134,11 @@ static void sha256(const void *p, size_t len, uint8_t *out)
     cfs_digest_free(d);
     for (int i = 0; i < CFS_CACHE_SHA256 && hex[2 * i]; i++)
         sscanf(hex + 2 * i, "%2hhx", &out[i]);
+}
+
+static bool bit_test(const uint64_t *bits, uint64_t idx)
+{
+    return (bits[idx >> 6] >> (idx & 63)) & 1;
 }
 
 /* Mark chunk idx stored (lock held); true when that completes the set. */
@@ -189,9 +209,10 @@ static void maybe_verify(struct cache_source *s)
 static void store(struct cache_source *s, uint64_t idx, const struct cbuf *b, bool have)
 {
     bool complete = false;
-    if (cfs_cache_put(s->cache, s->key, idx, b->data, b->len) == 0 && !have) {
+    if (cfs_cache_put(s->cache, s->key, idx, b->data, b->len) == 0) {
         pthread_mutex_lock(&s->lock);
-        complete = mark_stored(s, idx);
+        s->mine[idx >> 6] |= 1ull << (idx & 63);
+        complete = !have && mark_stored(s, idx);
         pthread_mutex_unlock(&s->lock);
     }
     if (complete)
@@ -208,11 +229,15 @@ static int load(struct cache_source *s, uint64_t idx, struct cbuf **out, bool *f
     if (!b)
         return -ENOMEM;
     pthread_mutex_lock(&s->lock);
-    bool have = s->manifest != NULL;
+    bool have = s->manifest != NULL, mine = bit_test(s->mine, idx);
     if (have)
         memcpy(want, s->manifest + idx * CFS_CACHE_SHA256, sizeof want);
     pthread_mutex_unlock(&s->lock);
     *fresh = false;
+    if (!have && mine && cfs_cache_get(s->cache, s->key, idx, b->data, len) == (ssize_t)len) {
+        *out = b;
+        return 0;
+    }
     if (have && cfs_cache_get(s->cache, s->key, idx, b->data, len) == (ssize_t)len) {
         sha256(b->data, len, sum);
         if (memcmp(sum, want, sizeof sum) == 0) {
@@ -275,16 +300,22 @@ static bool is_loading(const struct cache_source *s, uint64_t idx)
 
 static void *worker_main(void *arg);
 
+/* Chunk idx is ahead in the range the worker fills (lock held). */
+static bool fill_will_get(const struct cache_source *s, uint64_t idx)
+{
+    return s->filling && idx >= s->fill_next && idx < s->fill_end && !bit_test(s->mine, idx);
+}
+
 /* Queues a job (lock held). A store waits for room: the queue bounds the
  * memory of chunks not yet on disk. A load ahead is dropped when busy. */
-static void enqueue(struct cache_source *s, uint64_t idx, struct cbuf *b)
+static bool enqueue(struct cache_source *s, uint64_t idx, struct cbuf *b)
 {
     if (!s->worker_running && !s->closing)
         s->worker_running = pthread_create(&s->worker, NULL, worker_main, s) == 0;
     if (!s->worker_running || (!b && s->q_len >= QUEUE + AHEAD)) {
         if (b)
             cbuf_unref(b); /* no thread: the chunk is not stored, reads still work */
-        return;
+        return false;
     }
     while (b && s->q_stores >= QUEUE)
         pthread_cond_wait(&s->cond, &s->lock);
@@ -292,6 +323,7 @@ static void enqueue(struct cache_source *s, uint64_t idx, struct cbuf *b)
     if (b)
         s->q_stores++;
     pthread_cond_broadcast(&s->cond);
+    return true;
 }
 
 /* Chunk idx, with a reference for the caller. One thread loads a chunk;
@@ -300,7 +332,8 @@ static int get_chunk(struct cache_source *s, uint64_t idx, bool in_worker, struc
 {
     struct slot *sl;
     pthread_mutex_lock(&s->lock);
-    while (!(sl = slot_of(s, idx)) && (is_loading(s, idx) || s->n_loading == MAX_LOADING))
+    while (!(sl = slot_of(s, idx)) &&
+           (is_loading(s, idx) || s->n_loading == MAX_LOADING || fill_will_get(s, idx)))
         pthread_cond_wait(&s->cond, &s->lock);
     if (sl) {
         sl->used = ++s->tick;
@@ -315,7 +348,12 @@ static int get_chunk(struct cache_source *s, uint64_t idx, bool in_worker, struc
     struct cbuf *b = NULL;
     bool fresh = false;
     int err = load(s, idx, &b, &fresh);
-    if (!err && fresh && in_worker)
+    /* The worker stores what it loads; so does a reader while the worker
+     * fills (it would wait for the whole fill to queue it). */
+    pthread_mutex_lock(&s->lock);
+    bool store_now = in_worker || s->filling;
+    pthread_mutex_unlock(&s->lock);
+    if (!err && fresh && store_now)
         store(s, idx, b, have);
 
     pthread_mutex_lock(&s->lock);
@@ -326,7 +364,7 @@ static int get_chunk(struct cache_source *s, uint64_t idx, bool in_worker, struc
         }
     if (!err) {
         to_slot(s, idx, b);
-        if (fresh && !in_worker)
+        if (fresh && !store_now)
             enqueue(s, idx, cbuf_ref(b));
     }
     pthread_cond_broadcast(&s->cond);
@@ -335,8 +373,47 @@ static int get_chunk(struct cache_source *s, uint64_t idx, bool in_worker, struc
     return err;
 }
 
-/* Stores chunks off the readers' path (lz4 and the write), and loads
- * chunks of a verified image ahead of a sequential reader. */
+/* Downloads the hinted range in order into the cache (worker thread). */
+static void fill(struct cache_source *s)
+{
+    pthread_mutex_lock(&s->lock);
+    for (;;) {
+        while (s->fill_next < s->fill_end &&
+               (bit_test(s->mine, s->fill_next) || slot_of(s, s->fill_next)))
+            s->fill_next++;
+        if (s->closing || s->manifest || s->fill_next >= s->fill_end)
+            break;
+        uint64_t idx = s->fill_next;
+        if (is_loading(s, idx) || s->n_loading == MAX_LOADING) { /* a reader got there first */
+            pthread_cond_wait(&s->cond, &s->lock);
+            continue;
+        }
+        s->loading[s->n_loading++] = idx;
+        pthread_mutex_unlock(&s->lock);
+        struct cbuf *b = NULL;
+        bool fresh = false;
+        int err = load(s, idx, &b, &fresh);
+        if (!err && fresh)
+            store(s, idx, b, false);
+        cbuf_unref(b);
+        pthread_mutex_lock(&s->lock);
+        for (unsigned i = 0; i < s->n_loading; i++)
+            if (s->loading[i] == idx) {
+                s->loading[i] = s->loading[--s->n_loading];
+                break;
+            }
+        if (err || !bit_test(s->mine, idx))
+            break; /* readers fetch it themselves */
+        s->fill_next = idx + 1;
+        pthread_cond_broadcast(&s->cond);
+    }
+    s->filling = false;
+    pthread_cond_broadcast(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* Stores chunks off the readers' path (lz4 and the write), loads chunks
+ * of a verified image ahead of a sequential reader, fills hinted ranges. */
 static void *worker_main(void *arg)
 {
     struct cache_source *s = arg;
@@ -354,6 +431,8 @@ static void *worker_main(void *arg)
         if (j.buf) {
             store(s, j.idx, j.buf, have);
             cbuf_unref(j.buf);
+        } else if (j.idx == FILL) {
+            fill(s);
         } else if (!s->closing) {
             struct cbuf *b = NULL;
             if (get_chunk(s, j.idx, true, &b) == 0)
@@ -405,8 +484,9 @@ static ssize_t cache_pread(struct cfs_source *src, void *buf, size_t len, uint64
         struct cbuf *b = sl ? cbuf_ref(sl->buf) : NULL;
         if (sl)
             sl->used = ++s->tick;
+        bool direct = pass && !fill_will_get(s, idx) && !bit_test(s->mine, idx);
         pthread_mutex_unlock(&s->lock);
-        if (!b && pass) {
+        if (!b && direct) {
             ssize_t got = cfs_source_pread(s->inner, (char *)buf + done, n, pos);
             if (got <= 0)
                 return done ? (ssize_t)done : got < 0 ? got : -EIO;
@@ -427,6 +507,20 @@ static ssize_t cache_pread(struct cfs_source *src, void *buf, size_t len, uint64
     return (ssize_t)done;
 }
 
+/* A decoder's hint: fill [off, off + len) from inner in one pass, unless
+ * the image is verified (its chunks are on disk) or a fill runs. */
+static void cache_prefetch(struct cfs_source *src, uint64_t off, uint64_t len)
+{
+    struct cache_source *s = (struct cache_source *)src;
+    pthread_mutex_lock(&s->lock);
+    if (!s->manifest && !s->filling && len) {
+        s->fill_next = off >> CFS_CACHE_CHUNK_SHIFT;
+        s->fill_end = ((off + len - 1) >> CFS_CACHE_CHUNK_SHIFT) + 1;
+        s->filling = enqueue(s, FILL, NULL);
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
 static void cache_close(struct cfs_source *src)
 {
     struct cache_source *s = (struct cache_source *)src;
@@ -445,6 +539,7 @@ static void cache_close(struct cfs_source *src)
     pthread_mutex_destroy(&s->lock);
     free(s->manifest);
     free(s->stored);
+    free(s->mine);
     free(s->key);
     free(s->algo);
     free(s->hex);
@@ -455,6 +550,7 @@ static const struct cfs_source_ops cache_ops = {
     .name = "cache",
     .pread = cache_pread,
     .close = cache_close,
+    .prefetch = cache_prefetch,
 };
 
 int cfs_cache_source_open(struct cfs_source *inner, struct cfs_cache *c, const char *algo,
@@ -468,11 +564,13 @@ int cfs_cache_source_open(struct cfs_source *inner, struct cfs_cache *c, const c
     s->algo = strdup(algo);
     s->hex = strdup(hex);
     s->stored = calloc((size_t)(s->n_chunks / 64 + 1), sizeof *s->stored);
-    if (!s->key || !s->algo || !s->hex || !s->stored) {
+    s->mine = calloc((size_t)(s->n_chunks / 64 + 1), sizeof *s->mine);
+    if (!s->key || !s->algo || !s->hex || !s->stored || !s->mine) {
         free(s->key);
         free(s->algo);
         free(s->hex);
         free(s->stored);
+        free(s->mine);
         free(s);
         return -ENOMEM;
     }

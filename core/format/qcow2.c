@@ -620,6 +620,7 @@ int qcow2_open(struct cfs_source *file, const char *label, struct cfs_source **d
     if (err)
         goto out;
     q->base.alloc = q->alloc;
+    qcow2_layout_check(q);
     *disk = &q->base;
 out:
     free(o.head);

@@ -7,6 +7,7 @@
 #include "source.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "block_cache.h"
 #include <stdbool.h>
@@ -39,6 +40,12 @@ struct qcow2 {
     struct cfs_alloc *alloc;
 
     struct cfs_block_cache cache; /* decoded compressed blocks, keyed never 0 */
+
+    /* qcow2_ahead.c */
+    bool scattered;             /* data clusters far out of guest order in the file */
+    atomic_bool hinted;         /* the whole file was hinted to the source below */
+    _Atomic uint64_t seq_end;   /* furthest end of a guest read */
+    _Atomic uint64_t seq_bytes; /* guest bytes read in order since the last step back */
 };
 
 /* Host byte range of a compressed cluster's descriptor e (§1.6). */
@@ -54,6 +61,10 @@ static inline void qcow2_compressed_span(const struct qcow2 *q, uint64_t e, uint
 /* qcow2_read.c */
 ssize_t qcow2_disk_pread(struct cfs_source *src, void *buf, size_t len, uint64_t off);
 int qcow2_cache_init(struct qcow2 *q);
+
+/* qcow2_ahead.c: is the layout scattered (at open); a guest read happened. */
+void qcow2_layout_check(struct qcow2 *q);
+void qcow2_read_ahead(struct qcow2 *q, uint64_t off, uint64_t len);
 void qcow2_cache_free(struct qcow2 *q);
 
 #endif

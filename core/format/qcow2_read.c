@@ -219,5 +219,6 @@ ssize_t qcow2_disk_pread(struct cfs_source *src, void *buf, size_t len, uint64_t
         if (err)
             return err;
     }
+    qcow2_read_ahead(q, off, len);
     return (ssize_t)len;
 }

@@ -1,6 +1,6 @@
 /* The on-disk block cache and its filter source, over a fake inner source
  * that counts its reads: hits, misses, LRU eviction, reopen, corrupt and
- * truncated entries, a lying inner, concurrent readers. */
+ * truncated entries, a lying inner, concurrent readers, a hinted fill. */
 #define _GNU_SOURCE
 #include "cache.h"
 #include "digest.h"
@@ -38,7 +38,9 @@ static void fake_close(struct cfs_source *src)
     free(src);
 }
 
-static const struct cfs_source_ops fake_ops = { "fake", fake_pread, fake_close };
+static const struct cfs_source_ops fake_ops = { .name = "fake",
+                                                .pread = fake_pread,
+                                                .close = fake_close };
 
 static struct fake *fake_new(const char *data)
 {
@@ -188,6 +190,32 @@ static void test_concurrent(void)
     cfs_cache_close(c);
 }
 
+/* A hint fills the cache in one pass (one inner read per chunk); small
+ * reads all over the source meanwhile wait for it or read what this
+ * source stored, and never go to inner themselves. */
+static void test_fill(void)
+{
+    struct cfs_cache *c;
+    struct cfs_source *s;
+    char buf[4096];
+    CHECK(cfs_cache_open(dir, 64 << 20, &c) == 0);
+    struct fake *f = fake_new(data);
+    CHECK(cfs_cache_source_open(&f->base, c, "sha256", hex, &s) == 0);
+    cfs_source_prefetch(s, 0, SIZE);
+    unsigned seed = 7;
+    for (int i = 0; i < 64; i++) {
+        uint64_t off = (uint64_t)rand_r(&seed) % (SIZE - sizeof buf);
+        CHECK(cfs_source_pread(s, buf, sizeof buf, off) == (ssize_t)sizeof buf);
+        CHECK(memcmp(buf, data + off, sizeof buf) == 0);
+    }
+    int before = total_reads;
+    cfs_source_close(s); /* waits for the fill, then the verification */
+    CHECK(total_reads - before == 4);
+    bool v;
+    CHECK(read_through(c, hex, &v) == 0 && v); /* verified: served from disk */
+    cfs_cache_close(c);
+}
+
 static void wipe(void)
 {
     char cmd[128];
@@ -214,6 +242,8 @@ int main(void)
     test_lru();
     wipe();
     test_concurrent();
+    wipe();
+    test_fill();
     wipe();
     return UNIT_RESULT();
 }

@@ -306,7 +306,9 @@ static void zero_close(struct cfs_source *src)
     free(src);
 }
 
-static const struct cfs_source_ops zero_ops = { "zeros", zero_pread, zero_close };
+static const struct cfs_source_ops zero_ops = { .name = "zeros",
+                                                .pread = zero_pread,
+                                                .close = zero_close };
 
 /* One data cluster below and one at the boundary of the first refcount
  * block (32768 clusters, 2 GiB): T = 32768 needs one block, one cluster

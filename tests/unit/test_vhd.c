@@ -498,7 +498,9 @@ static void zero_close(struct cfs_source *src)
     free(src);
 }
 
-static const struct cfs_source_ops zero_ops = { "zero", zero_pread, zero_close };
+static const struct cfs_source_ops zero_ops = { .name = "zero",
+                                                .pread = zero_pread,
+                                                .close = zero_close };
 
 static struct cfs_source *zero_disk(uint64_t size, bool empty)
 {

@@ -730,7 +730,9 @@ static void zero_close(struct cfs_source *src)
     free(src);
 }
 
-static const struct cfs_source_ops zero_ops = { "zeros", zero_pread, zero_close };
+static const struct cfs_source_ops zero_ops = { .name = "zeros",
+                                                .pread = zero_pread,
+                                                .close = zero_close };
 
 static void ova_big_member(void)
 {
