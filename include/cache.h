@@ -44,4 +44,12 @@ int cfs_cache_manifest_put(struct cfs_cache *c, const char *key, uint64_t n, con
 int cfs_cache_source_open(struct cfs_source *inner, struct cfs_cache *c, const char *algo,
                           const char *hex, struct cfs_source **out);
 
+/* A source caching decoded, what a decoder made of image (a source of
+ * cfs_cache_source_open, which decoded reads), keyed by image's key and
+ * tag (name the decoder and its version: "qcow2-guest-v1"). Its chunks are
+ * stored only once image is verified. On success it owns decoded;
+ * -ENOTSUP when image is not a cached source. */
+int cfs_cache_source_derive(struct cfs_source *image, struct cfs_source *decoded, const char *tag,
+                            struct cfs_source **out);
+
 #endif

@@ -43,6 +43,9 @@ struct cfs_source {
     /* Set once a complete read matched the cloud's digest: the kernel may
      * keep the object's pages from then on. */
     bool verified;
+    /* Decoding costs more than reading a cache (compressed clusters): the
+     * decoded bytes are worth keeping in the block cache. */
+    bool costly;
 };
 
 static inline ssize_t cfs_source_pread(struct cfs_source *src, void *buf, size_t len, uint64_t off)

@@ -19,7 +19,13 @@
  * range a decoder hints (cfs_source_prefetch) in one sequential pass: a
  * qcow2 whose clusters lie all over the file is read from the cache, not
  * by one small request per cluster. Readers of a chunk the fill will reach
- * wait for it instead of disturbing its download. */
+ * wait for it instead of disturbing its download.
+ *
+ * A derived source (cfs_cache_source_derive) caches what a decoder made of
+ * a cached image (a qcow2's decompressed clusters) under the image's key
+ * and a tag. Its chunks are pure functions of the image's bytes, so they
+ * are stored only while the image is verified (it has its manifest), and
+ * served with their CRC alone. */
 #include "cache.h"
 #include "digest.h"
 #include "log.h"
@@ -73,6 +79,7 @@ struct cache_source {
     uint64_t *mine; /* bit per chunk: stored by this source, servable before the manifest */
     bool filling;   /* the worker fills [fill_next, fill_end) */
     uint64_t fill_next, fill_end;
+    struct cache_source *trust; /* derived: the image's cache source, else NULL */
     struct slot slots[SLOTS];
     uint64_t tick;
     uint64_t loading[MAX_LOADING]; /* chunks a thread is loading: others wait for them */
@@ -198,6 +205,8 @@ static void *verify_main(void *arg)
 
 static void maybe_verify(struct cache_source *s)
 {
+    if (s->trust)
+        return; /* derived chunks have no digest of their own */
     pthread_mutex_lock(&s->lock);
     if (!s->verifying && !s->manifest && s->n_stored == s->n_chunks) {
         s->verifying = pthread_create(&s->verifier, NULL, verify_main, s) == 0;
@@ -209,10 +218,17 @@ static void maybe_verify(struct cache_source *s)
 static void store(struct cache_source *s, uint64_t idx, const struct cbuf *b, bool have)
 {
     bool complete = false;
+    if (s->trust) {
+        pthread_mutex_lock(&s->trust->lock);
+        bool verified = s->trust->manifest != NULL;
+        pthread_mutex_unlock(&s->trust->lock);
+        if (!verified)
+            return; /* decoded from bytes not yet checked: not kept */
+    }
     if (cfs_cache_put(s->cache, s->key, idx, b->data, b->len) == 0) {
         pthread_mutex_lock(&s->lock);
         s->mine[idx >> 6] |= 1ull << (idx & 63);
-        complete = !have && mark_stored(s, idx);
+        complete = !have && !s->trust && mark_stored(s, idx);
         pthread_mutex_unlock(&s->lock);
     }
     if (complete)
@@ -228,8 +244,13 @@ static int load(struct cache_source *s, uint64_t idx, struct cbuf **out, bool *f
     struct cbuf *b = cbuf_new(len);
     if (!b)
         return -ENOMEM;
+    *fresh = false;
+    if (s->trust && cfs_cache_get(s->cache, s->key, idx, b->data, len) == (ssize_t)len) {
+        *out = b;
+        return 0;
+    }
     pthread_mutex_lock(&s->lock);
-    bool have = s->manifest != NULL, mine = bit_test(s->mine, idx);
+    bool have = s->manifest != NULL, mine = !s->trust && bit_test(s->mine, idx);
     if (have)
         memcpy(want, s->manifest + idx * CFS_CACHE_SHA256, sizeof want);
     pthread_mutex_unlock(&s->lock);
@@ -312,7 +333,8 @@ static bool enqueue(struct cache_source *s, uint64_t idx, struct cbuf *b)
 {
     if (!s->worker_running && !s->closing)
         s->worker_running = pthread_create(&s->worker, NULL, worker_main, s) == 0;
-    if (!s->worker_running || (!b && s->q_len >= QUEUE + AHEAD)) {
+    /* At most QUEUE stores and AHEAD other jobs: the ring holds them all. */
+    if (!s->worker_running || (!b && s->q_len - s->q_stores >= AHEAD)) {
         if (b)
             cbuf_unref(b); /* no thread: the chunk is not stored, reads still work */
         return false;
@@ -333,8 +355,13 @@ static int get_chunk(struct cache_source *s, uint64_t idx, bool in_worker, struc
     struct slot *sl;
     pthread_mutex_lock(&s->lock);
     while (!(sl = slot_of(s, idx)) &&
-           (is_loading(s, idx) || s->n_loading == MAX_LOADING || fill_will_get(s, idx)))
+           (is_loading(s, idx) || s->n_loading == MAX_LOADING || fill_will_get(s, idx))) {
+        if (in_worker) { /* a load ahead: a reader has it in hand already */
+            pthread_mutex_unlock(&s->lock);
+            return -EAGAIN;
+        }
         pthread_cond_wait(&s->cond, &s->lock);
+    }
     if (sl) {
         sl->used = ++s->tick;
         *out = cbuf_ref(sl->buf);
@@ -362,12 +389,11 @@ static int get_chunk(struct cache_source *s, uint64_t idx, bool in_worker, struc
             s->loading[i] = s->loading[--s->n_loading];
             break;
         }
-    if (!err) {
+    if (!err)
         to_slot(s, idx, b);
-        if (fresh && !store_now)
-            enqueue(s, idx, cbuf_ref(b));
-    }
-    pthread_cond_broadcast(&s->cond);
+    pthread_cond_broadcast(&s->cond); /* before enqueue, which may wait */
+    if (!err && fresh && !store_now)
+        enqueue(s, idx, cbuf_ref(b));
     pthread_mutex_unlock(&s->lock);
     *out = b;
     return err;
@@ -467,10 +493,12 @@ static ssize_t cache_pread(struct cfs_source *src, void *buf, size_t len, uint64
     size_t done = 0;
     pthread_mutex_lock(&s->lock);
     bool sequential = s->n_reads && off == s->next_off;
-    bool pass = len < PASS_THROUGH_MAX && !s->manifest && !sequential;
+    bool pass = len < PASS_THROUGH_MAX && !s->manifest && !s->trust && !sequential;
     s->n_reads++;
     s->next_off = off + len;
-    if (sequential && s->manifest)
+    /* Verified chunks come from disk, derived ones are decoded: both are
+     * worth a second core. */
+    if (sequential && (s->manifest || s->trust))
         load_ahead(s, (off + len - 1) >> CFS_CACHE_CHUNK_SHIFT);
     pthread_mutex_unlock(&s->lock);
     while (done < len) {
@@ -512,6 +540,10 @@ static ssize_t cache_pread(struct cfs_source *src, void *buf, size_t len, uint64
 static void cache_prefetch(struct cfs_source *src, uint64_t off, uint64_t len)
 {
     struct cache_source *s = (struct cache_source *)src;
+    if (s->trust) {
+        cfs_source_prefetch(s->inner, off, len);
+        return;
+    }
     pthread_mutex_lock(&s->lock);
     if (!s->manifest && !s->filling && len) {
         s->fill_next = off >> CFS_CACHE_CHUNK_SHIFT;
@@ -553,14 +585,17 @@ static const struct cfs_source_ops cache_ops = {
     .prefetch = cache_prefetch,
 };
 
-int cfs_cache_source_open(struct cfs_source *inner, struct cfs_cache *c, const char *algo,
-                          const char *hex, struct cfs_source **out)
+/* A source over inner under key (taken), with no manifest yet. */
+static struct cache_source *source_new(struct cfs_source *inner, struct cfs_cache *c, char *key,
+                                       const char *algo, const char *hex)
 {
     struct cache_source *s = calloc(1, sizeof *s);
-    if (!s)
-        return -ENOMEM;
+    if (!s) {
+        free(key);
+        return NULL;
+    }
     s->n_chunks = (inner->size + CFS_CACHE_CHUNK - 1) >> CFS_CACHE_CHUNK_SHIFT;
-    s->key = cfs_printf("%s:%s:%llu", algo, hex, (unsigned long long)inner->size);
+    s->key = key;
     s->algo = strdup(algo);
     s->hex = strdup(hex);
     s->stored = calloc((size_t)(s->n_chunks / 64 + 1), sizeof *s->stored);
@@ -572,7 +607,7 @@ int cfs_cache_source_open(struct cfs_source *inner, struct cfs_cache *c, const c
         free(s->stored);
         free(s->mine);
         free(s);
-        return -ENOMEM;
+        return NULL;
     }
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->cond, NULL);
@@ -582,6 +617,16 @@ int cfs_cache_source_open(struct cfs_source *inner, struct cfs_cache *c, const c
     s->base.size = inner->size;
     s->base.alloc = inner->alloc;
     s->base.verified = inner->verified;
+    return s;
+}
+
+int cfs_cache_source_open(struct cfs_source *inner, struct cfs_cache *c, const char *algo,
+                          const char *hex, struct cfs_source **out)
+{
+    char *key = cfs_printf("%s:%s:%llu", algo, hex, (unsigned long long)inner->size);
+    struct cache_source *s = source_new(inner, c, key, algo, hex);
+    if (!s)
+        return -ENOMEM;
     uint8_t *man = malloc((size_t)s->n_chunks * CFS_CACHE_SHA256 + 1);
     if (man && cfs_cache_manifest_get(c, s->key, s->n_chunks, man) == 0) {
         s->manifest = man;
@@ -596,5 +641,21 @@ int cfs_cache_source_open(struct cfs_source *inner, struct cfs_cache *c, const c
     *out = &s->base;
     if (s->n_chunks && !s->manifest)
         maybe_verify(s);
+    return 0;
+}
+
+int cfs_cache_source_derive(struct cfs_source *image, struct cfs_source *decoded, const char *tag,
+                            struct cfs_source **out)
+{
+    if (image->ops != &cache_ops)
+        return -ENOTSUP;
+    struct cache_source *f = (struct cache_source *)image;
+    char *key = cfs_printf("%s:%s:%llu", f->key, tag, (unsigned long long)decoded->size);
+    struct cache_source *s = source_new(decoded, f->cache, key, f->algo, f->hex);
+    if (!s)
+        return -ENOMEM;
+    s->trust = f;
+    s->base.verified = false; /* no digest covers a decoded disk */
+    *out = &s->base;
     return 0;
 }

@@ -5,7 +5,9 @@
  * from a local Glance. Such a layout is recognised at open; once a reader
  * has gone HINT_AFTER bytes through the guest in order, the whole file is
  * hinted to the source below (cfs_source_prefetch): the block cache then
- * fetches it as one sequential download and serves the clusters from it. */
+ * fetches it as one sequential download and serves the clusters from it.
+ * The same walk tells whether clusters are compressed: then the decoded
+ * disk is worth caching (views.c). */
 #include "log.h"
 #include "qcow2.h"
 
@@ -18,16 +20,17 @@
 void qcow2_layout_check(struct qcow2 *q)
 {
     uint64_t n_clusters = (q->base.size + q->cluster_size - 1) >> q->cluster_bits;
-    uint64_t per_l2 = 1ull << q->l2_bits, prev = 0, seeks = 0, data = 0;
+    uint64_t per_l2 = 1ull << q->l2_bits, prev = 0, seeks = 0, data = 0, compressed = 0;
 
     for (uint64_t c = 0; c < n_clusters; c++) {
         const uint64_t *t = q->l2[c >> q->l2_bits];
         if (!t)
             continue;
         uint64_t e = t[(c & (per_l2 - 1)) * q->entry_words], host, len = q->cluster_size;
-        if (e & QCOW2_COMPRESSED)
+        if (e & QCOW2_COMPRESSED) {
             qcow2_compressed_span(q, e, &host, &len);
-        else if (!(host = e & QCOW2_OFFSET_MASK))
+            compressed++;
+        } else if (!(host = e & QCOW2_OFFSET_MASK))
             continue;
         if (data && (host < prev || host - prev > SEEK_GAP))
             seeks++;
@@ -35,6 +38,7 @@ void qcow2_layout_check(struct qcow2 *q)
         data++;
     }
     q->scattered = seeks >= SEEKS_MIN && seeks * SEEKS_SHARE >= data;
+    q->base.costly = compressed > 0;
     if (q->scattered)
         cfs_log_debug("qcow2: %s: %llu of %llu data clusters out of file order", q->label,
                       (unsigned long long)seeks, (unsigned long long)data);

@@ -2,6 +2,7 @@
  * then the view (raw = the guest disk itself, streamOptimized VMDK, OVF
  * descriptor, OVA of both). */
 #include "views.h"
+#include "cache.h"
 #include "log.h"
 #include "util.h"
 
@@ -70,8 +71,15 @@ bool cfs_view_offered(enum cfs_view v, const char *native_ext)
 static int decode(struct cfs_source *file, const char *native_ext, const char *label,
                   struct cfs_source **disk)
 {
-    if (strcmp(native_ext, "qcow2") == 0)
-        return qcow2_open(file, label, disk);
+    if (strcmp(native_ext, "qcow2") == 0) {
+        int err = qcow2_open(file, label, disk);
+        struct cfs_source *cached;
+        /* Compressed clusters: keep them decompressed in the block cache. */
+        if (!err && (*disk)->costly &&
+            cfs_cache_source_derive(file, *disk, "qcow2-guest-v1", &cached) == 0)
+            *disk = cached;
+        return err;
+    }
     if (strcmp(native_ext, "raw") == 0) {
         *disk = file; /* the stored bytes are the guest disk */
         return 0;
