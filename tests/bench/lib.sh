@@ -85,6 +85,11 @@ glance_upload() {
 }
 glance_rm() { curl -sf -X DELETE -H "X-Auth-Token: $1" "$CLOUDS_GLANCE_URL/v2/images/$2" >/dev/null || true; }
 
+# vcd_put_stats: the vCD emulator's total bytes and seconds of disk PUTs so far.
+vcd_put_stats() {
+    curl -sf "$CLOUDS_VCD_CONTROL/stats" | "$PY" -c 'import json,sys; s=json.load(sys.stdin); print(s["put_bytes"], s["put_seconds"])'
+}
+
 secs() { # CMD...: its wall seconds (its stdout is dropped)
     local t0 t1
     t0=$(date +%s.%N)
