@@ -146,9 +146,10 @@ cfs_mount() {
 # cfs_umount MNT: its peak RSS (VmHWM) read just before the unmount into
 # cfs_rss (MiB) and the largest so far into cfs_rss_max; then unmounted, and
 # the process gone.
+cfs_hwm() { awk '/^VmHWM:/ { printf "%.1f\n", $2 / 1024 }' "/proc/$cfs_pid/status"; } # the mount's peak RSS so far, MiB
 cfs_rss_max=0
 cfs_umount() {
-    cfs_rss=$(awk '/^VmHWM:/ { printf "%.1f", $2 / 1024 }' "/proc/$cfs_pid/status")
+    cfs_rss=$(cfs_hwm)
     cfs_rss_max=$(calc "$cfs_rss > $cfs_rss_max ? $cfs_rss : $cfs_rss_max")
     fusermount3 -u "$1"
     wait "$cfs_pid" || true
