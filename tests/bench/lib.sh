@@ -31,7 +31,8 @@ skip() { # REASON: this script's rows are left out, the suite goes on
     exit 0
 }
 
-# Cleanup at exit: the mounts first, then what at_exit was given, last first.
+# Cleanup at exit: the mounts first, then what at_exit was given, last first;
+# the scripts' cache_dir ($res/cache) goes too, as it may hold gigabytes.
 mounts=()
 exit_cmds=()
 at_exit() { exit_cmds=("$(printf '%q ' "$@")" "${exit_cmds[@]}"); }
@@ -41,17 +42,20 @@ on_exit() {
         mountpoint -q "$m" && { fusermount3 -u "$m" 2>/dev/null || fusermount3 -uz "$m" 2>/dev/null || true; }
     done
     for c in "${exit_cmds[@]}"; do eval "$c" || true; done
+    rm -rf "$res/cache"
 }
 trap on_exit EXIT
 
 # clouds_up: starts this script's own local clouds (no sample images) in
-# .bench/clouds-NAME, stopped at exit, and sources their environment.
+# .bench/clouds-NAME, stopped at exit (their logs kept, Glance's images not:
+# they may be 9 GiB), and sources their environment.
 clouds_up() {
     clouds=$state/clouds-$name
     tests/clouds/down "$clouds" >/dev/null 2>&1 || true
     rm -rf "$clouds"
     say "starting local clouds in $clouds"
     tests/clouds/up "$clouds" --no-samples >"$clouds.log" 2>&1 || { tail -20 "$clouds.log"; exit 1; }
+    at_exit rm -rf "$clouds/glance/images"
     at_exit tests/clouds/down "$clouds"
     # shellcheck disable=SC1091
     . "$clouds/env"

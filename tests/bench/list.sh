@@ -64,9 +64,9 @@ for r in $(seq "$rounds"); do
 done
 o=$(median "$res/cli")
 note="$nimages images, Glance pages of 10; the CLI listed $(wc -l <"$res/cli.out")"
-bench_row id=list-cold label="ls -l of $nimages images, fresh mount" value="$(median "$res/cold")" unit=s \
+bench_row id=list-cold label="ls -l $nimages images, fresh mount" value="$(median "$res/cold")" unit=s \
     anchor="openstack image list --long" anchor_value="$o" rss="$(sort -g "$res/cold.rss" | tail -1)" \
     note="$note; ls showed $files_cold files, every view sized from its image"
-bench_row id=list-cached label="ls -l of $nimages images, maps cached" value="$(median "$res/cached")" unit=s \
+bench_row id=list-cached label="ls -l $nimages images, maps cached" value="$(median "$res/cached")" unit=s \
     anchor="openstack image list --long" anchor_value="$o" target="≥ 5×" min=5 rss="$(sort -g "$res/cached.rss" | tail -1)" \
     note="$note; the same mount again after list_ttl=1 s: the listing refetched, the views' sizes cached; ls showed $files_cached files"
