@@ -102,8 +102,8 @@ secs() { # CMD...: its wall seconds (its stdout is dropped)
     echo "$t1 - $t0" | bc -l
 }
 median() { sort -g "$1" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; } # FILE of numbers
-calc() { awk "BEGIN { printf \"%.6g\", ($1) }"; } # EXPR
-holds() { awk "BEGIN { exit !($1) }" && echo yes || echo no; }                       # EXPR: yes or no
+calc() { awk "BEGIN { printf \"%.6g\", ($1) }"; }              # EXPR: its value
+holds() { awk "BEGIN { exit !($1) }" && echo yes || echo no; } # EXPR: yes or no
 # in_turn ROUND FN...: each FN ROUND, round r starting with the r-th
 # (cyclically), so that no side always goes first.
 in_turn() {
@@ -118,7 +118,7 @@ in_turn() {
 can_drop() { [ -w /proc/sys/vm/drop_caches ]; }
 drop() { sync && echo 3 >/proc/sys/vm/drop_caches; }
 
-bytes_of_gib() { awk -v g="$1" 'BEGIN { printf "%d", g * 1073741824 / 1048576 * 1048576 }'; } # GIB: whole MiB
+bytes_of_gib() { awk -v g="$1" 'BEGIN { printf "%.0f", int(g * 1024) * 1048576 }'; } # GIB: bytes, whole MiB
 # random_file BYTES: a file of that many random bytes, made once in /var/tmp
 # (BENCH_DATA names the 1 GiB one).
 random_file() {
