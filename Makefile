@@ -68,10 +68,6 @@ demo-stop:
 bench: deps
 	@$(MAKE) --no-print-directory cloudfs $(BUILD)/viewcat
 	@tests/bench/run.sh
-	@tests/bench/views.sh
-	@tests/bench/migrate.sh
-	@tests/bench/cache.sh
-	@tests/bench/list.sh
 
 # The views of a local image file, for the benchmark.
 $(BUILD)/viewcat: tests/bench/viewcat.c $(CORE_OBJ)

@@ -12,6 +12,7 @@ pkgs=(
     libvmdk-utils libqcow-utils libxml2-utils
     python3-keystone python3-glance uwsgi-core uwsgi-plugin-python3 nginx-light
     bindfs # make bench: the FUSE passthrough that tests/bench/cache.sh compares with
+    python3-openstackclient # make bench: the CLI that tests/bench/list.sh compares with
 )
 
 missing=()

@@ -1,0 +1,185 @@
+# shellcheck shell=bash disable=SC2034 # its variables are for the scripts that source it
+# tests/bench/lib.sh: what the benchmark scripts share, sourced by each of
+# them: a local clouds instance of their own, a Keystone token, Glance
+# uploads, wall times and medians, dropping the page cache, cloudfs mounts
+# with their peak RSS, and bench_row, which appends one row of the table
+# (tests/bench/table.sh) to $BENCH_RESULTS.
+#
+# Sizes (for a quick run, e.g. BENCH_GIB=0.25 BENCH_BIG_GIB=0.5 LIST_IMAGES=50 ROUNDS=1):
+#   ROUNDS         alternating rounds, medians reported (3)
+#   BENCH_GIB      the "1 GiB" data of read.sh, cache.sh, migrate.sh and views.sh (1)
+#   BENCH_BIG_GIB  the big image of read.sh, uploaded streamed, never on local disk (8)
+#   LIST_IMAGES    images listed by list.sh (1000)
+set -euo pipefail
+shopt -s inherit_errexit # a failure inside $(...) fails the script too
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+top=$PWD
+name=$(basename "$0" .sh)
+state=$top/.bench
+res=$state/$name # this script's measurements, remade at each run
+rounds=${ROUNDS:-3}
+gib=${BENCH_GIB:-1}
+BENCH_RESULTS=${BENCH_RESULTS:-$state/results.tsv}
+PY=/usr/bin/python3 # Debian's: another python3 may come first on PATH
+export PY
+rm -rf "$res"
+mkdir -p "$res"
+
+say() { echo "bench $name: $*" >&2; }
+skip() { # REASON: this script's rows are left out, the suite goes on
+    say "skipped, $*"
+    exit 0
+}
+
+# Cleanup at exit: the mounts first, then what at_exit was given, last first;
+# the scripts' cache_dir ($res/cache) goes too, as it may hold gigabytes.
+mounts=()
+exit_cmds=()
+at_exit() { exit_cmds=("$(printf '%q ' "$@")" "${exit_cmds[@]}"); }
+on_exit() {
+    local m c
+    for m in "${mounts[@]}"; do
+        mountpoint -q "$m" && { fusermount3 -u "$m" 2>/dev/null || fusermount3 -uz "$m" 2>/dev/null || true; }
+    done
+    for c in "${exit_cmds[@]}"; do eval "$c" || true; done
+    rm -rf "$res/cache"
+}
+trap on_exit EXIT
+
+# clouds_up: starts this script's own local clouds (no sample images) in
+# .bench/clouds-NAME, stopped at exit (their logs kept, Glance's images not:
+# they may be 9 GiB), and sources their environment.
+clouds_up() {
+    clouds=$state/clouds-$name
+    tests/clouds/down "$clouds" >/dev/null 2>&1 || true
+    rm -rf "$clouds"
+    say "starting local clouds in $clouds"
+    tests/clouds/up "$clouds" --no-samples >"$clouds.log" 2>&1 || { tail -20 "$clouds.log"; exit 1; }
+    at_exit rm -rf "$clouds/glance/images"
+    at_exit tests/clouds/down "$clouds"
+    # shellcheck disable=SC1091
+    . "$clouds/env"
+}
+
+keystone_token() { # 1|2: a token of the clouds' first (or second) user, scoped to their project
+    local user=$CLOUDS_USER password=$CLOUDS_PASSWORD project=$CLOUDS_PROJECT
+    [ "$1" = 1 ] || user=$CLOUDS_USER2 password=$CLOUDS_PASSWORD2 project=$CLOUDS_PROJECT2
+    curl -si -X POST "$CLOUDS_KEYSTONE_URL/auth/tokens" -H 'Content-Type: application/json' \
+        -d "{\"auth\":{\"identity\":{\"methods\":[\"password\"],\"password\":{\"user\":{\"name\":\"$user\",\"domain\":{\"id\":\"default\"},\"password\":\"$password\"}}},\"scope\":{\"project\":{\"name\":\"$project\",\"domain\":{\"id\":\"default\"}}}}}" |
+        awk 'tolower($1) == "x-subject-token:" { print $2 }' | tr -d '\r'
+}
+
+jget() { "$PY" -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; } # KEY of stdin's JSON
+
+# glance_upload TOKEN NAME DISK_FORMAT FILE: a new image, its data from FILE
+# (- for stdin: a chunked PUT, nothing on local disk), active; prints its id.
+glance_upload() {
+    local id st
+    id=$(curl -sf -X POST "$CLOUDS_GLANCE_URL/v2/images" -H "X-Auth-Token: $1" -H 'Content-Type: application/json' \
+        -d "{\"name\":\"$2\",\"disk_format\":\"$3\",\"container_format\":\"bare\"}" | jget id)
+    curl -sf -X PUT -H "X-Auth-Token: $1" -H 'Content-Type: application/octet-stream' -T "$4" \
+        "$CLOUDS_GLANCE_URL/v2/images/$id/file" >/dev/null || { echo "bench: upload of $2 failed" >&2; return 1; }
+    for _ in $(seq 3000); do
+        st=$(curl -sf -H "X-Auth-Token: $1" "$CLOUDS_GLANCE_URL/v2/images/$id" | jget status)
+        [ "$st" = active ] && { echo "$id"; return 0; }
+        sleep 0.1
+    done
+    echo "bench: image $2 did not become active" >&2
+    return 1
+}
+glance_rm() { curl -sf -X DELETE -H "X-Auth-Token: $1" "$CLOUDS_GLANCE_URL/v2/images/$2" >/dev/null || true; }
+
+# vcd_put_stats: the vCD emulator's total bytes and seconds of disk PUTs so far.
+vcd_put_stats() {
+    curl -sf "$CLOUDS_VCD_CONTROL/stats" | "$PY" -c 'import json,sys; s=json.load(sys.stdin); print(s["put_bytes"], s["put_seconds"])'
+}
+
+secs() { # CMD...: its wall seconds (its stdout is dropped)
+    local t0 t1
+    t0=$(date +%s.%N)
+    "$@" >/dev/null
+    t1=$(date +%s.%N)
+    echo "$t1 - $t0" | bc -l
+}
+median() { sort -g "$1" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; } # FILE of numbers
+calc() { awk "BEGIN { printf \"%.6g\", ($1) }"; }              # EXPR: its value
+holds() { awk "BEGIN { exit !($1) }" && echo yes || echo no; } # EXPR: yes or no
+# in_turn ROUND FN...: each FN ROUND, round r starting with the r-th
+# (cyclically), so that no side always goes first.
+in_turn() {
+    local r=$1 i
+    shift
+    local fns=("$@")
+    for ((i = 0; i < ${#fns[@]}; i++)); do "${fns[(r - 1 + i) % ${#fns[@]}]}" "$r"; done
+}
+
+# The page cache (of the whole machine: the servers' files too), dropped
+# where a figure is meant cold; needs root.
+can_drop() { [ -w /proc/sys/vm/drop_caches ]; }
+drop() { sync && echo 3 >/proc/sys/vm/drop_caches; }
+
+bytes_of_gib() { awk -v g="$1" 'BEGIN { printf "%.0f", int(g * 1024) * 1048576 }'; } # GIB: bytes, whole MiB
+# random_file BYTES: a file of that many random bytes, made once in /var/tmp
+# (BENCH_DATA names the 1 GiB one).
+random_file() {
+    local f=/var/tmp/cloudfs-bench-$(($1 >> 20))m.raw
+    [ "$1" != 1073741824 ] || f=${BENCH_DATA:-/var/tmp/cloudfs-bench-1g.raw}
+    if [ ! -f "$f" ] || [ "$(stat -c %s "$f")" != "$1" ]; then
+        say "making $f"
+        head -c "$1" /dev/urandom >"$f.tmp" && mv "$f.tmp" "$f"
+    fi
+    echo "$f"
+}
+
+# cfs_mount MNT OPTIONS: cloudfs mounted at MNT (in the foreground of a
+# background job, cfs_pid), with -o OPTIONS and its log in $res.
+cfs_mount() {
+    mkdir -p "$1"
+    [[ " ${mounts[*]} " == *" $1 "* ]] || mounts+=("$1")
+    "$top/cloudfs" "$1" -f -o "log=$res/cloudfs.log,$2" >>"$res/cloudfs.out" 2>&1 &
+    cfs_pid=$!
+    for _ in $(seq 200); do
+        mountpoint -q "$1" && return 0
+        kill -0 "$cfs_pid" 2>/dev/null || break
+        sleep 0.05
+    done
+    say "cloudfs did not mount at $1:"
+    tail -20 "$res/cloudfs.out"
+    exit 1
+}
+# cfs_umount MNT: its peak RSS (VmHWM) read just before the unmount into
+# cfs_rss (MiB) and the largest so far into cfs_rss_max; then unmounted, and
+# the process gone.
+cfs_hwm() { awk '/^VmHWM:/ { printf "%.1f\n", $2 / 1024 }' "/proc/$cfs_pid/status"; } # the mount's peak RSS so far, MiB
+cfs_rss_max=0
+cfs_umount() {
+    cfs_rss=$(cfs_hwm)
+    cfs_rss_max=$(calc "$cfs_rss > $cfs_rss_max ? $cfs_rss : $cfs_rss_max")
+    fusermount3 -u "$1"
+    wait "$cfs_pid" || true
+}
+
+# bench_row id=ID label=TEXT value=N anchor=TEXT anchor_value=N unit=s|MiB/s
+#           [target=TEXT min=RATIO] [ok=yes|no] [rss=MIB] [note=TEXT]
+# One row of the table, replacing an earlier row of the same id. The ratio
+# is oriented so that above 1 cloudfs is better: anchor/value for seconds,
+# value/anchor for MiB/s. met: ratio >= min and ok (the rest of the
+# target: memory, disk, requests, size), "-" without a min.
+bench_row() {
+    local id="" label="" value="" anchor="" anchor_value="" unit="" target="-" min="" ok=yes rss="-" note=""
+    local "$@"
+    local ratio met=-
+    if [ "$unit" = s ]; then
+        ratio=$(calc "$anchor_value / $value")
+    else
+        ratio=$(calc "$value / $anchor_value")
+    fi
+    [ -z "$min" ] || met=$(holds "$ratio >= $min && \"$ok\" == \"yes\"")
+    mkdir -p "$(dirname "$BENCH_RESULTS")"
+    touch "$BENCH_RESULTS"
+    awk -F'\t' -v id="$id" '$1 != id' "$BENCH_RESULTS" >"$BENCH_RESULTS.tmp"
+    local fields=("$id" "$label" "$value" "$unit" "$anchor" "$anchor_value" "$ratio" "$target" "$met" "$rss" "$rounds" "$note")
+    (IFS=$'\t' && echo "${fields[*]//$'\t'/ }") >>"$BENCH_RESULTS.tmp"
+    mv "$BENCH_RESULTS.tmp" "$BENCH_RESULTS"
+    say "$label: $value $unit, $anchor: $anchor_value $unit, ratio $ratio${min:+, met $met}"
+}
