@@ -279,8 +279,8 @@ static int open_block_cache(struct cfs_mount *m)
 static void tune_malloc(void)
 {
     mallopt(M_MMAP_THRESHOLD, 4 << 20);
-    mallopt(M_TRIM_THRESHOLD, 8 << 20);
-    mallopt(M_ARENA_MAX, 4);
+    mallopt(M_TRIM_THRESHOLD, 2 << 20);
+    mallopt(M_ARENA_MAX, 2);
 }
 
 int main(int argc, char *argv[])
