@@ -4,7 +4,7 @@
  * sending S bytes stored takes S/B; compressed, the plan takes S/T and the
  * send S/(rB) (the read-ahead keeps compression off the send's path), so
  * it pays while B < T (1 - 1/r), T the plan's throughput on all cores and
- * r the ratio. Measured on the 2-core build machine (tests/bench/vzip.sh,
+ * r the ratio. Measured on the 2-core build machine (tests/bench/views.sh,
  * an ext4 of /usr/lib, 1 GiB of data, libdeflate level 1): T = 462 MiB/s,
  * r = 3.02, so compression pays below 309 MiB/s. The link's B is the
  * rate of the last upload or copy of this mount; before the first there is
