@@ -9,6 +9,7 @@
 
 #include "source.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -51,5 +52,20 @@ int cfs_cache_source_open(struct cfs_source *inner, struct cfs_cache *c, const c
  * -ENOTSUP when image is not a cached source. */
 int cfs_cache_source_derive(struct cfs_source *image, struct cfs_source *decoded, const char *tag,
                             struct cfs_source **out);
+
+/* A memo of small reads in memory (core/cache/memo.c), for a decoder's
+ * metadata, by key and byte range (up to CFS_MEMO_MAX bytes). get copies
+ * [off, off + len) if an entry holds it, waiting while one is being
+ * fetched; else a reader claims a range (false: someone else has it now),
+ * fetches it and fills it (buf NULL: the fetch failed). */
+#define CFS_MEMO_MAX (512u << 10)
+struct cfs_memo;
+struct cfs_memo *cfs_memo_new(void);
+void cfs_memo_free(struct cfs_memo *m);
+bool cfs_memo_get(struct cfs_memo *m, const char *key, uint64_t off, size_t len, void *buf);
+bool cfs_memo_claim(struct cfs_memo *m, const char *key, uint64_t off, size_t len);
+void cfs_memo_fill(struct cfs_memo *m, const char *key, uint64_t off, size_t len, const void *buf);
+/* The memo of a block cache (made with it), or NULL. */
+struct cfs_memo *cfs_cache_memo(struct cfs_cache *c);
 
 #endif

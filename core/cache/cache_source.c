@@ -99,6 +99,7 @@ struct cache_source {
  * and tables, an ls -l sizing a view) go straight to the cloud: fetching a
  * whole chunk for each would read megabytes for a few KiB of metadata. */
 #define PASS_THROUGH_MAX (128u << 10)
+#define MEMO_PREFIX      (512u << 10) /* fetched whole by the first small read in it */
 
 static size_t chunk_len(const struct cache_source *s, uint64_t idx)
 {
@@ -487,6 +488,42 @@ static void load_ahead(struct cache_source *s, uint64_t idx)
     }
 }
 
+/* Reads the whole of [off, off + len) from inner. */
+static int read_inner(struct cache_source *s, char *buf, size_t len, uint64_t off)
+{
+    for (size_t done = 0; done < len;) {
+        ssize_t n = cfs_source_pread(s->inner, buf + done, len - done, off + done);
+        if (n <= 0)
+            return n < 0 ? (int)n : -EIO;
+        done += (size_t)n;
+    }
+    return 0;
+}
+
+/* A small read outside the chunks: a decoder's metadata, which the other
+ * views of the image want too. Reads in the image's first MEMO_PREFIX
+ * bytes (the header and, from qemu-img, the tables) fetch all of them
+ * once; others are memoised as they are. */
+static int read_small(struct cache_source *s, char *dst, size_t n, uint64_t pos)
+{
+    struct cfs_memo *memo = cfs_cache_memo(s->cache);
+    uint64_t prefix = s->base.size < MEMO_PREFIX ? s->base.size : MEMO_PREFIX;
+    uint64_t at = pos + n <= prefix ? 0 : pos;
+    size_t want = pos + n <= prefix ? (size_t)prefix : n;
+    if (cfs_memo_get(memo, s->key, pos, n, dst))
+        return 0;
+    if (!cfs_memo_claim(memo, s->key, at, want)) /* another reader has it now, or no room */
+        return cfs_memo_get(memo, s->key, pos, n, dst) ? 0 : read_inner(s, dst, n, pos);
+    char *tmp = want == n ? dst : malloc(want);
+    int err = tmp ? read_inner(s, tmp, want, at) : -ENOMEM;
+    cfs_memo_fill(memo, s->key, at, want, err ? NULL : tmp);
+    if (!err && tmp != dst)
+        memcpy(dst, tmp + (pos - at), n);
+    if (tmp != dst)
+        free(tmp);
+    return err;
+}
+
 static ssize_t cache_pread(struct cfs_source *src, void *buf, size_t len, uint64_t off)
 {
     struct cache_source *s = (struct cache_source *)src;
@@ -515,10 +552,9 @@ static ssize_t cache_pread(struct cfs_source *src, void *buf, size_t len, uint64
         bool direct = pass && !fill_will_get(s, idx) && !bit_test(s->mine, idx);
         pthread_mutex_unlock(&s->lock);
         if (!b && direct) {
-            ssize_t got = cfs_source_pread(s->inner, (char *)buf + done, n, pos);
-            if (got <= 0)
-                return done ? (ssize_t)done : got < 0 ? got : -EIO;
-            n = (size_t)got;
+            int err = read_small(s, (char *)buf + done, n, pos);
+            if (err)
+                return done ? (ssize_t)done : err;
         } else {
             if (!b) {
                 int err = get_chunk(s, idx, false, &b);

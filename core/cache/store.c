@@ -46,6 +46,7 @@ struct cfs_cache {
     struct entry *head, *tail;
     struct entry *table[BUCKETS];
     unsigned tmp_seq;
+    struct cfs_memo *memo;
 };
 
 static unsigned hash_name(const char *s)
@@ -226,6 +227,7 @@ int cfs_cache_open(const char *dir, uint64_t cap_bytes, struct cfs_cache **out)
         return -ENOMEM;
     }
     c->cap = cap_bytes;
+    c->memo = cfs_memo_new();
     pthread_mutex_init(&c->lock, NULL);
     int err = mkdir(dir, 0700) == 0 || errno == EEXIST ? scan(c) : -errno;
     if (err) {
@@ -247,8 +249,14 @@ void cfs_cache_close(struct cfs_cache *c)
         free(e);
     }
     pthread_mutex_destroy(&c->lock);
+    cfs_memo_free(c->memo);
     free(c->dir);
     free(c);
+}
+
+struct cfs_memo *cfs_cache_memo(struct cfs_cache *c)
+{
+    return c ? c->memo : NULL;
 }
 
 uint64_t cfs_cache_used(struct cfs_cache *c)

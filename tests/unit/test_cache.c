@@ -1,6 +1,7 @@
 /* The on-disk block cache and its filter source, over a fake inner source
  * that counts its reads: hits, misses, LRU eviction, reopen, corrupt and
- * truncated entries, a lying inner, concurrent readers, a hinted fill. */
+ * truncated entries, a lying inner, concurrent readers, a hinted fill, the
+ * memo of small reads. */
 #define _GNU_SOURCE
 #include "cache.h"
 #include "digest.h"
@@ -216,6 +217,34 @@ static void test_fill(void)
     cfs_cache_close(c);
 }
 
+/* The memo: a claimed range is filled once and then serves any read it
+ * holds; a failed fill leaves nothing; the byte budget evicts. */
+static void test_memo(void)
+{
+    struct cfs_memo *m = cfs_memo_new();
+    char buf[64];
+    CHECK(!cfs_memo_get(m, "k", 10, 20, buf));
+    CHECK(cfs_memo_claim(m, "k", 0, 4096));
+    CHECK(!cfs_memo_claim(m, "k", 100, 10)); /* pending covers it */
+    cfs_memo_fill(m, "k", 0, 4096, data);
+    CHECK(cfs_memo_get(m, "k", 10, 20, buf) && memcmp(buf, data + 10, 20) == 0);
+    CHECK(!cfs_memo_get(m, "other", 10, 20, buf));
+    CHECK(!cfs_memo_get(m, "k", 4090, 20, buf)); /* past the entry */
+    CHECK(cfs_memo_claim(m, "j", 0, 64));
+    cfs_memo_fill(m, "j", 0, 64, NULL); /* failed */
+    CHECK(!cfs_memo_get(m, "j", 0, 64, buf));
+    CHECK(!cfs_memo_claim(m, "big", 0, CFS_MEMO_MAX + 1));
+    for (int i = 0; i < 40; i++) { /* 40 x 512 KiB: the first go */
+        char key[16];
+        snprintf(key, sizeof key, "p%d", i);
+        CHECK(cfs_memo_claim(m, key, 0, CFS_MEMO_MAX));
+        cfs_memo_fill(m, key, 0, CFS_MEMO_MAX, data);
+    }
+    CHECK(!cfs_memo_get(m, "p0", 0, 64, buf));
+    CHECK(cfs_memo_get(m, "p39", 0, 64, buf) && memcmp(buf, data, 64) == 0);
+    cfs_memo_free(m);
+}
+
 static void wipe(void)
 {
     char cmd[128];
@@ -245,5 +274,6 @@ int main(void)
     wipe();
     test_fill();
     wipe();
+    test_memo();
     return UNIT_RESULT();
 }
