@@ -25,6 +25,7 @@ struct cfs_cache;
 int cfs_cache_open(const char *dir, uint64_t cap_bytes, struct cfs_cache **out);
 void cfs_cache_close(struct cfs_cache *c);
 uint64_t cfs_cache_used(struct cfs_cache *c);
+uint64_t cfs_cache_cap(struct cfs_cache *c);
 
 /* Reads chunk idx of key into buf (len bytes expected). Returns len, or
  * -ENOENT when missing; a corrupt or truncated entry is removed and is
@@ -41,7 +42,10 @@ int cfs_cache_manifest_put(struct cfs_cache *c, const char *key, uint64_t n, con
 
 /* The filter: a source reading inner through the cache. key names the
  * content ("sha512:<hex>:<size>"); algo/hex the cloud's digest of it. On
- * success the source owns inner; on failure the caller keeps it. */
+ * success the source owns inner; on failure the caller keeps it: -EFBIG
+ * for an image over half the cache's size, which would only push out the
+ * rest of the cache and its own first chunks (and slow its reader down to
+ * the disk's write speed) without ever being whole. */
 int cfs_cache_source_open(struct cfs_source *inner, struct cfs_cache *c, const char *algo,
                           const char *hex, struct cfs_source **out);
 

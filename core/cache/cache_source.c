@@ -659,6 +659,8 @@ static struct cache_source *source_new(struct cfs_source *inner, struct cfs_cach
 int cfs_cache_source_open(struct cfs_source *inner, struct cfs_cache *c, const char *algo,
                           const char *hex, struct cfs_source **out)
 {
+    if (inner->size > cfs_cache_cap(c) / 2)
+        return -EFBIG;
     char *key = cfs_printf("%s:%s:%llu", algo, hex, (unsigned long long)inner->size);
     struct cache_source *s = source_new(inner, c, key, algo, hex);
     if (!s)

@@ -254,6 +254,11 @@ void cfs_cache_close(struct cfs_cache *c)
     free(c);
 }
 
+uint64_t cfs_cache_cap(struct cfs_cache *c)
+{
+    return c->cap;
+}
+
 struct cfs_memo *cfs_cache_memo(struct cfs_cache *c)
 {
     return c ? c->memo : NULL;
@@ -375,7 +380,9 @@ int cfs_cache_put(struct cfs_cache *c, const char *key, uint64_t idx, const void
     memcpy(h->magic, MAGIC, 8);
     h->raw_len = (uint32_t)len;
     h->crc = libdeflate_crc32(0, buf, len);
-    int n = LZ4_compress_default(buf, (char *)(h + 1), (int)len, bound);
+    /* Acceleration 4: about twice lz4's default speed for a few per cent
+     * of size; the cache fill runs beside a reader on few cores. */
+    int n = LZ4_compress_fast(buf, (char *)(h + 1), (int)len, bound, 4);
     if (n <= 0) {
         free(h);
         return -EIO;

@@ -20,6 +20,7 @@
 #include "vmdk_zip.h"
 
 #include <errno.h>
+#include <libdeflate.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -229,7 +230,7 @@ static int grain_get(struct vmdk_stream *v, uint64_t g, struct grain **out)
     }
     memset(gr->data + want, 0, CFS_GRAIN_BYTES - want);
     gr->g = g;
-    gr->adler = (uint32_t)adler32(adler32(0, NULL, 0), gr->data, CFS_GRAIN_BYTES);
+    gr->adler = libdeflate_adler32(1, gr->data, CFS_GRAIN_BYTES); /* zlib's, several times faster */
 
     pthread_mutex_lock(&v->lock);
     struct grain *other = cache_find(v, g); /* another reader may have been faster */

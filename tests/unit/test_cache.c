@@ -149,6 +149,11 @@ static void test_lru(void)
     CHECK(cfs_cache_used(c) <= 2 * CFS_CACHE_CHUNK + 40000);
     CHECK(cfs_cache_get(c, "k", 2, buf, CFS_CACHE_CHUNK) == CFS_CACHE_CHUNK);
     CHECK(memcmp(buf, data + 2 * CFS_CACHE_CHUNK, CFS_CACHE_CHUNK) == 0);
+    /* an image over half the cache is not cached: the caller keeps it */
+    struct fake *f = fake_new(data);
+    struct cfs_source *s;
+    CHECK(cfs_cache_source_open(&f->base, c, "sha256", hex, &s) == -EFBIG);
+    cfs_source_close(&f->base);
     cfs_cache_close(c);
     free(buf);
 }
