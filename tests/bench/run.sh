@@ -6,6 +6,7 @@
 #   views.sh    .vmdk, .raw and compressed VMDK views vs qemu-img convert
 #   migrate.sh  Glance -> vCD and Glance -> Glance cp vs curl/qemu-img pipelines
 #   cache.sh    second read from the block cache vs bindfs of a local copy
+#   fuse.sh     FUSE settings (max_read, one thread, read-ahead, page cache) vs the defaults
 #   list.sh     ls -l of 1,000 images vs openstack image list --long
 # Each runs alone too, replacing its own rows in .bench/results.tsv.
 # Sizes: see tests/bench/lib.sh (ROUNDS, BENCH_GIB, BENCH_BIG_GIB, LIST_IMAGES).
@@ -15,7 +16,7 @@ export BENCH_RESULTS=${BENCH_RESULTS:-$PWD/.bench/results.tsv}
 mkdir -p "$(dirname "$BENCH_RESULTS")"
 : >"$BENCH_RESULTS"
 failed=()
-for s in read views migrate cache list; do
+for s in read views migrate cache fuse list; do
     echo "bench: tests/bench/$s.sh"
     tests/bench/$s.sh || failed+=("$s.sh")
 done

@@ -22,7 +22,7 @@ path, form, rev, cpus = sys.argv[1:5]
 keys = ("id label value unit anchor anchor_value ratio target met rss rounds note").split()
 rows = [dict(zip(keys, line.rstrip("\n").split("\t"))) for line in open(path, encoding="utf-8") if line.strip()]
 # In the suite's order, whichever script ran last (a row id starts with its script's name).
-suite = ["read", "views", "migrate", "cache", "list"]
+suite = ["read", "views", "migrate", "cache", "fuse", "list"]
 rows.sort(key=lambda r: suite.index(r["id"].split("-")[0]) if r["id"].split("-")[0] in suite else len(suite))
 
 def num(v, unit):
