@@ -38,9 +38,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SLOTS       6 /* chunks kept in memory: a 128 KiB reader fetches each chunk once */
+#define SLOTS       4 /* chunks kept in memory: a 128 KiB reader fetches each chunk once */
 #define MAX_LOADING 8 /* chunks being loaded at once */
-#define QUEUE       4 /* chunks waiting to be written to disk: bounds the memory */
+#define QUEUE       2 /* chunks waiting to be written to disk: bounds the memory */
 #define AHEAD       2 /* chunks a sequential reader of a verified image gets loaded ahead */
 
 /* A chunk in memory, shared by a slot, its reader and the write queue. */

@@ -33,7 +33,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#define DEFAULT_RING    (24u << 20)
+#define DEFAULT_RING    (16u << 20)
 #define MIN_RING        (4u << 20)
 #define LAZY_RUN        4 /* onward reads before a decoder's source streams */
 #define FIRST_WINDOW    (1u << 20)
@@ -702,7 +702,7 @@ static int stream_start(struct hsrc *s, uint64_t off)
         return -ENOBUFS;
     }
     st->gen = ++s->next_gen;
-    /* mmap, not malloc: glibc would keep a freed 24 MiB block in its heap
+    /* mmap, not malloc: glibc would keep a freed 16 MiB block in its heap
      * (its mmap threshold grows), so memory would not go back when a
      * stream ends. */
     st->ring = mmap(NULL, st->cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
