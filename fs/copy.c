@@ -238,9 +238,9 @@ static int open_source(struct cfs_mount *m, const char *path, struct cfs_copy *c
     }
     if (node.entry->view == CFS_NATIVE)
         err = node.mc->cloud->provider->open(node.mc->cloud, cfs_node_dir(&node), node.entry->obj,
-                                             0, &c->src);
+                                             CFS_OPEN_NO_FILL, &c->src);
     else
-        err = cfs_view_open_node(m, &node, &c->src, NULL);
+        err = cfs_view_open_node(m, &node, CFS_OPEN_NO_FILL, &c->src, NULL);
     if (!err)
         err = source_props(node.entry->obj, &c->props, &c->props_len);
     cfs_object_ovf(m, node.entry->obj, &c->ovf);

@@ -344,7 +344,7 @@ static int cfs_open(const char *path, struct fuse_file_info *fi)
     if (node.entry->view == CFS_NATIVE)
         err = p->open(node.mc->cloud, cfs_node_dir(&node), node.entry->obj, 0, &h->src);
     else
-        err = cfs_view_open_node(m, &node, &h->src, NULL);
+        err = cfs_view_open_node(m, &node, 0, &h->src, NULL);
     if (err) {
         free(h);
         cfs_node_release(&node);

@@ -100,8 +100,8 @@ void cfs_object_ovf(const struct cfs_mount *m, const struct cfs_object *o, struc
         out->memory_mb = o->hw.memory_mb;
 }
 
-int cfs_view_open_node(struct cfs_mount *m, const struct cfs_node *node, struct cfs_source **out,
-                       char **warnings)
+int cfs_view_open_node(struct cfs_mount *m, const struct cfs_node *node, unsigned flags,
+                       struct cfs_source **out, char **warnings)
 {
     const struct cfs_entry *e = node->entry;
     const struct cfs_object *o = e->obj;
@@ -129,7 +129,7 @@ int cfs_view_open_node(struct cfs_mount *m, const struct cfs_node *node, struct 
         .vhd = m->vhd,
         .vhd_azure = m->opts.vhd_azure,
     };
-    err = p->open(node->mc->cloud, cfs_node_dir(node), o, CFS_OPEN_DECODE, &file);
+    err = p->open(node->mc->cloud, cfs_node_dir(node), o, CFS_OPEN_DECODE | flags, &file);
     if (!err)
         err = cfs_view_open(file, o->ext, (enum cfs_view)e->view, &spec, out, warnings);
 out:
@@ -175,7 +175,7 @@ bool cfs_viewinfo_peek(struct cfs_mount *m, const struct cfs_node *node, struct 
 static int compute(struct cfs_mount *m, const struct cfs_node *node, struct cfs_view_stat *st)
 {
     struct cfs_source *src = NULL;
-    int err = cfs_view_open_node(m, node, &src, &st->warnings);
+    int err = cfs_view_open_node(m, node, 0, &src, &st->warnings);
     if (err)
         return err;
     st->size = src->size;

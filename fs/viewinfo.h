@@ -44,7 +44,7 @@ void cfs_object_ovf(const struct cfs_mount *m, const struct cfs_object *o,
                     struct ovf_defaults *out);
 
 /* Opens the view of a node (for reading). 0 or -errno. */
-int cfs_view_open_node(struct cfs_mount *m, const struct cfs_node *node, struct cfs_source **out,
-                       char **warnings);
+int cfs_view_open_node(struct cfs_mount *m, const struct cfs_node *node, unsigned flags,
+                       struct cfs_source **out, char **warnings);
 
 #endif

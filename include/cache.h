@@ -48,6 +48,10 @@ int cfs_cache_manifest_put(struct cfs_cache *c, const char *key, uint64_t n, con
  * the disk's write speed) without ever being whole. */
 int cfs_cache_source_open(struct cfs_source *inner, struct cfs_cache *c, const char *algo,
                           const char *hex, struct cfs_source **out);
+/* The same, only when the cache holds the image verified (-ENOENT if not):
+ * for a one-off read that should not fill the cache. */
+int cfs_cache_source_open_stored(struct cfs_source *inner, struct cfs_cache *c, const char *algo,
+                                 const char *hex, struct cfs_source **out);
 
 /* A source caching decoded, what a decoder made of image (a source of
  * cfs_cache_source_open, which decoded reads), keyed by image's key and

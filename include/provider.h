@@ -92,6 +92,9 @@ struct cfs_put {
 /* open() flags: the bytes go to a decoder, which reads metadata here and
  * there before it reads data. */
 #define CFS_OPEN_DECODE 1u
+/* A copy between clouds reads the object once: through the block cache
+ * only if the cache holds it verified; nothing is stored for it. */
+#define CFS_OPEN_NO_FILL 2u
 
 struct cfs_provider {
     const char *type;        /* "openstack" */

@@ -656,8 +656,8 @@ static struct cache_source *source_new(struct cfs_source *inner, struct cfs_cach
     return s;
 }
 
-int cfs_cache_source_open(struct cfs_source *inner, struct cfs_cache *c, const char *algo,
-                          const char *hex, struct cfs_source **out)
+static int open_source(struct cfs_source *inner, struct cfs_cache *c, const char *algo,
+                       const char *hex, bool stored_only, struct cfs_source **out)
 {
     if (inner->size > cfs_cache_cap(c) / 2)
         return -EFBIG;
@@ -669,6 +669,11 @@ int cfs_cache_source_open(struct cfs_source *inner, struct cfs_cache *c, const c
     if (man && cfs_cache_manifest_get(c, s->key, s->n_chunks, man) == 0) {
         s->manifest = man;
         s->base.verified = true; /* each chunk is checked against it */
+    } else if (stored_only) {
+        free(man);
+        s->inner = NULL; /* the caller keeps it */
+        cache_close(&s->base);
+        return -ENOENT;
     } else {
         free(man);
         /* Chunks of an earlier, unfinished download count towards the set. */
@@ -680,6 +685,18 @@ int cfs_cache_source_open(struct cfs_source *inner, struct cfs_cache *c, const c
     if (s->n_chunks && !s->manifest)
         maybe_verify(s);
     return 0;
+}
+
+int cfs_cache_source_open(struct cfs_source *inner, struct cfs_cache *c, const char *algo,
+                          const char *hex, struct cfs_source **out)
+{
+    return open_source(inner, c, algo, hex, false, out);
+}
+
+int cfs_cache_source_open_stored(struct cfs_source *inner, struct cfs_cache *c, const char *algo,
+                                 const char *hex, struct cfs_source **out)
+{
+    return open_source(inner, c, algo, hex, true, out);
 }
 
 int cfs_cache_source_derive(struct cfs_source *image, struct cfs_source *decoded, const char *tag,

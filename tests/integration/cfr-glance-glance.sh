@@ -2,8 +2,8 @@
 # cp between two OpenStack clouds of the mount (two projects of one
 # Glance) goes through copy_file_range, cloud to cloud: a qcow2 with
 # properties (carried over) and the 2 GiB "big" raw (one call of its whole
-# size); Glance's own hashes of the copies are the sources', and no spool
-# file ever holds data.
+# size); Glance's own hashes of the copies are the sources', no spool
+# file ever holds data, and the block cache is not filled for a copy.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cfr.lib"
 mount_cfr
@@ -23,6 +23,9 @@ cfr_cp "$MNT/openstack/images/$src.qcow2" "$MNT/openstack2/images/$a.qcow2"
 big=$MNT/openstack/images/big.raw
 [ -e "$big" ] && cfr_cp "$big" "$MNT/openstack2/images/$b.raw"
 spool_watch_check
+# A copy reads its source once: the block cache is not filled for it.
+[ -z "$(find "$WORK/cache/blocks" -type f 2>/dev/null)" ] ||
+    fail "the copies left block cache entries: $(ls "$WORK/cache/blocks" | head -3)"
 
 tok2=$(os_token "$CLOUDS_USER2" "$CLOUDS_PASSWORD2" "$CLOUDS_PROJECT2")
 img() { curl -sf -H "X-Auth-Token: $tok2" "$CLOUDS_GLANCE_URL/v2/images?name=$1" | json_get images 0; }

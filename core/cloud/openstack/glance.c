@@ -283,7 +283,10 @@ int glance_open_image(struct openstack *os, const struct cfs_object *obj, unsign
     struct cfs_cache *bc = os->base.block_cache;
     if (!err && bc && obj->digest_algo && obj->digest_hex && strcmp(obj->digest_algo, "md5")) {
         struct cfs_source *cached;
-        if (cfs_cache_source_open(*out, bc, obj->digest_algo, obj->digest_hex, &cached) == 0)
+        int (*open)(struct cfs_source *, struct cfs_cache *, const char *, const char *,
+                    struct cfs_source **) =
+            flags & CFS_OPEN_NO_FILL ? cfs_cache_source_open_stored : cfs_cache_source_open;
+        if (open(*out, bc, obj->digest_algo, obj->digest_hex, &cached) == 0)
             *out = cached;
     }
     return err;
