@@ -236,6 +236,18 @@ static void store(struct cache_source *s, uint64_t idx, const struct cbuf *b, bo
         maybe_verify(s);
 }
 
+/* Reads the whole of [off, off + len) from inner. */
+static int read_inner(struct cache_source *s, char *buf, size_t len, uint64_t off)
+{
+    for (size_t done = 0; done < len;) {
+        ssize_t n = cfs_source_pread(s->inner, buf + done, len - done, off + done);
+        if (n <= 0)
+            return n < 0 ? (int)n : -EIO;
+        done += (size_t)n;
+    }
+    return 0;
+}
+
 /* The bytes of chunk idx, from disk when verified, else from inner.
  * *fresh: they came from inner and are not stored yet. */
 static int load(struct cache_source *s, uint64_t idx, struct cbuf **out, bool *fresh)
@@ -268,14 +280,10 @@ static int load(struct cache_source *s, uint64_t idx, struct cbuf **out, bool *f
         }
         cfs_cache_drop(s->cache, s->key, idx);
     }
-    for (size_t done = 0; done < len;) {
-        ssize_t n = cfs_source_pread(s->inner, b->data + done, len - done,
-                                     (idx << CFS_CACHE_CHUNK_SHIFT) + done);
-        if (n <= 0) {
-            cbuf_unref(b);
-            return n < 0 ? (int)n : -EIO;
-        }
-        done += (size_t)n;
+    int err = read_inner(s, b->data, len, idx << CFS_CACHE_CHUNK_SHIFT);
+    if (err) {
+        cbuf_unref(b);
+        return err;
     }
     if (have) {
         sha256(b->data, len, sum);
@@ -486,18 +494,6 @@ static void load_ahead(struct cache_source *s, uint64_t idx)
         if (!queued && !slot_of(s, k) && !is_loading(s, k))
             enqueue(s, k, NULL);
     }
-}
-
-/* Reads the whole of [off, off + len) from inner. */
-static int read_inner(struct cache_source *s, char *buf, size_t len, uint64_t off)
-{
-    for (size_t done = 0; done < len;) {
-        ssize_t n = cfs_source_pread(s->inner, buf + done, len - done, off + done);
-        if (n <= 0)
-            return n < 0 ? (int)n : -EIO;
-        done += (size_t)n;
-    }
-    return 0;
 }
 
 /* A small read outside the chunks: a decoder's metadata, which the other

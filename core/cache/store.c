@@ -292,17 +292,24 @@ static ssize_t read_entry(int fd, void *buf, size_t len)
     return (ssize_t)len;
 }
 
-ssize_t cfs_cache_get(struct cfs_cache *c, const char *key, uint64_t idx, void *buf, size_t len)
+/* A file of the cache dir opened for reading: fd, -ENOENT or -ENOMEM. */
+static int open_file(struct cfs_cache *c, const char *name)
 {
-    char name[NAME_MAX_LEN];
-    entry_name(key, idx, name);
     char *p = path_of(c, name);
     if (!p)
         return -ENOMEM;
     int fd = open(p, O_RDONLY | O_CLOEXEC);
     free(p);
+    return fd < 0 ? -ENOENT : fd;
+}
+
+ssize_t cfs_cache_get(struct cfs_cache *c, const char *key, uint64_t idx, void *buf, size_t len)
+{
+    char name[NAME_MAX_LEN];
+    entry_name(key, idx, name);
+    int fd = open_file(c, name);
     if (fd < 0)
-        return -ENOENT;
+        return fd;
     ssize_t n = read_entry(fd, buf, len);
     if (n == (ssize_t)len)
         futimens(fd, NULL); /* the LRU order of the next mount */
@@ -416,23 +423,21 @@ int cfs_cache_put(struct cfs_cache *c, const char *key, uint64_t idx, const void
     return err;
 }
 
-static char *manifest_path(struct cfs_cache *c, const char *key)
+#define MANIFEST_NAME_LEN (NAME_HEX + 8)
+
+static void manifest_name(const char *key, char *name)
 {
-    char name[NAME_HEX + 8];
     key_hex(key, name);
     strcat(name, ".m");
-    return path_of(c, name);
 }
 
 int cfs_cache_manifest_get(struct cfs_cache *c, const char *key, uint64_t n, uint8_t *sha)
 {
-    char *p = manifest_path(c, key);
-    if (!p)
-        return -ENOMEM;
-    int fd = open(p, O_RDONLY | O_CLOEXEC);
-    free(p);
+    char name[MANIFEST_NAME_LEN];
+    manifest_name(key, name);
+    int fd = open_file(c, name);
     if (fd < 0)
-        return -ENOENT;
+        return fd;
     size_t len = (size_t)n * CFS_CACHE_SHA256;
     uint32_t crc;
     struct stat st;
@@ -445,10 +450,9 @@ int cfs_cache_manifest_get(struct cfs_cache *c, const char *key, uint64_t n, uin
 
 int cfs_cache_manifest_put(struct cfs_cache *c, const char *key, uint64_t n, const uint8_t *sha)
 {
-    char name[NAME_HEX + 8];
+    char name[MANIFEST_NAME_LEN];
     size_t len = (size_t)n * CFS_CACHE_SHA256;
     uint32_t crc = libdeflate_crc32(0, sha, len);
-    key_hex(key, name);
-    strcat(name, ".m");
+    manifest_name(key, name);
     return write_file(c, name, sha, len, &crc, sizeof crc);
 }

@@ -48,15 +48,13 @@ import json, sys
 print(sum(1 for e in json.load(sys.stdin)["recent"]
           if e.get("method") == "GET" and e.get("path", "").startswith("/v2/images/'"$id"'/file")))'
 }
-has_manifest() { [ -n "$(find "$cache/blocks" -type f -name '*.m' 2>/dev/null)" ]; }
 
 # Fill the block cache: one whole read, then wait for the verification.
 say "filling the block cache"
 proxy_ctl "clear?stats=1"
 cfs_mount "$mnt" "$opts"
 cat "$img" >/dev/null
-for _ in $(seq 600); do has_manifest && break; sleep 0.1; done
-has_manifest || { say "no manifest in $cache/blocks after the first read"; exit 1; }
+wait_verified "$cache"
 fills=$(file_gets)
 cfs_umount "$mnt"
 

@@ -30,12 +30,8 @@ opts="cache_dir=$cache,cache_size=$(((2 * size >> 20) + 1))"
 # Fill the block cache once: one whole read, then wait for its manifest.
 cfs_mount "$mnt" "$opts"
 cat "$img" >/dev/null
-for _ in $(seq 300); do
-    [ -n "$(find "$cache/blocks" -name '*.m' 2>/dev/null)" ] && break
-    sleep 0.1
-done
+wait_verified "$cache"
 cfs_umount "$mnt"
-[ -n "$(find "$cache/blocks" -name '*.m')" ] || { say "the block cache did not verify the image"; exit 1; }
 
 read_it() { cat "$img"; }
 # setting LABEL OPTIONS [ARGS]: a remount with them, the cached read timed.

@@ -147,6 +147,18 @@ cfs_mount() {
     tail -20 "$res/cloudfs.out"
     exit 1
 }
+# wait_verified CACHE_DIR: waits (60 s at most) until the block cache in
+# CACHE_DIR/blocks verified an image (its manifest, *.m, exists); fails the
+# script if it did not.
+wait_verified() {
+    local _
+    for _ in $(seq 600); do
+        [ -n "$(find "$1/blocks" -type f -name '*.m' 2>/dev/null)" ] && return 0
+        sleep 0.1
+    done
+    say "no manifest in $1/blocks after the first read"
+    exit 1
+}
 # cfs_umount MNT: its peak RSS (VmHWM) read just before the unmount into
 # cfs_rss (MiB) and the largest so far into cfs_rss_max; then unmounted, and
 # the process gone.
