@@ -257,18 +257,15 @@ static int load(struct cache_source *s, uint64_t idx, struct cbuf **out, bool *f
     struct cbuf *b = cbuf_new(len);
     if (!b)
         return -ENOMEM;
-    *fresh = false;
-    if (s->trust && cfs_cache_get(s->cache, s->key, idx, b->data, len) == (ssize_t)len) {
-        *out = b;
-        return 0;
-    }
     pthread_mutex_lock(&s->lock);
-    bool have = s->manifest != NULL, mine = !s->trust && bit_test(s->mine, idx);
+    bool have = s->manifest != NULL, mine = bit_test(s->mine, idx);
     if (have)
         memcpy(want, s->manifest + idx * CFS_CACHE_SHA256, sizeof want);
     pthread_mutex_unlock(&s->lock);
     *fresh = false;
-    if (!have && mine && cfs_cache_get(s->cache, s->key, idx, b->data, len) == (ssize_t)len) {
+    /* Decoded chunks, and this download's own, are served on their CRC. */
+    if (!have && (s->trust || mine) &&
+        cfs_cache_get(s->cache, s->key, idx, b->data, len) == (ssize_t)len) {
         *out = b;
         return 0;
     }
@@ -326,6 +323,16 @@ static bool is_loading(const struct cache_source *s, uint64_t idx)
         if (s->loading[i] == idx)
             return true;
     return false;
+}
+
+/* Chunk idx is no longer being loaded (lock held). */
+static void loading_done(struct cache_source *s, uint64_t idx)
+{
+    for (unsigned i = 0; i < s->n_loading; i++)
+        if (s->loading[i] == idx) {
+            s->loading[i] = s->loading[--s->n_loading];
+            return;
+        }
 }
 
 static void *worker_main(void *arg);
@@ -393,11 +400,7 @@ static int get_chunk(struct cache_source *s, uint64_t idx, bool in_worker, struc
         store(s, idx, b, have);
 
     pthread_mutex_lock(&s->lock);
-    for (unsigned i = 0; i < s->n_loading; i++)
-        if (s->loading[i] == idx) {
-            s->loading[i] = s->loading[--s->n_loading];
-            break;
-        }
+    loading_done(s, idx);
     if (!err)
         to_slot(s, idx, b);
     pthread_cond_broadcast(&s->cond); /* before enqueue, which may wait */
@@ -432,11 +435,7 @@ static void fill(struct cache_source *s)
             store(s, idx, b, false);
         cbuf_unref(b);
         pthread_mutex_lock(&s->lock);
-        for (unsigned i = 0; i < s->n_loading; i++)
-            if (s->loading[i] == idx) {
-                s->loading[i] = s->loading[--s->n_loading];
-                break;
-            }
+        loading_done(s, idx);
         if (err || !bit_test(s->mine, idx))
             break; /* readers fetch it themselves */
         s->fill_next = idx + 1;
@@ -585,6 +584,20 @@ static void cache_prefetch(struct cfs_source *src, uint64_t off, uint64_t len)
     pthread_mutex_unlock(&s->lock);
 }
 
+/* Frees what source_new made (not inner). */
+static void source_free(struct cache_source *s)
+{
+    pthread_cond_destroy(&s->cond);
+    pthread_mutex_destroy(&s->lock);
+    free(s->manifest);
+    free(s->stored);
+    free(s->mine);
+    free(s->key);
+    free(s->algo);
+    free(s->hex);
+    free(s);
+}
+
 static void cache_close(struct cfs_source *src)
 {
     struct cache_source *s = (struct cache_source *)src;
@@ -599,15 +612,7 @@ static void cache_close(struct cfs_source *src)
     for (int i = 0; i < SLOTS; i++)
         cbuf_unref(s->slots[i].buf);
     cfs_source_close(s->inner);
-    pthread_cond_destroy(&s->cond);
-    pthread_mutex_destroy(&s->lock);
-    free(s->manifest);
-    free(s->stored);
-    free(s->mine);
-    free(s->key);
-    free(s->algo);
-    free(s->hex);
-    free(s);
+    source_free(s);
 }
 
 static const struct cfs_source_ops cache_ops = {
@@ -626,6 +631,8 @@ static struct cache_source *source_new(struct cfs_source *inner, struct cfs_cach
         free(key);
         return NULL;
     }
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->cond, NULL);
     s->n_chunks = (inner->size + CFS_CACHE_CHUNK - 1) >> CFS_CACHE_CHUNK_SHIFT;
     s->key = key;
     s->algo = strdup(algo);
@@ -633,16 +640,9 @@ static struct cache_source *source_new(struct cfs_source *inner, struct cfs_cach
     s->stored = calloc((size_t)(s->n_chunks / 64 + 1), sizeof *s->stored);
     s->mine = calloc((size_t)(s->n_chunks / 64 + 1), sizeof *s->mine);
     if (!s->key || !s->algo || !s->hex || !s->stored || !s->mine) {
-        free(s->key);
-        free(s->algo);
-        free(s->hex);
-        free(s->stored);
-        free(s->mine);
-        free(s);
+        source_free(s);
         return NULL;
     }
-    pthread_mutex_init(&s->lock, NULL);
-    pthread_cond_init(&s->cond, NULL);
     s->inner = inner;
     s->cache = c;
     s->base.ops = &cache_ops;
@@ -667,8 +667,7 @@ static int open_source(struct cfs_source *inner, struct cfs_cache *c, const char
         s->base.verified = true; /* each chunk is checked against it */
     } else if (stored_only) {
         free(man);
-        s->inner = NULL; /* the caller keeps it */
-        cache_close(&s->base);
+        source_free(s); /* the caller keeps inner */
         return -ENOENT;
     } else {
         free(man);
