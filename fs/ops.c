@@ -352,12 +352,13 @@ static int cfs_open(const char *path, struct fuse_file_info *fi)
     }
     /* Active images never change, so the kernel may keep their pages, but
      * only once a complete read matched the cloud's digest: a complete
-     * read of partly cached pages would otherwise not be checked. Views
-     * are never checked whole; their pages are kept. */
+     * read of partly cached pages would otherwise not be checked. A whole
+     * read of a view checks the image too; the views of an object with no
+     * digest (a vCD export, checked as it arrives) keep their pages. */
     fi->keep_cache = node.entry->obj->immutable &&
-                     (node.entry->view != CFS_NATIVE || cfs_verified_has(m, node.entry->obj));
-    if (node.entry->view == CFS_NATIVE)
-        h->obj_key = cfs_verified_key(node.entry->obj);
+                     (cfs_verified_has(m, node.entry->obj) ||
+                      (node.entry->view != CFS_NATIVE && !node.entry->obj->digest_hex));
+    h->obj_key = cfs_verified_key(node.entry->obj);
     if (node.entry->obj->size_at_open)
         found_size(m, path, &node, h->src->size);
     fi->fh = (uintptr_t)h;

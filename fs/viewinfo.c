@@ -126,6 +126,8 @@ int cfs_view_open_node(struct cfs_mount *m, const struct cfs_node *node, unsigne
         .prop = glance_prop,
         .prop_ctx = o,
         .defaults = &ovf,
+        .digest_algo = o->digest_algo,
+        .digest_hex = o->digest_hex,
         .vhd = m->vhd,
         .vhd_azure = m->opts.vhd_azure,
     };

@@ -73,6 +73,8 @@ void cfs_memo_free(struct cfs_memo *m);
 bool cfs_memo_get(struct cfs_memo *m, const char *key, uint64_t off, size_t len, void *buf);
 bool cfs_memo_claim(struct cfs_memo *m, const char *key, uint64_t off, size_t len);
 void cfs_memo_fill(struct cfs_memo *m, const char *key, uint64_t off, size_t len, const void *buf);
+/* Drops the filled entries of key: they came from bytes that failed a check. */
+void cfs_memo_forget(struct cfs_memo *m, const char *key);
 /* The memo of a block cache (made with it), or NULL. */
 struct cfs_memo *cfs_cache_memo(struct cfs_cache *c);
 

@@ -87,6 +87,13 @@ struct cfs_put {
      * upload, cleans up, and put returns -ECANCELED. NULL: never. */
     bool (*cancelled)(void *ctx);
     void *cancel_ctx;
+    /* Called once every byte of content has been sent, before the object
+     * is complete or replaces another: the content's source must prove it
+     * read what its cloud's digest covers (a copy between clouds). Nonzero
+     * (a negative errno, logged by it) fails the upload, which removes the
+     * new object. NULL: nothing to confirm. */
+    int (*confirm)(void *ctx);
+    void *confirm_ctx;
 };
 
 /* open() flags: the bytes go to a decoder, which reads metadata here and

@@ -4,6 +4,7 @@
 #ifndef CFS_SOURCE_H
 #define CFS_SOURCE_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -21,6 +22,14 @@ struct cfs_source_ops {
     /* Optional, advisory: [off, off + len) will be read soon, the source
      * may start fetching it (the block cache does). Returns at once. */
     void (*prefetch)(struct cfs_source *src, uint64_t off, uint64_t len);
+    /* Optional: the reader is done with the whole source (a copy ends, a
+     * read reached the end). 0 once every byte it was served is covered by
+     * the cloud's digest, -EIO if not (logged where found). Without it,
+     * cfs_source_finish says -ENODATA unless the source is verified. */
+    int (*finish)(struct cfs_source *src);
+    /* Optional: what this source delivered failed a check: forget what it
+     * kept of it (cached chunks, memoised metadata). */
+    void (*discard)(struct cfs_source *src);
 };
 
 /* Guest disks are described in grains of 64 KiB (the VMDK grain): which
@@ -61,6 +70,21 @@ static inline void cfs_source_prefetch(struct cfs_source *src, uint64_t off, uin
 {
     if (src->ops->prefetch && off < src->size)
         src->ops->prefetch(src, off, len < src->size - off ? len : src->size - off);
+}
+
+/* 0: every byte served is covered by the cloud's digest; -EIO: it does
+ * not match; -ENODATA: no digest covers this source (a vCD export). */
+static inline int cfs_source_finish(struct cfs_source *src)
+{
+    if (src->ops->finish)
+        return src->ops->finish(src);
+    return src->verified ? 0 : -ENODATA;
+}
+
+static inline void cfs_source_discard(struct cfs_source *src)
+{
+    if (src->ops->discard)
+        src->ops->discard(src);
 }
 
 /* Allocation maps (core/format/alloc.c). */

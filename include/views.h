@@ -46,6 +46,10 @@ struct cfs_view_spec {
     const char *(*prop)(const void *ctx, const char *key);
     const void *prop_ctx;
     const struct ovf_defaults *defaults;
+    /* The cloud's digest of the stored bytes (os_hash_algo, os_hash_value),
+     * or NULL: a whole read of the view is checked against it. */
+    const char *digest_algo;
+    const char *digest_hex;
     enum vhd_kind vhd; /* .vhd views: fixed or dynamic */
     bool vhd_azure;    /* .vhd views: Azure's whole-MiB size */
 };
@@ -55,7 +59,9 @@ struct cfs_view_spec {
 bool cfs_ovf_defaults_valid(const struct ovf_defaults *d);
 
 /* Opens view v over an image's stored bytes (file, in format native_ext;
- * owned from the call on). *warnings, when not NULL, receives the OVF
+ * owned from the call on). With a digest in spec, the bytes the view reads
+ * are checked (include/verify.h): a whole read, and the view's finish(),
+ * fail with EIO unless they match. *warnings, when not NULL, receives the OVF
  * warnings (malloc'd) or NULL. 0, -ENOTSUP (not decodable), or the
  * decoder's error. */
 int cfs_view_open(struct cfs_source *file, const char *native_ext, enum cfs_view v,

@@ -89,6 +89,7 @@ struct cache_source {
     pthread_t worker;
     bool worker_running;
     bool closing;
+    bool discarded; /* its bytes failed a check: nothing more is stored */
     pthread_t verifier;
     bool verifying;
     uint64_t next_off; /* where the last read ended: a read there is sequential */
@@ -219,6 +220,11 @@ static void maybe_verify(struct cache_source *s)
 static void store(struct cache_source *s, uint64_t idx, const struct cbuf *b, bool have)
 {
     bool complete = false;
+    pthread_mutex_lock(&s->lock);
+    bool discarded = s->discarded;
+    pthread_mutex_unlock(&s->lock);
+    if (discarded)
+        return;
     if (s->trust) {
         pthread_mutex_lock(&s->trust->lock);
         bool verified = s->trust->manifest != NULL;
@@ -584,6 +590,39 @@ static void cache_prefetch(struct cfs_source *src, uint64_t off, uint64_t len)
     pthread_mutex_unlock(&s->lock);
 }
 
+/* What this source fetched did not hash to the cloud's digest (a check
+ * above it said so): the chunks it stored and the metadata it memoised
+ * are dropped, so that the next open fetches them again. */
+static void cache_discard(struct cfs_source *src)
+{
+    struct cache_source *s = (struct cache_source *)src;
+    if (s->trust)
+        return; /* stored only from a verified image */
+    pthread_mutex_lock(&s->lock);
+    bool verified = s->manifest != NULL;
+    s->discarded = !verified;
+    pthread_mutex_unlock(&s->lock);
+    if (verified)
+        return; /* every chunk was checked against the manifest */
+    cfs_memo_forget(cfs_cache_memo(s->cache), s->key);
+    for (uint64_t i = 0; i < s->n_chunks; i++) {
+        pthread_mutex_lock(&s->lock);
+        bool mine = bit_test(s->mine, i);
+        pthread_mutex_unlock(&s->lock);
+        if (mine)
+            cfs_cache_drop(s->cache, s->key, i);
+    }
+    pthread_mutex_lock(&s->lock);
+    memset(s->mine, 0, (size_t)(s->n_chunks / 64 + 1) * sizeof *s->mine);
+    memset(s->stored, 0, (size_t)(s->n_chunks / 64 + 1) * sizeof *s->stored);
+    s->n_stored = 0;
+    for (int i = 0; i < SLOTS; i++) {
+        cbuf_unref(s->slots[i].buf);
+        s->slots[i] = (struct slot){ 0 };
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
 /* Frees what source_new made (not inner). */
 static void source_free(struct cache_source *s)
 {
@@ -620,6 +659,7 @@ static const struct cfs_source_ops cache_ops = {
     .pread = cache_pread,
     .close = cache_close,
     .prefetch = cache_prefetch,
+    .discard = cache_discard,
 };
 
 /* A source over inner under key (taken), with no manifest yet. */

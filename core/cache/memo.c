@@ -146,3 +146,17 @@ void cfs_memo_fill(struct cfs_memo *m, const char *key, uint64_t off, size_t len
     pthread_mutex_unlock(&m->lock);
     free(d);
 }
+
+void cfs_memo_forget(struct cfs_memo *m, const char *key)
+{
+    if (!m)
+        return;
+    pthread_mutex_lock(&m->lock);
+    for (int i = 0; i < MEMO_SLOTS; i++) {
+        struct memo_slot *s = &m->slot[i];
+        /* A pending entry belongs to its fetcher, which fills or clears it. */
+        if (s->used && s->data && strcmp(s->key, key) == 0)
+            slot_clear(m, s);
+    }
+    pthread_mutex_unlock(&m->lock);
+}

@@ -5,6 +5,7 @@
 #include "cache.h"
 #include "log.h"
 #include "util.h"
+#include "verify.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -68,15 +69,17 @@ bool cfs_view_offered(enum cfs_view v, const char *native_ext)
     return v != CFS_VIEW_OVF || strcmp(native_ext, "vmdk") != 0;
 }
 
-static int decode(struct cfs_source *file, const char *native_ext, const char *label,
-                  struct cfs_source **disk)
+/* image: the stored bytes as the provider opened them (the block cache),
+ * file: what the decoder reads (image, or a check of it stacked on it). */
+static int decode(struct cfs_source *file, struct cfs_source *image, const char *native_ext,
+                  const char *label, struct cfs_source **disk)
 {
     if (strcmp(native_ext, "qcow2") == 0) {
         int err = qcow2_open(file, label, disk);
         struct cfs_source *cached;
         /* Compressed clusters: keep them decompressed in the block cache. */
         if (!err && (*disk)->costly &&
-            cfs_cache_source_derive(file, *disk, "qcow2-guest-v1", &cached) == 0)
+            cfs_cache_source_derive(image, *disk, "qcow2-guest-v1", &cached) == 0)
             *disk = cached;
         return err;
     }
@@ -146,20 +149,15 @@ static int build_ovf(const struct cfs_view_spec *spec, const struct cfs_source *
     return err;
 }
 
-int cfs_view_open(struct cfs_source *file, const char *native_ext, enum cfs_view v,
-                  const struct cfs_view_spec *spec, struct cfs_source **out, char **warnings)
+static int open_view(struct cfs_source *file, struct cfs_source *image, const char *native_ext,
+                     enum cfs_view v, const struct cfs_view_spec *spec, struct cfs_source **out,
+                     char **warnings)
 {
     struct cfs_source *disk = NULL, *vmdk = NULL, *ovf = NULL;
     char *own_vmdk = NULL;
     int err;
 
-    if (warnings)
-        *warnings = NULL;
-    if (!cfs_view_offered(v, native_ext)) {
-        cfs_source_close(file);
-        return -ENOTSUP;
-    }
-    err = decode(file, native_ext, spec->label, &disk);
+    err = decode(file, image, native_ext, spec->label, &disk);
     if (err)
         return err;
     if (v == CFS_VIEW_RAW) {
@@ -212,6 +210,37 @@ out:
     cfs_source_close(vmdk);
     free(own_vmdk);
     if (err && warnings) {
+        free(*warnings);
+        *warnings = NULL;
+    }
+    return err;
+}
+
+int cfs_view_open(struct cfs_source *file, const char *native_ext, enum cfs_view v,
+                  const struct cfs_view_spec *spec, struct cfs_source **out, char **warnings)
+{
+    struct cfs_source *image = file, *check = NULL, *view;
+    int err;
+
+    if (warnings)
+        *warnings = NULL;
+    if (!cfs_view_offered(v, native_ext)) {
+        cfs_source_close(file);
+        return -ENOTSUP;
+    }
+    /* The descriptor holds no byte of the image: nothing to hold back. */
+    if (spec->digest_algo && spec->digest_hex && v != CFS_VIEW_OVF) {
+        err = cfs_verify_open(image, spec->digest_algo, spec->digest_hex, spec->label, &check);
+        if (err)
+            return err;
+        file = check;
+    }
+    err = open_view(file, image, native_ext, v, spec, &view, warnings);
+    if (!err && check)
+        err = cfs_verify_gate_open(view, check, &view);
+    if (!err)
+        *out = view;
+    else if (warnings) {
         free(*warnings);
         *warnings = NULL;
     }

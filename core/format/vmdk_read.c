@@ -140,9 +140,11 @@ static int read_data(struct vmdk *v, uint64_t guest, uint64_t host, void *dst, u
     ssize_t got = cfs_source_pread(v->file, dst, n, host);
     if (got >= 0 && (uint64_t)got == n)
         return 0;
-    cfs_log_error("vmdk: %s: guest offset %llu: reading data at 0x%llx+%llu: %s", v->label,
-                  (unsigned long long)guest, (unsigned long long)host, (unsigned long long)n,
-                  got < 0 ? strerror((int)-got) : "beyond the end of the file");
+    /* A failed read was logged where it failed (a digest mismatch, HTTP). */
+    cfs_log(got < 0 ? CFS_LOG_DEBUG : CFS_LOG_ERROR,
+            "vmdk: %s: guest offset %llu: reading data at 0x%llx+%llu: %s", v->label,
+            (unsigned long long)guest, (unsigned long long)host, (unsigned long long)n,
+            got < 0 ? strerror((int)-got) : "beyond the end of the file");
     return got < 0 ? (int)got : -EIO;
 }
 

@@ -435,6 +435,8 @@ int glance_put(struct openstack *os, const struct cfs_put *req)
                  (unsigned long long)req->content->size);
     t0 = cfs_now();
     err = send_data(&u, h);
+    if (!err && req->confirm)
+        err = req->confirm(req->confirm_ctx);
     if (!err)
         err = wait_active(&u, &img);
     if (!err)

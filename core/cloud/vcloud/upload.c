@@ -275,6 +275,8 @@ static int upload_contents(struct vcd_upload *u, const char *name, const struct 
     }
     for (size_t i = 0; !err && i < pkg->n_files; i++)
         err = vcd_upload_file(u, pkg->files[i].href, pkg->files[i].src);
+    if (!err && u->confirm)
+        err = u->confirm(u->confirm_ctx);
     if (!err)
         err = wait_for_import(u, name);
     free(desc_name);
@@ -333,7 +335,12 @@ int vcd_upload(struct vcd_cloud *c, const char *catalog_href, const char *name,
 {
     const char *label = req->label;
     struct vcd_upload u = {
-        .c = c, .label = label, .cancelled = req->cancelled, .cancel_ctx = req->cancel_ctx
+        .c = c,
+        .label = label,
+        .cancelled = req->cancelled,
+        .cancel_ctx = req->cancel_ctx,
+        .confirm = req->confirm,
+        .confirm_ctx = req->confirm_ctx,
     };
     char *link = NULL, *catalog = NULL;
     uint64_t bytes = pkg->ovf_len;

@@ -66,6 +66,9 @@ struct vcd_upload {
      * during transfers; NULL: never. */
     bool (*cancelled)(void *ctx);
     void *cancel_ctx;
+    /* struct cfs_put's confirm, once every file is sent; NULL: none. */
+    int (*confirm)(void *ctx);
+    void *confirm_ctx;
     bool cancel_logged;
     bool quiet; /* clean-up steps at debug level: the sweep logs one line */
 };

@@ -1,0 +1,434 @@
+/* Verification of what a decoder reads of an image (include/verify.h).
+ *
+ * The cloud's digest covers the image's stored bytes in order, but a view
+ * reads them through a decoder: header and tables first (some far ahead),
+ * then the data clusters in guest order, which is file order for images
+ * qemu-img wrote, with the odd table between them. So the filter keeps a
+ * cursor: bytes read where it stands are hashed and move it on; a read a
+ * little ahead first hashes the gap before it (read again from inner: the
+ * stream or the block cache holds it); a read far ahead is remembered by
+ * its CRC-32, and when the cursor passes that range the bytes hashed there
+ * must have the same CRC, or what the reader got was not what the digest
+ * covers. Readers of the kernel's readahead arrive out of order: one whose
+ * gap another read in flight will fill waits for it. finish() hashes what
+ * nobody read (trailing tables, unallocated clusters) and gives the
+ * verdict. A mismatch is logged once, fails every later read, and makes
+ * inner forget what it kept of this fetch.
+ *
+ * Bytes read again behind the cursor are not hashed again: they come from
+ * the stream's ring or the cache's chunks in memory, which hold what was
+ * hashed, unless inner fetches them anew (cloudfs(1) says so). */
+#include "verify.h"
+#include "digest.h"
+#include "log.h"
+#include "util.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <libdeflate.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define GAP_FILL     (8u << 20) /* a read this close ahead hashes the gap before it */
+#define MAX_PIECES   4096       /* reads far ahead kept by CRC; then their gaps are filled */
+#define MAX_INFLIGHT 64
+#define STEP         (1u << 20) /* bytes hashed at a time when filling */
+
+/* A read served ahead of the cursor: when the cursor passes it, the bytes
+ * hashed there must have the CRC the reader's bytes had. */
+struct piece {
+    uint64_t off, end;
+    uint64_t next; /* the cursor checked [off, next) */
+    uint32_t want, run;
+};
+
+struct vsrc {
+    struct cfs_source base;
+    struct cfs_source *inner;
+    char *label, *algo, *hex;
+    struct cfs_digest *digest; /* NULL: inner was verified already */
+    pthread_mutex_t lock;
+    pthread_cond_t cond; /* the cursor moved, a read ended, advancing ended */
+    uint64_t hashed;     /* the digest covers [0, hashed) */
+    bool advancing;      /* a thread moves the cursor: the digest is its alone */
+    bool done;           /* the verdict is in */
+    bool corrupt;        /* ... and it is a mismatch: every read fails */
+    struct piece *pieces;
+    size_t n_pieces;
+    struct {
+        uint64_t off, end;
+    } inflight[MAX_INFLIGHT];
+    unsigned n_inflight;
+};
+
+static void inflight_remove(struct vsrc *s, uint64_t off, uint64_t end)
+{
+    for (unsigned i = 0; i < s->n_inflight; i++) {
+        if (s->inflight[i].off == off && s->inflight[i].end == end) {
+            s->inflight[i] = s->inflight[--s->n_inflight];
+            return;
+        }
+    }
+}
+
+/* Will reads in flight move the cursor up to upto? (lock held) */
+static bool gap_covered(const struct vsrc *s, uint64_t upto)
+{
+    uint64_t pos = s->hashed;
+    bool moved = true;
+    while (pos < upto && moved) {
+        moved = false;
+        for (unsigned i = 0; i < s->n_inflight; i++) {
+            if (s->inflight[i].off <= pos && s->inflight[i].end > pos) {
+                pos = s->inflight[i].end;
+                moved = true;
+            }
+        }
+    }
+    return pos >= upto;
+}
+
+/* The verdict is a mismatch (lock held): logged once, then inner drops
+ * what it kept of these bytes. */
+static void set_corrupt(struct vsrc *s, const char *what)
+{
+    if (s->corrupt)
+        return;
+    s->corrupt = s->done = true;
+    cfs_log_error("%s: %s: the read fails", s->label, what);
+    cfs_source_discard(s->inner);
+    pthread_cond_broadcast(&s->cond);
+}
+
+/* The cursor passed [a, a + len) holding buf (lock held): the pieces
+ * there must match. */
+static void check_pieces(struct vsrc *s, const char *buf, uint64_t a, size_t len)
+{
+    for (size_t i = 0; i < s->n_pieces; i++) {
+        struct piece *p = &s->pieces[i];
+        uint64_t lo = p->off > a ? p->off : a;
+        uint64_t hi = p->end < a + len ? p->end : a + len;
+        if (lo >= hi)
+            continue;
+        p->run = libdeflate_crc32(p->run, buf + (lo - a), (size_t)(hi - lo));
+        p->next = hi;
+        if (p->next < p->end)
+            continue;
+        if (p->run != p->want) {
+            char what[160];
+            snprintf(what, sizeof what,
+                     "the %" PRIu64 " bytes read at %" PRIu64
+                     " differ from the image's own at that place",
+                     p->end - p->off, p->off);
+            set_corrupt(s, what);
+        }
+        s->pieces[i--] = s->pieces[--s->n_pieces];
+    }
+}
+
+/* Hashes buf, the bytes at the cursor (lock held, advancing is ours). */
+static void advance(struct vsrc *s, const char *buf, size_t len)
+{
+    uint64_t at = s->hashed;
+    pthread_mutex_unlock(&s->lock);
+    cfs_digest_update(s->digest, buf, len);
+    pthread_mutex_lock(&s->lock);
+    s->hashed = at + len;
+    check_pieces(s, buf, at, len);
+    if (s->hashed < s->base.size || s->done)
+        return;
+    char got[129] = "";
+    pthread_mutex_unlock(&s->lock);
+    bool ok = cfs_digest_matches(s->digest, s->hex, got);
+    pthread_mutex_lock(&s->lock);
+    if (ok) {
+        s->done = true;
+        s->base.verified = true;
+        cfs_log_debug("%s: %s of the whole image verified", s->label, s->algo);
+    } else {
+        char what[200];
+        snprintf(what, sizeof what,
+                 "the image's bytes do not match the cloud's %s (got %.16s..., expected %.16s...)",
+                 s->algo, got, s->hex);
+        set_corrupt(s, what);
+    }
+}
+
+/* Moves the cursor to upto, reading from inner (lock held, advancing is ours). */
+static int fill(struct vsrc *s, uint64_t upto)
+{
+    char *tmp = malloc(STEP);
+    int err = tmp ? 0 : -ENOMEM;
+    while (!err && s->hashed < upto && !s->corrupt) {
+        uint64_t at = s->hashed;
+        size_t n = upto - at < STEP ? (size_t)(upto - at) : STEP;
+        pthread_mutex_unlock(&s->lock);
+        for (size_t got = 0; !err && got < n;) {
+            ssize_t r = cfs_source_pread(s->inner, tmp + got, n - got, at + got);
+            err = r < 0 ? (int)r : r == 0 ? -EIO : 0;
+            got += r > 0 ? (size_t)r : 0;
+        }
+        pthread_mutex_lock(&s->lock);
+        if (!err)
+            advance(s, tmp, n);
+    }
+    free(tmp);
+    return err;
+}
+
+/* What a reader got at [off, off + n) joins the check (lock held). */
+static int take(struct vsrc *s, const char *buf, uint64_t off, size_t n)
+{
+    uint64_t end = off + n;
+    int err = 0;
+    for (;;) {
+        if (s->corrupt)
+            return -EIO;
+        if (s->done || end <= s->hashed)
+            return 0;
+        if (off > s->hashed && off - s->hashed > GAP_FILL && s->n_pieces < MAX_PIECES) {
+            s->pieces[s->n_pieces++] = (struct piece){
+                .off = off, .end = end, .next = off, .want = libdeflate_crc32(0, buf, n)
+            };
+            return 0;
+        }
+        if (!s->advancing && (off <= s->hashed || !gap_covered(s, off)))
+            break;
+        pthread_cond_wait(&s->cond, &s->lock);
+    }
+    s->advancing = true;
+    if (off > s->hashed)
+        err = fill(s, off);
+    if (!err && !s->corrupt && s->hashed < end)
+        advance(s, buf + (s->hashed - off), (size_t)(end - s->hashed));
+    s->advancing = false;
+    pthread_cond_broadcast(&s->cond);
+    return s->corrupt ? -EIO : err;
+}
+
+static ssize_t vsrc_pread(struct cfs_source *src, void *buf, size_t len, uint64_t off)
+{
+    struct vsrc *s = (struct vsrc *)src;
+    if (!s->digest)
+        return cfs_source_pread(s->inner, buf, len, off);
+    pthread_mutex_lock(&s->lock);
+    if (s->corrupt) {
+        pthread_mutex_unlock(&s->lock);
+        return -EIO;
+    }
+    bool track = !s->done, reg = track && s->n_inflight < MAX_INFLIGHT;
+    if (reg) {
+        s->inflight[s->n_inflight].off = off;
+        s->inflight[s->n_inflight].end = off + len;
+        s->n_inflight++;
+    }
+    pthread_mutex_unlock(&s->lock);
+
+    ssize_t n = cfs_source_pread(s->inner, buf, len, off);
+
+    pthread_mutex_lock(&s->lock);
+    if (reg)
+        inflight_remove(s, off, off + len);
+    pthread_cond_broadcast(&s->cond);
+    if (n > 0 && track) {
+        int err = take(s, buf, off, (size_t)n);
+        if (err)
+            n = err;
+    } else if (s->corrupt) {
+        n = -EIO;
+    }
+    pthread_mutex_unlock(&s->lock);
+    return n;
+}
+
+static int vsrc_finish(struct cfs_source *src)
+{
+    struct vsrc *s = (struct vsrc *)src;
+    int err = 0;
+    if (!s->digest)
+        return 0;
+    pthread_mutex_lock(&s->lock);
+    while (s->advancing && !s->done)
+        pthread_cond_wait(&s->cond, &s->lock);
+    if (!s->done) {
+        s->advancing = true;
+        err = fill(s, s->base.size);
+        s->advancing = false;
+        pthread_cond_broadcast(&s->cond);
+    }
+    if (s->corrupt)
+        err = -EIO;
+    else if (!err && !s->done)
+        err = -EIO;
+    pthread_mutex_unlock(&s->lock);
+    return err;
+}
+
+static void vsrc_discard(struct cfs_source *src)
+{
+    cfs_source_discard(((struct vsrc *)src)->inner);
+}
+
+static void vsrc_prefetch(struct cfs_source *src, uint64_t off, uint64_t len)
+{
+    cfs_source_prefetch(((struct vsrc *)src)->inner, off, len);
+}
+
+static void vsrc_close(struct cfs_source *src)
+{
+    struct vsrc *s = (struct vsrc *)src;
+    cfs_source_close(s->inner);
+    cfs_digest_free(s->digest);
+    pthread_cond_destroy(&s->cond);
+    pthread_mutex_destroy(&s->lock);
+    free(s->pieces);
+    free(s->label);
+    free(s->algo);
+    free(s->hex);
+    free(s);
+}
+
+static const struct cfs_source_ops vsrc_ops = {
+    .name = "verify",
+    .pread = vsrc_pread,
+    .close = vsrc_close,
+    .prefetch = vsrc_prefetch,
+    .finish = vsrc_finish,
+    .discard = vsrc_discard,
+};
+
+int cfs_verify_open(struct cfs_source *inner, const char *algo, const char *hex, const char *label,
+                    struct cfs_source **out)
+{
+    struct vsrc *s = calloc(1, sizeof *s);
+    if (!s) {
+        cfs_source_close(inner);
+        return -ENOMEM;
+    }
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->cond, NULL);
+    s->inner = inner;
+    s->base.ops = &vsrc_ops;
+    s->base.size = inner->size;
+    s->base.alloc = inner->alloc;
+    s->base.verified = inner->verified;
+    s->base.costly = inner->costly;
+    s->label = strdup(label ? label : "image");
+    s->algo = strdup(algo);
+    s->hex = strdup(hex);
+    int err = !s->label || !s->algo || !s->hex ? -ENOMEM : 0;
+    if (!err && !inner->verified) {
+        s->pieces = malloc(MAX_PIECES * sizeof *s->pieces);
+        err = !s->pieces ? -ENOMEM : cfs_digest_new(algo, &s->digest);
+        if (err == -ENOTSUP)
+            cfs_log_error("%s: cannot check the image: unknown digest %s", s->label, algo);
+    }
+    if (err) {
+        vsrc_close(&s->base);
+        return err;
+    }
+    if (s->digest && inner->size == 0) {
+        pthread_mutex_lock(&s->lock);
+        s->advancing = true;
+        advance(s, "", 0);
+        s->advancing = false;
+        pthread_mutex_unlock(&s->lock);
+    }
+    *out = &s->base;
+    return 0;
+}
+
+/* ---- the gate over a view ---- */
+
+struct vgate {
+    struct cfs_source base;
+    struct cfs_source *top, *verify;
+    pthread_mutex_t lock;
+    uint64_t served; /* bytes handed out, rereads counted again */
+    bool failed;
+};
+
+/* The verdict, once (lock not held). */
+static int gate_verdict(struct vgate *g)
+{
+    int err = cfs_source_finish(g->verify);
+    pthread_mutex_lock(&g->lock);
+    if (err == -EIO)
+        g->failed = true;
+    if (!err)
+        g->base.verified = true;
+    pthread_mutex_unlock(&g->lock);
+    return err;
+}
+
+static ssize_t gate_pread(struct cfs_source *src, void *buf, size_t len, uint64_t off)
+{
+    struct vgate *g = (struct vgate *)src;
+    pthread_mutex_lock(&g->lock);
+    bool failed = g->failed;
+    pthread_mutex_unlock(&g->lock);
+    if (failed)
+        return -EIO;
+    ssize_t n = cfs_source_pread(g->top, buf, len, off);
+    if (n <= 0)
+        return n;
+    pthread_mutex_lock(&g->lock);
+    g->served += (uint64_t)n;
+    /* A whole read ends here: not a sniffer peeking at the last sector. */
+    bool last =
+        off + (uint64_t)n == g->base.size && g->served >= g->base.size / 2 && !g->base.verified;
+    pthread_mutex_unlock(&g->lock);
+    if (last) {
+        int err = gate_verdict(g);
+        if (err)
+            return err;
+    }
+    return n;
+}
+
+static int gate_finish(struct cfs_source *src)
+{
+    return gate_verdict((struct vgate *)src);
+}
+
+static void gate_prefetch(struct cfs_source *src, uint64_t off, uint64_t len)
+{
+    cfs_source_prefetch(((struct vgate *)src)->top, off, len);
+}
+
+static void gate_close(struct cfs_source *src)
+{
+    struct vgate *g = (struct vgate *)src;
+    cfs_source_close(g->top);
+    pthread_mutex_destroy(&g->lock);
+    free(g);
+}
+
+static const struct cfs_source_ops vgate_ops = {
+    .name = "verify-gate",
+    .pread = gate_pread,
+    .close = gate_close,
+    .prefetch = gate_prefetch,
+    .finish = gate_finish,
+};
+
+int cfs_verify_gate_open(struct cfs_source *top, struct cfs_source *verify, struct cfs_source **out)
+{
+    struct vgate *g = calloc(1, sizeof *g);
+    if (!g) {
+        cfs_source_close(top);
+        return -ENOMEM;
+    }
+    pthread_mutex_init(&g->lock, NULL);
+    g->top = top;
+    g->verify = verify;
+    g->base.ops = &vgate_ops;
+    g->base.size = top->size;
+    g->base.alloc = top->alloc;
+    g->base.costly = top->costly;
+    g->base.verified = verify->verified;
+    *out = &g->base;
+    return 0;
+}
