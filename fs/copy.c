@@ -238,13 +238,16 @@ static int open_source(struct cfs_mount *m, const char *path, struct cfs_copy *c
         return -EOPNOTSUPP;
     }
     const struct cfs_object *o = node.entry->obj;
+    bool checked = o->digest_algo && o->digest_hex;
     if (node.entry->view == CFS_NATIVE) {
         err = node.mc->cloud->provider->open(node.mc->cloud, cfs_node_dir(&node), o,
-                                             CFS_OPEN_NO_FILL, &c->src);
+                                             CFS_OPEN_NO_FILL | (checked ? CFS_OPEN_CHECKED : 0),
+                                             &c->src);
         /* The target may not read every byte (a qcow2 converted for vCD
          * skips its refcounts): confirm() hashes what it left. */
-        if (!err && o->digest_algo && o->digest_hex)
-            err = cfs_verify_open(c->src, o->digest_algo, o->digest_hex, c->from_path, &c->src);
+        if (!err && checked)
+            err = cfs_verify_open(c->src, o->digest_algo, o->digest_hex, c->from_path, false,
+                                  &c->src);
         if (err)
             c->src = NULL; /* cfs_verify_open closed it */
     } else {

@@ -131,7 +131,9 @@ int cfs_view_open_node(struct cfs_mount *m, const struct cfs_node *node, unsigne
         .vhd = m->vhd,
         .vhd_azure = m->opts.vhd_azure,
     };
-    err = p->open(node->mc->cloud, cfs_node_dir(node), o, CFS_OPEN_DECODE | flags, &file);
+    /* The view checks what its decoder reads (include/verify.h). */
+    err = p->open(node->mc->cloud, cfs_node_dir(node), o,
+                  CFS_OPEN_DECODE | flags | (o->digest_hex ? CFS_OPEN_CHECKED : 0), &file);
     if (!err)
         err = cfs_view_open(file, o->ext, (enum cfs_view)e->view, &spec, out, warnings);
 out:

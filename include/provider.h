@@ -102,6 +102,9 @@ struct cfs_put {
 /* A copy between clouds reads the object once: through the block cache
  * only if the cache holds it verified; nothing is stored for it. */
 #define CFS_OPEN_NO_FILL 2u
+/* The caller checks the bytes against the object's digest itself
+ * (include/verify.h): the download need not hash them a second time. */
+#define CFS_OPEN_CHECKED 4u
 
 struct cfs_provider {
     const char *type;        /* "openstack" */

@@ -10,10 +10,12 @@
 /* A filter over an image's stored bytes (inner, owned from the call on,
  * also on failure) that hashes them with algo as they are read, and at
  * finish compares with hex. An inner source already verified (the block
- * cache's manifest) is passed through. 0, -ENOTSUP (unknown algo: inner
- * is closed) or -ENOMEM. */
+ * cache's manifest) is passed through. tables_first: a decoder reads its
+ * tables at open, which must not pull in the data between them; from a
+ * gate's first read on, the data is read in order. 0, -ENOTSUP (unknown
+ * algo) or -ENOMEM. */
 int cfs_verify_open(struct cfs_source *inner, const char *algo, const char *hex, const char *label,
-                    struct cfs_source **out);
+                    bool tables_first, struct cfs_source **out);
 
 /* A filter over a view (top, owned from the call on, also on failure)
  * whose bytes come from verify, a source of cfs_verify_open somewhere

@@ -9,11 +9,12 @@
  * stream or the block cache holds it); a read far ahead is remembered by
  * its CRC-32, and when the cursor passes that range the bytes hashed there
  * must have the same CRC, or what the reader got was not what the digest
- * covers. Readers of the kernel's readahead arrive out of order: one whose
- * gap another read in flight will fill waits for it. finish() hashes what
- * nobody read (trailing tables, unallocated clusters) and gives the
- * verdict. A mismatch is logged once, fails every later read, and makes
- * inner forget what it kept of this fetch.
+ * covers. Until the view itself is read (its gate's first read), every read
+ * ahead is remembered so: sizing a view for ls -l reads only its tables. Readers of the kernel's
+ * readahead arrive out of order: one whose gap another read in flight will fill waits for it.
+ * finish() hashes what nobody read (trailing tables, unallocated clusters) and gives the verdict. A
+ * mismatch is logged once, fails every later read, and makes inner forget what it kept of this
+ * fetch.
  *
  * Bytes read again behind the cursor are not hashed again: they come from
  * the stream's ring or the cache's chunks in memory, which hold what was
@@ -27,11 +28,12 @@
 #include <inttypes.h>
 #include <libdeflate.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define GAP_FILL     (8u << 20) /* a read this close ahead hashes the gap before it */
+#define GAP_FILL     (1u << 20) /* a read this close ahead hashes the gap before it */
 #define MAX_PIECES   4096       /* reads far ahead kept by CRC; then their gaps are filled */
 #define MAX_INFLIGHT 64
 #define STEP         (1u << 20) /* bytes hashed at a time when filling */
@@ -53,6 +55,7 @@ struct vsrc {
     pthread_cond_t cond; /* the cursor moved, a read ended, advancing ended */
     uint64_t hashed;     /* the digest covers [0, hashed) */
     bool advancing;      /* a thread moves the cursor: the digest is its alone */
+    atomic_bool active;  /* the view is being read: gaps are filled, not only tables */
     bool done;           /* the verdict is in */
     bool corrupt;        /* ... and it is a mismatch: every read fails */
     struct piece *pieces;
@@ -188,7 +191,8 @@ static int take(struct vsrc *s, const char *buf, uint64_t off, size_t n)
             return -EIO;
         if (s->done || end <= s->hashed)
             return 0;
-        if (off > s->hashed && off - s->hashed > GAP_FILL && s->n_pieces < MAX_PIECES) {
+        if (off > s->hashed && (!atomic_load(&s->active) || off - s->hashed > GAP_FILL) &&
+            s->n_pieces < MAX_PIECES) {
             s->pieces[s->n_pieces++] = (struct piece){
                 .off = off, .end = end, .next = off, .want = libdeflate_crc32(0, buf, n)
             };
@@ -300,7 +304,7 @@ static const struct cfs_source_ops vsrc_ops = {
 };
 
 int cfs_verify_open(struct cfs_source *inner, const char *algo, const char *hex, const char *label,
-                    struct cfs_source **out)
+                    bool tables_first, struct cfs_source **out)
 {
     struct vsrc *s = calloc(1, sizeof *s);
     if (!s) {
@@ -315,6 +319,7 @@ int cfs_verify_open(struct cfs_source *inner, const char *algo, const char *hex,
     s->base.alloc = inner->alloc;
     s->base.verified = inner->verified;
     s->base.costly = inner->costly;
+    atomic_init(&s->active, !tables_first);
     s->label = strdup(label ? label : "image");
     s->algo = strdup(algo);
     s->hex = strdup(hex);
@@ -371,6 +376,9 @@ static ssize_t gate_pread(struct cfs_source *src, void *buf, size_t len, uint64_
     pthread_mutex_unlock(&g->lock);
     if (failed)
         return -EIO;
+    struct vsrc *v = (struct vsrc *)g->verify;
+    if (v->digest && !atomic_load(&v->active))
+        atomic_store(&v->active, true);
     ssize_t n = cfs_source_pread(g->top, buf, len, off);
     if (n <= 0)
         return n;

@@ -230,7 +230,8 @@ int cfs_view_open(struct cfs_source *file, const char *native_ext, enum cfs_view
     }
     /* The descriptor holds no byte of the image: nothing to hold back. */
     if (spec->digest_algo && spec->digest_hex && v != CFS_VIEW_OVF) {
-        err = cfs_verify_open(image, spec->digest_algo, spec->digest_hex, spec->label, &check);
+        err =
+            cfs_verify_open(image, spec->digest_algo, spec->digest_hex, spec->label, true, &check);
         if (err)
             return err;
         file = check;

@@ -269,8 +269,8 @@ int glance_open_image(struct openstack *os, const struct cfs_object *obj, unsign
         .size = obj->size,
         .tls = &os->tls,
         .auth = &os->auth,
-        .digest_algo = obj->digest_algo,
-        .digest_hex = obj->digest_hex,
+        .digest_algo = flags & CFS_OPEN_CHECKED ? NULL : obj->digest_algo,
+        .digest_hex = flags & CFS_OPEN_CHECKED ? NULL : obj->digest_hex,
         .label = label,
         .lazy_stream = flags & CFS_OPEN_DECODE,
     };
