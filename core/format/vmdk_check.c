@@ -3,8 +3,8 @@
  * carries is checked as it passes, in bounded memory (one grain's output
  * and the embedded descriptor): the header (ref/formats.md §3.1), the
  * descriptor (§3.4: text, streamOptimized, one extent of the header's
- * capacity), every marker (§3.3) up to the end-of-stream marker and
- * nothing after it, and every grain inflated with zlib, whose Adler-32
+ * capacity), every marker (§3.3) up to the end-of-stream marker and only
+ * zeros after it, and every grain inflated with zlib, whose Adler-32
  * trailer (RFC 1950) catches a changed byte of its data. What only makes
  * sense once the file is whole, the grain directory and tables, is
  * checked afterwards against the local copy: each entry must point at a
@@ -45,7 +45,7 @@ enum state {
     ST_GRAIN,  /* a grain's zlib stream */
     ST_SKIP,   /* padding or metadata, then `next` */
     ST_FOOTER, /* collecting the footer sector */
-    ST_DONE,   /* after the end-of-stream marker: nothing may come */
+    ST_DONE,   /* after the end-of-stream marker: only zeros may come */
 };
 
 struct vmdk_check {
@@ -412,10 +412,20 @@ int vmdk_check_feed(struct vmdk_check *k, const void *data, size_t len)
             if (!k->skip)
                 go(k, k->next);
             break;
-        case ST_DONE:
+        case ST_DONE: {
+            /* qemu-img can leave zero sectors after the last grain, which
+             * readers take for end-of-stream markers (qemu issue #1357). */
+            n = 0;
+            while (n < len && !p[n])
+                n++;
+            if (n < len)
+                return bad(k, "a non-zero byte at byte %llu, after the end-of-stream marker",
+                           (unsigned long long)(k->pos + n));
+            k->pos += n;
+            break;
+        }
         default:
-            return bad(k, "%zu byte(s) after the end-of-stream marker at byte %llu", len,
-                       (unsigned long long)(k->pos - SECTOR));
+            return bad(k, "internal state %d", (int)k->state);
         }
         p += n;
         len -= n;

@@ -4,7 +4,8 @@
  * and cloudfs's own .vmdk view pass however their bytes are split; a byte changed (XOR 0xff, as the
  * fault proxy does) in the header, the descriptor, a marker, a grain's
  * zlib stream or the grain tables is refused with one log line, and so
- * are a missing end-of-stream marker, a cut file and bytes after the end.
+ * are a missing end-of-stream marker, a cut file and a non-zero byte after
+ * the end.
  * Needs qemu-img (exit 77 without). */
 #define _GNU_SOURCE
 #include "format.h"
@@ -169,8 +170,10 @@ static void test_image(const char *name)
     expect_refused(b, len - 1, len, "one byte short");
     unsigned char *more = calloc(1, len + 512);
     memcpy(more, b, len);
-    expect_refused(more, len + 512, 0, "a sector after the end-of-stream marker");
+    CHECK(check(more, len + 512, 0, false) == 0); /* zeros after it, as qemu-img leaves */
     expect_refused(more, len + 1, len, "more than expected");
+    more[len + 100] = 1;
+    expect_refused(more, len + 512, 0, "a non-zero byte after the end-of-stream marker");
     free(more);
     free(b);
 }
