@@ -129,6 +129,8 @@ static int create_clouds(struct cfs_mount *m, const struct cfs_config *cfg)
         }
         mc->cloud->provider = p;
         mc->cloud->cache_dir = m->cache_dir;
+        mc->cloud->cache_reserve_bytes = m->cache_reserve_bytes;
+        mc->cloud->cache_keep_bytes = m->cache_size_bytes;
         mc->cloud->block_cache = m->block_cache;
         mc->cloud->prepare = &m->prepare;
         while (p->dirs[mc->n_dirs])
@@ -260,6 +262,7 @@ static int open_block_cache(struct cfs_mount *m)
         struct statvfs v;
         cap = statvfs(m->cache_dir, &v) == 0 ? (uint64_t)v.f_bavail * v.f_frsize / 10 : 0;
     }
+    m->cache_size_bytes = cap;
     if (cap == 0)
         return 0;
     char *dir = cfs_printf("%s/blocks", m->cache_dir);

@@ -45,6 +45,7 @@ struct cfs_mount {
     struct cfs_cache *block_cache;      /* chunks of immutable images on disk, or NULL */
     char *cache_dir;                    /* spool files (and the providers' downloads) */
     uint64_t cache_reserve_bytes;       /* free space writes leave on the cache's file system */
+    uint64_t cache_size_bytes;          /* cache_size= or its default: the block cache's cap */
     struct cfs_prepare prepare;         /* given to the clouds (snapshot_* options) */
     struct cfs_marker_self marker_self; /* this mount, as upload markers name it */
     char marker[CFS_MARKER_MAX];        /* the marker of this mount's uploads (cfs_put.marker) */

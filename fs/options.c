@@ -104,6 +104,7 @@ void cfs_options_usage(const char *prog)
         "                           ENOSPC and drops its file (default 1024)\n"
         "    -o cache_size=MIB      on-disk cache of downloaded image chunks in cache_dir/blocks,\n"
         "                           0 = none (default: 10 %% of the free space at mount)\n"
+        "                           (it bounds the vCD exports kept in cache_dir too)\n"
         "    -o allow_delete        rm of cloud objects (not implemented yet: ENOTSUP;\n"
         "                           without it EACCES)\n"
         "    -o unmount_timeout=SECONDS  on SIGTERM/SIGINT, wait this long for uploads in\n"

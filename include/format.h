@@ -36,6 +36,19 @@ bool qcow2_probe(const void *head, size_t len);
 int vmdk_open(struct cfs_source *file, const char *label, struct cfs_source **disk);
 bool vmdk_probe(const void *head, size_t len);
 
+/* Checks a streamOptimized VMDK as its bytes arrive (vmdk_check.c), for a
+ * file that comes with no digest: header, descriptor, markers up to the
+ * end-of-stream marker, each grain's zlib stream and Adler-32; then, once
+ * the file is whole, its grain tables against the records. expect is the
+ * file's size (0: unknown). feed, end and tables return 0 or -EIO (one log
+ * line naming label and the cause) or -ENOMEM; an error is sticky. */
+struct vmdk_check;
+int vmdk_check_new(const char *label, uint64_t expect, struct vmdk_check **out);
+int vmdk_check_feed(struct vmdk_check *k, const void *data, size_t len);
+int vmdk_check_end(struct vmdk_check *k);
+int vmdk_check_tables(struct vmdk_check *k, struct cfs_source *file);
+void vmdk_check_free(struct vmdk_check *k);
+
 /* VHD fixed and dynamic (ref/formats.md §4); differencing, a bad footer or
  * header checksum refused. file->size must be the whole file (the footer
  * of a fixed VHD is its last 512 bytes). */

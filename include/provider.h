@@ -161,6 +161,11 @@ struct cfs_cloud {
     /* The mount's cache directory (spool and download files), set by fs/
      * after create() and before any other call; not owned. */
     const char *cache_dir;
+    /* Set with cache_dir: the free space files written there must leave
+     * (cache_reserve=), and the bytes of downloads kept there for later
+     * opens (cache_size=, or its default). */
+    uint64_t cache_reserve_bytes;
+    uint64_t cache_keep_bytes;
     /* The on-disk block cache of immutable images, or NULL; not owned. */
     struct cfs_cache *block_cache;
     /* Set with cache_dir; NULL: defaults (600 s, 300 s) and no registry. */

@@ -4,7 +4,17 @@
  * service does not do Range, so files go to the cache directory and are
  * read from there (memory stays bounded whatever the disk size). One
  * export per template and mount, shared by every thread that opens one
- * of its files; the files are removed at unmount.
+ * of its files; the files are removed at unmount, or earlier when the
+ * exports kept exceed cache_size (the least recently opened go first, and
+ * are exported again by their next open).
+ *
+ * vCD gives no digest of an export, so each file is checked as it
+ * arrives: its length against the descriptor's ovf:size, and a disk as a
+ * streamOptimized VMDK, every grain inflated against its Adler-32
+ * (vmdk_check.c). Nor may an export eat into cache_reserve: checked from
+ * the ovf:size values before the first byte, and while writing. A file
+ * that fails makes the open fail (EIO, ENOSPC), and the export is
+ * forgotten and its files removed, so the next open fetches it again.
  *
  * The descriptor cloudfs shows is vCD's, with the file references
  * renamed to the names the template's files have in the mount
@@ -24,10 +34,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #define OVF_NS       "http://schemas.dmtf.org/ovf/envelope/1"
-#define MAX_BASE_LEN 80 /* "<base>-diskNN.vmdk" stays within a tar name */
+#define MAX_BASE_LEN 80         /* "<base>-diskNN.vmdk" stays within a tar name */
+#define SPACE_EVERY  (4u << 20) /* bytes written between two looks at the free space */
 
 struct export
 {
@@ -43,12 +55,17 @@ struct export
     char *names[OVF_MAX_ITEMS]; /* its name in the package */
     size_t disk[OVF_MAX_ITEMS]; /* file index of disk N + 1 */
     size_t n_disks;
+    uint64_t bytes;  /* of all its files */
+    unsigned users;  /* opens using it now: it is freed only without them */
+    bool dropped;    /* out of the list: freed by the last user */
+    uint64_t opened; /* when last opened, in opens of the cloud */
 };
 
 struct vcd_downloads {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     struct export *head;
+    uint64_t opens;
 };
 
 static void export_free(struct export *e)
@@ -165,15 +182,40 @@ static int enable_download(struct vcd_cloud *c, xmlDocPtr doc, const char *what)
 
 struct sink {
     int fd;
-    uint64_t limit;
+    uint64_t limit;           /* bytes the descriptor's ovf:size still allows */
+    uint64_t reserve;         /* free space to leave (cache_reserve) */
+    uint64_t unlooked;        /* bytes written since the last look at the free space */
+    struct vmdk_check *check; /* a disk's, or NULL */
+    const char *why;          /* the cause of a sink error, for fetch's log line */
 };
 
 static int to_file(void *ctx, const char *data, size_t len)
 {
     struct sink *s = ctx;
-    if (s->limit < len)
-        return -EIO; /* more than the descriptor said: no use going on */
+    if (s->limit < len) {
+        s->why = "more bytes than the descriptor's ovf:size";
+        return -EIO; /* no use going on */
+    }
     s->limit -= len;
+    if (s->check) {
+        int err = vmdk_check_feed(s->check, data, len);
+        if (err) {
+            s->why = ""; /* the check logged it */
+            return err;
+        }
+    }
+    if (s->unlooked == 0 || s->unlooked + len > SPACE_EVERY) {
+        struct statvfs v;
+        if (fstatvfs(s->fd, &v) != 0)
+            return -errno;
+        uint64_t avail = (uint64_t)v.f_bavail * (v.f_frsize ? v.f_frsize : v.f_bsize);
+        if (avail < s->reserve || avail - s->reserve < SPACE_EVERY) {
+            s->why = "the cache directory's free space is down to cache_reserve";
+            return -ENOSPC;
+        }
+        s->unlooked = 0;
+    }
+    s->unlooked += len;
     while (len) {
         ssize_t n = write(s->fd, data, len);
         if (n < 0 && errno == EINTR)
@@ -210,10 +252,27 @@ static char *file_url(const char *desc_url, const char *href)
     return u;
 }
 
+/* A disk once it is whole: it ended with its end-of-stream marker, and
+ * its grain tables agree with the records the stream carried. */
+static int check_whole(struct vmdk_check *k, const char *path)
+{
+    struct cfs_source *file;
+    int err = vmdk_check_end(k);
+    if (!err)
+        err = cfs_file_source_open(path, &file);
+    if (!err) {
+        err = vmdk_check_tables(k, file);
+        cfs_source_close(file);
+    }
+    return err;
+}
+
 /* GETs one file whole into path; a broken transfer starts again from
- * its first byte (no Range on /transfer). */
+ * its first byte (no Range on /transfer). A disk is checked as it comes
+ * (vmdk_check.c); a bad one is not fetched again here: the open fails
+ * and the next one exports the template again. */
 static int fetch(struct vcd_cloud *c, const char *url, const char *path, uint64_t size,
-                 const char *what, uint64_t *got)
+                 bool is_disk, const char *what, uint64_t *got)
 {
     const struct cfs_http_settings *hs = cfs_http_settings();
     char *hdr[2];
@@ -223,12 +282,21 @@ static int fetch(struct vcd_cloud *c, const char *url, const char *path, uint64_
     for (unsigned attempt = 0;; attempt++) {
         struct cfs_http_resp resp;
         struct sink s = { .fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600),
-                          .limit = size ? size : UINT64_MAX };
+                          .limit = size ? size : UINT64_MAX,
+                          .reserve = c->base.cache_reserve_bytes };
         if (s.fd < 0) {
             err = -errno;
             cfs_log_error("vcloud: %s: %s: cannot write %s: %s", c->base.name, what, path,
                           strerror(errno));
             break;
+        }
+        if (is_disk) {
+            char label[700];
+            snprintf(label, sizeof label, "vcloud: %s: %s", c->base.name, what);
+            if ((err = vmdk_check_new(label, size, &s.check)) != 0) {
+                close(s.fd);
+                break;
+            }
         }
         const char *hdrs[] = { hdr[0], NULL };
         struct cfs_http_req req = { .method = "GET",
@@ -241,30 +309,65 @@ static int fetch(struct vcd_cloud *c, const char *url, const char *path, uint64_
         err = cfs_http_do(&req, &resp);
         if (close(s.fd) != 0 && !err)
             err = -errno;
-        if (cfs_http_retryable(err, err ? 0 : resp.status) && attempt < hs->retries) {
+        if (!s.why && cfs_http_retryable(err, err ? 0 : resp.status) && attempt < hs->retries) {
             cfs_log_info("vcloud: %s: %s failed (%s), starting it again (%u of %u)", c->base.name,
                          what, err ? cfs_http_last_error() : "server error", attempt + 1,
                          hs->retries);
             cfs_http_resp_free(&resp);
+            vmdk_check_free(s.check);
             cfs_sleep(cfs_http_backoff(attempt + 1));
             continue;
         }
-        if (err) {
+        if (err && s.why) {
+            if (err == -ENOSPC)
+                cfs_log_error("vcloud: %s: %s: %s (%" PRIu64 " MiB) in %s: the export is "
+                              "discarded",
+                              c->base.name, what, s.why, c->base.cache_reserve_bytes >> 20,
+                              c->base.cache_dir ? c->base.cache_dir : "/var/tmp");
+            else if (*s.why)
+                cfs_log_error("vcloud: %s: %s: %s (%" PRIu64 "): the export is discarded",
+                              c->base.name, what, s.why, size);
+        } else if (err) {
             cfs_log_error("vcloud: %s: %s failed: %s", c->base.name, what,
                           cfs_http_last_error()[0] ? cfs_http_last_error() : strerror(-err));
         } else if (resp.status != 200) {
             err = vcd_api_error(c, what, &resp);
         } else if (size && resp.received != size) {
-            cfs_log_error("vcloud: %s: %s: download incomplete: %" PRIu64 " of %" PRIu64 " bytes",
+            cfs_log_error("vcloud: %s: %s: download incomplete: %" PRIu64 " of %" PRIu64
+                          " bytes (the descriptor's ovf:size)",
                           c->base.name, what, resp.received, size);
             err = -EIO;
+        } else if (s.check) {
+            err = check_whole(s.check, path);
         }
         *got = resp.received;
         cfs_http_resp_free(&resp);
+        vmdk_check_free(s.check);
         break;
     }
     vcd_headers_free(hdr);
     return err;
+}
+
+/* The ovf:size values of an export must fit in the cache directory's
+ * free space less cache_reserve before its first byte is written. */
+static int check_space(struct vcd_cloud *c, const char *dir, const struct ovf_info *info,
+                       const char *what)
+{
+    uint64_t need = 0, reserve = c->base.cache_reserve_bytes;
+    struct statvfs v;
+    for (size_t i = 0; i < info->n_files; i++)
+        if (__builtin_add_overflow(need, info->files[i].size, &need))
+            need = UINT64_MAX;
+    if (statvfs(dir, &v) != 0)
+        return 0; /* mkdtemp will say why */
+    uint64_t avail = (uint64_t)v.f_bavail * (v.f_frsize ? v.f_frsize : v.f_bsize);
+    if (avail >= reserve && avail - reserve >= need)
+        return 0;
+    cfs_log_error("vcloud: %s: %s: %.1f MiB would leave less than cache_reserve (%" PRIu64
+                  " MiB) free in %s (%.1f MiB free)",
+                  c->base.name, what, need / 1048576.0, reserve >> 20, dir, avail / 1048576.0);
+    return -ENOSPC;
 }
 
 static int get_descriptor(struct vcd_cloud *c, const char *url, const char *what, char **body,
@@ -385,6 +488,8 @@ static int export_template(struct vcd_cloud *c, struct export *e, const char *tn
     if (!err && ovf_parse(desc, desc_len, label, &info) != 0)
         err = -EIO;
     const char *cache = c->base.cache_dir ? c->base.cache_dir : "/var/tmp";
+    if (!err)
+        err = check_space(c, cache, &info, what);
     if (!err && !(e->dir = cfs_printf("%s/vcloud-XXXXXX", cache)))
         err = -ENOMEM;
     if (!err && !mkdtemp(e->dir)) {
@@ -406,11 +511,15 @@ static int export_template(struct vcd_cloud *c, struct export *e, const char *tn
             err = -ENOMEM;
             break;
         }
+        bool is_disk = false;
+        for (size_t d = 0; d < e->n_disks; d++)
+            is_disk |= e->disk[d] == i;
         snprintf(fwhat, sizeof fwhat, "%s: GET %s", what, info.files[i].href);
-        err = fetch(c, url, e->paths[i], info.files[i].size, fwhat, &sizes[i]);
+        err = fetch(c, url, e->paths[i], info.files[i].size, is_disk, fwhat, &sizes[i]);
         total += sizes[i];
         free(url);
     }
+    e->bytes = total;
     if (!err)
         err = vcd_ovf_rename(desc, desc_len, &info, e->names, sizes, &e->ovf, &e->ovf_len);
     if (err == -EINVAL)
@@ -442,6 +551,46 @@ static struct vcd_downloads *downloads(struct vcd_cloud *c)
     return c->downloads;
 }
 
+static void unlist(struct vcd_downloads *d, struct export *e)
+{
+    struct export **p = &d->head;
+    while (*p != e)
+        p = &(*p)->next;
+    *p = e->next;
+}
+
+/* Called with d->lock: the exports kept exceed cache_size, so the least
+ * recently opened (but never keep, the one being opened) leave the list.
+ * An export still in use is freed by its last user; the files of a
+ * closed one go at once (a source open on them keeps reading). */
+static void keep_bounded(struct vcd_cloud *c, struct vcd_downloads *d, struct export *keep)
+{
+    for (;;) {
+        uint64_t kept = 0;
+        struct export *old = NULL;
+        for (struct export *e = d->head; e; e = e->next) {
+            if (!e->ready)
+                continue;
+            kept += e->bytes;
+            if (e != keep && (!old || e->opened < old->opened))
+                old = e;
+        }
+        if (kept <= c->base.cache_keep_bytes || !old)
+            return;
+        cfs_log_info("vcloud: %s: dropping the export of %s (%.1f MiB): the exports kept exceed "
+                     "cache_size (%.1f MiB)",
+                     c->base.name, old->base, old->bytes / 1048576.0,
+                     c->base.cache_keep_bytes / 1048576.0);
+        unlist(d, old);
+        if (old->users)
+            old->dropped = true;
+        else
+            export_free(old);
+    }
+}
+
+/* The export of a template, made if needed; the caller holds it until
+ * release(). */
 static int exported(struct vcd_cloud *c, const char *href, const char *tname, struct export **out)
 {
     struct vcd_downloads *d = downloads(c);
@@ -457,6 +606,8 @@ static int exported(struct vcd_cloud *c, const char *href, const char *tname, st
         pthread_cond_wait(&d->cond, &d->lock); /* another thread exports it */
     }
     if (e) {
+        e->users++;
+        e->opened = ++d->opens;
         pthread_mutex_unlock(&d->lock);
         *out = e;
         return 0;
@@ -475,19 +626,29 @@ static int exported(struct vcd_cloud *c, const char *href, const char *tname, st
 
     pthread_mutex_lock(&d->lock);
     if (err) {
-        /* Forgotten, so that a later open tries again. */
-        struct export **p = &d->head;
-        while (*p != e)
-            p = &(*p)->next;
-        *p = e->next;
+        /* Forgotten, its files removed, so that a later open tries again. */
+        unlist(d, e);
         export_free(e);
     } else {
         e->ready = true;
+        e->users++;
+        e->opened = ++d->opens;
+        keep_bounded(c, d, e);
         *out = e;
     }
     pthread_cond_broadcast(&d->cond);
     pthread_mutex_unlock(&d->lock);
     return err;
+}
+
+static void release(struct vcd_cloud *c, struct export *e)
+{
+    struct vcd_downloads *d = c->downloads;
+    pthread_mutex_lock(&d->lock);
+    bool gone = --e->users == 0 && e->dropped;
+    pthread_mutex_unlock(&d->lock);
+    if (gone)
+        export_free(e);
 }
 
 /* Disk N of an object: its id ends in "-diskN" for N >= 2. */
@@ -498,17 +659,10 @@ static size_t disk_number(const struct cfs_object *obj)
     return n >= 1 && n <= OVF_MAX_ITEMS ? n : 0;
 }
 
-int vcd_download_open(struct vcd_cloud *c, const struct cfs_object *obj, struct cfs_source **out)
+/* The source of obj over the files of its template's export e. */
+static int open_files(struct export *e, const struct cfs_object *obj, struct cfs_source **out)
 {
-    const char *href = cfs_object_xattr(obj, "user.vcloud.href");
-    const char *tname = cfs_object_xattr(obj, "user.vcloud.name");
-    struct export *e;
-
-    if (!href)
-        return -ENOENT;
-    int err = exported(c, href, tname ? tname : obj->name, &e);
-    if (err)
-        return err;
+    int err;
     if (strcmp(obj->ext, "vmdk") == 0) {
         size_t n = disk_number(obj);
         if (n == 0 || n > e->n_disks)
@@ -551,5 +705,21 @@ int vcd_download_open(struct vcd_cloud *c, const struct cfs_object *obj, struct 
     }
     err = ova_open(m, n, (uint64_t)(obj->mtime.tv_sec > 0 ? obj->mtime.tv_sec : 0), out);
     free(ovf_name);
+    return err;
+}
+
+int vcd_download_open(struct vcd_cloud *c, const struct cfs_object *obj, struct cfs_source **out)
+{
+    const char *href = cfs_object_xattr(obj, "user.vcloud.href");
+    const char *tname = cfs_object_xattr(obj, "user.vcloud.name");
+    struct export *e;
+
+    if (!href)
+        return -ENOENT;
+    int err = exported(c, href, tname ? tname : obj->name, &e);
+    if (err)
+        return err;
+    err = open_files(e, obj, out);
+    release(c, e);
     return err;
 }
