@@ -39,10 +39,30 @@ static size_t utf8_len(const unsigned char *p, size_t n)
     return len;
 }
 
+/* The code point of the valid UTF-8 sequence at p of len bytes. */
+static uint32_t code_point(const unsigned char *p, size_t len)
+{
+    uint32_t c = len == 1 ? p[0] : p[0] & (0xff >> (len + 1));
+    for (size_t i = 1; i < len; i++)
+        c = c << 6 | (p[i] & 0x3f);
+    return c;
+}
+
+/* Shown as U+FFFD like control characters: C1 controls (U+0080-U+009F)
+ * and Unicode's Bidi_Control characters (U+061C, U+200E/F, U+202A-E,
+ * U+2066-9), which are invisible and reorder what follows them, so that
+ * "gpj.exe" with an U+202E in front would read "exe.jpg" in ls. */
+static bool hidden_control(uint32_t c)
+{
+    return (c >= 0x80 && c <= 0x9f) || c == 0x061c || c == 0x200e || c == 0x200f ||
+           (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069);
+}
+
 /* '/' becomes U+FF0F and '"' U+FF02 (a .vmdk's descriptor quotes its own
- * name); control characters and bytes that are not UTF-8 become U+FFFD,
- * so that a name breaks no line of ls or a log, and an OVF can name it.
- * "", "." and ".." cannot be names on their own. */
+ * name); control characters (hidden_control too) and bytes that are not
+ * UTF-8 become U+FFFD, so that a name breaks no line of ls or a log, shows
+ * what it holds, and an OVF can name it. "", "." and ".." cannot be names
+ * on their own. */
 static char *clean_base(const char *name, bool *unusable)
 {
     const unsigned char *u = (const unsigned char *)name;
@@ -60,6 +80,9 @@ static char *clean_base(const char *name, bool *unusable)
             memcpy(p, REPLACEMENT, 3);
             p += 3;
             len = 1;
+        } else if (hidden_control(code_point(u + i, len))) {
+            memcpy(p, REPLACEMENT, 3);
+            p += 3;
         } else {
             memcpy(p, u + i, len);
             p += len;

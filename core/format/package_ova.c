@@ -8,6 +8,7 @@
 #include "package_priv.h"
 #include "log.h"
 #include "util.h"
+#include "xml_safe.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -138,10 +139,11 @@ static int read_descriptor(struct ova *o, char **xml, size_t *len)
  * or chunked (ovf:compression, ovf:chunkSize) are not the disk itself. */
 static int parse_tree(struct ova *o, const char *xml, size_t len)
 {
-    o->doc = xmlReadMemory(xml, (int)len, "descriptor.ovf", NULL,
-                           XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-    xmlNode *env = o->doc ? xmlDocGetRootElement(o->doc) : NULL;
-    if (!env || o->doc->intSubset || !is(env, "Envelope")) {
+    int err = cfs_xml_read(xml, len, "descriptor.ovf", 0, &o->doc, NULL);
+    xmlNode *env = err ? NULL : xmlDocGetRootElement(o->doc);
+    if (err == -ENOMEM)
+        return err;
+    if (!env || !is(env, "Envelope")) {
         cfs_log_error("%s: its OVF descriptor cannot be edited", o->label);
         return -EINVAL;
     }

@@ -69,5 +69,33 @@ int main(void)
                 &next) == 0 &&
           l.n == 0);
     cfs_object_list_free(&l);
+
+    /* One odd image hides nothing else: a NUL (in a name or a property
+     * key) and unpaired surrogates read as U+FFFD, an escaped backslash
+     * is text, a pair stays; an entry of wrong types is skipped alone. */
+    err = parse("{\"images\": ["
+                "{\"id\": \"n1\", \"name\": \"\\u0000nul\", \"status\": \"active\", \"size\": 1,"
+                " \"k\\u0000\": \"v\\u0000w\"},"
+                "{\"id\": \"n2\", \"name\": \"a\\\\u0000b\", \"status\": \"active\", \"size\": 1},"
+                "{\"id\": \"n3\", \"name\": \"\\ud800x\\udc00\\ud83d\\ude00\\uD800\", \"status\":"
+                " \"active\", \"size\": 1},"
+                "{\"id\": \"n4\", \"name\": 5, \"status\": \"active\", \"size\": 1},"
+                "{\"id\": \"n5\", \"name\": \"x\", \"status\": 7, \"size\": 1},"
+                "{\"id\": 9, \"name\": \"\\u0000\", \"status\": \"active\", \"size\": 1},"
+                "{\"id\": \"n6\", \"name\": \"plain\", \"status\": \"active\", \"size\": 1}"
+                "]}",
+                &l, &next);
+    CHECK(err == 0);
+    CHECK(l.n == 4);
+    if (l.n == 4) {
+        CHECK_STR(l.v[0].name, "\xef\xbf\xbdnul");
+        CHECK_STR(cfs_object_xattr(&l.v[0], "user.glance.name"), "\xef\xbf\xbdnul");
+        CHECK_STR(cfs_object_xattr(&l.v[0], "user.glance.k\xef\xbf\xbd"), "v\xef\xbf\xbdw");
+        CHECK_STR(l.v[1].name, "a\\u0000b");
+        CHECK_STR(l.v[2].name, "\xef\xbf\xbdx\xef\xbf\xbd\xf0\x9f\x98\x80\xef\xbf\xbd");
+        CHECK_STR(l.v[3].name, "plain");
+    }
+    free(next);
+    cfs_object_list_free(&l);
     return UNIT_RESULT();
 }

@@ -74,6 +74,21 @@ int main(void)
     free(next);
     glance_stale_free(v, n);
 
+    /* A NUL in a name or a property key does not hide the page. */
+    snprintf(body, sizeof body,
+             "{\"images\": ["
+             "{\"id\": \"b1\", \"name\": \"\\u0000nul\", \"status\": \"saving\", "
+             "\"cloudfs_upload\": \"%s\"},"
+             "{\"id\": \"b2\", \"name\": \"k\", \"k\\u0000\": \"\", \"status\": \"queued\", "
+             "\"cloudfs_upload\": \"%s\"}"
+             "]}",
+             dead, dead);
+    v = NULL, n = 0;
+    CHECK(glance_stale_page(body, strlen(body), &self, now, &v, &n, &next) == 0);
+    CHECK(n == 2 && strcmp(v[0].name, "\xef\xbf\xbdnul") == 0 && strcmp(v[1].id, "b2") == 0);
+    free(next);
+    glance_stale_free(v, n);
+
     /* An empty page ends the listing; junk is -EPROTO. */
     v = NULL, n = 0;
     CHECK(glance_stale_page("{\"images\": [], \"next\": \"/v2/images?x\"}", 38, &self, now, &v, &n,

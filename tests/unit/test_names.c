@@ -121,6 +121,29 @@ int main(void)
     CHECK_STR(out[1], "bad\xef\xbf\xbd\xef\xbf\xbd.raw");
     free_all(out, 2);
 
+    /* Bidi and C1 controls are escaped like control characters: U+202E
+     * would show "gpj.exe" as "exe.jpg"; other characters stay. */
+    struct cfs_name_in b[] = {
+        { "x\xe2\x80\xae"
+          "gpj.exe",
+          "ffffffff-7", "raw", true },
+        { "\xe2\x80\x8e\xe2\x80\x8f\xe2\x80\xaa\xe2\x80\xad\xe2\x81\xa6\xe2\x81\xa9\xd8\x9c",
+          "ffffffff-8", "raw", true },
+        { "c1\xc2\x9b"
+          "1m\xc2\x85",
+          "ffffffff-9", "raw", true },
+        { "\xe2\x80\x8d\xe2\x80\x90\xe2\x81\xaa\xc2\xa0\xd8\x9b", "fffffff0-a", "raw", true },
+    };
+    assign(b, 4, out);
+    CHECK_STR(out[0], "x\xef\xbf\xbd"
+                      "gpj.exe.raw");
+    CHECK_STR(out[1], "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
+                      "\xef\xbf\xbd.raw");
+    CHECK_STR(out[2], "c1\xef\xbf\xbd"
+                      "1m\xef\xbf\xbd.raw");
+    CHECK_STR(out[3], "\xe2\x80\x8d\xe2\x80\x90\xe2\x81\xaa\xc2\xa0\xd8\x9b.raw");
+    free_all(out, 4);
+
     char *id = cfs_name_by_id("0123-abcd", "qcow2");
     CHECK_STR(id, "0123-abcd.qcow2");
     free(id);

@@ -88,6 +88,13 @@ static void test_page(void)
     CHECK(parse("{\"servers\": [{\"id\": \"a\", \"name\": \"a\"}]}", &l, &next) == 0);
     CHECK(l.n == 1 && next == NULL);
     cfs_object_list_free(&l);
+    /* A NUL in a name is U+FFFD; a name of the wrong type skips that
+     * server only. */
+    CHECK(parse("{\"servers\": [{\"id\": \"a\", \"name\": \"\\u0000x\"}, {\"id\": \"b\", "
+                "\"name\": [1]}, {\"id\": \"c\", \"name\": \"c\", \"k\\u0000\": 1}]}",
+                &l, &next) == 0);
+    CHECK(l.n == 2 && strcmp(l.v[0].name, "\xef\xbf\xbdx") == 0 && strcmp(l.v[1].id, "c") == 0);
+    cfs_object_list_free(&l);
     CHECK(parse("{\"servers\": {}}", &l, &next) == -EPROTO);
     CHECK(parse("<html>500</html>", &l, &next) == -EPROTO);
 }

@@ -5,6 +5,7 @@
 #include "unit.h"
 
 #include <errno.h>
+#include <libxml/globals.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -94,6 +95,29 @@ static void test_tar(void)
     CHECK(system(cmd) == 0);
 }
 
+/* Nodes libxml2 builds besides documents: a parse stopped at a DOCTYPE
+ * builds none (no DTD, no entity, no element). */
+static int nodes_built;
+
+static void count_node(xmlNodePtr n)
+{
+    nodes_built += n->type != XML_DOCUMENT_NODE;
+}
+
+/* ovf_parse of xml builds no node: the parse ended at its DOCTYPE. */
+static int built_by(const char *xml)
+{
+    struct ovf_info info;
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    xmlRegisterNodeFunc prev = xmlRegisterNodeDefault(count_node);
+    nodes_built = 0;
+    CHECK(ovf_parse(xml, strlen(xml), "doctype", &info) == -EINVAL);
+    xmlRegisterNodeDefault(prev);
+#pragma GCC diagnostic pop
+    return nodes_built;
+}
+
 static void test_ovf(void)
 {
     struct ovf_params p = { .name = "vm <1>",
@@ -119,6 +143,21 @@ static void test_ovf(void)
                        "<!ENTITY b \"&a;&a;&a;&a;\">]><Envelope "
                        "xmlns=\"http://schemas.dmtf.org/ovf/envelope/1\">&b;</Envelope>";
     CHECK(ovf_parse(bomb, strlen(bomb), "bomb", &info) == -EINVAL);
+    /* Refused before its internal subset is parsed (as vCD's answers),
+     * not after libxml2 built and expanded it; an external one alike. */
+    CHECK(built_by(bomb) == 0);
+    CHECK(built_by("<!DOCTYPE Envelope SYSTEM \"http://127.0.0.1:1/ovf.dtd\"><Envelope "
+                   "xmlns=\"http://schemas.dmtf.org/ovf/envelope/1\"/>") == 0);
+    char *doctyped = NULL, *decl_end = strstr(xml, "?>");
+    int decl = decl_end ? (int)(decl_end + 2 - xml) : 0;
+    CHECK(asprintf(&doctyped, "%.*s<!DOCTYPE Envelope [<!ENTITY n \"x\">]>%s", decl, xml,
+                   xml + decl) > 0);
+    CHECK(doctyped && ovf_parse(doctyped, strlen(doctyped), "doctyped", &info) == -EINVAL);
+    CHECK(doctyped && built_by(doctyped) == 0);
+    free(doctyped);
+    /* The counter itself sees what a parse builds. */
+    const char *plain = "<Envelope xmlns=\"http://schemas.dmtf.org/ovf/envelope/2\"/>";
+    CHECK(built_by(plain) > 0);
     char *escape = strdup(xml);
     char *at = strstr(escape, "ovf:href=\"vm.vmdk\"");
     if (at)

@@ -96,7 +96,23 @@ static int add_xattrs(json_t *img, struct cfs_object *o)
     return err;
 }
 
-static int parse_image(json_t *img, struct cfs_object *o)
+/* How a log line names a listing entry: its id, or its place on the
+ * page (and its name) when it has no usable one. */
+static void entry_label(json_t *img, size_t pos, char *out, size_t n)
+{
+    const char *id = json_string_value(json_object_get(img, "id"));
+    const char *name = json_string_value(json_object_get(img, "name"));
+    if (id && safe_id(id))
+        snprintf(out, n, "image %s", id);
+    else if (name)
+        snprintf(out, n, "entry %zu of a listing page (named \"%.100s\")", pos + 1, name);
+    else
+        snprintf(out, n, "entry %zu of a listing page", pos + 1);
+}
+
+/* An entry that cannot be understood is skipped with one log line; the
+ * rest of the listing stands. pos is its place on the page. */
+static int parse_image(json_t *img, size_t pos, struct cfs_object *o)
 {
     const char *id = json_string_value(json_object_get(img, "id"));
     const char *status = json_string_value(json_object_get(img, "status"));
@@ -105,16 +121,25 @@ static int parse_image(json_t *img, struct cfs_object *o)
     const char *algo = json_string_value(json_object_get(img, "os_hash_algo"));
     const char *hash = json_string_value(json_object_get(img, "os_hash_value"));
     const char *md5 = json_string_value(json_object_get(img, "checksum"));
+    const char *why = NULL;
+    char label[200];
 
     memset(o, 0, sizeof *o);
-    if (!id || !safe_id(id)) {
-        cfs_log_warn("glance: an image with an unusable id was skipped");
-        return -EINVAL;
-    }
-    if (!status || strcmp(status, "active") != 0)
+    if (!json_is_object(img))
+        why = "not a JSON object";
+    else if (!id || !safe_id(id))
+        why = "no usable id";
+    else if (!status)
+        why = "no status";
+    else if (strcmp(status, "active") != 0)
         return -EAGAIN; /* not yet (or no longer) readable */
-    if (!json_is_integer(size) || json_integer_value(size) < 0) {
-        cfs_log_warn("glance: image %s has no size, skipped", id);
+    else if (!json_is_integer(size) || json_integer_value(size) < 0)
+        why = "no size";
+    else if (name && !json_is_string(name) && !json_is_null(name))
+        why = "its name is not a string";
+    if (why) {
+        entry_label(img, pos, label, sizeof label);
+        cfs_log_warn("glance: %s skipped: %s", label, why);
         return -EINVAL;
     }
     o->id = strdup(id);
@@ -177,7 +202,7 @@ static char *next_query(json_t *doc)
 int glance_parse_page(const char *body, size_t len, struct cfs_object_list *out, size_t *cap,
                       char **next)
 {
-    json_t *doc = json_loadb(body ? body : "", len, 0, NULL);
+    json_t *doc = openstack_json_load(body, len);
     json_t *images = json_object_get(doc, "images"), *img;
     size_t i;
     int err = 0;
@@ -189,7 +214,7 @@ int glance_parse_page(const char *body, size_t len, struct cfs_object_list *out,
     }
     json_array_foreach (images, i, img) {
         struct cfs_object o;
-        int perr = parse_image(img, &o);
+        int perr = parse_image(img, i, &o);
         if (!perr && out->n >= MAX_IMAGES)
             perr = -EFBIG;
         if (!perr)
@@ -310,14 +335,14 @@ int glance_image_state(struct openstack *os, const char *id, char *status, size_
     err = openstack_request(os, "show image", &req, &resp);
     free(url);
     if (!err) {
-        json_t *img = json_loadb(resp.body ? resp.body : "", resp.body_len, 0, NULL);
+        json_t *img = openstack_json_load(resp.body, resp.body_len);
         const char *s = json_string_value(json_object_get(img, "status"));
         if (!json_is_object(img) || !s) {
             cfs_log_error("glance: cloud %s: image %s: not a JSON image record", os->base.name, id);
             err = -EIO;
         } else {
             snprintf(status, status_len, "%s", s);
-            err = parse_image(img, out);
+            err = parse_image(img, 0, out);
             if (err && err != -EAGAIN) {
                 free_object(out);
                 memset(out, 0, sizeof *out);

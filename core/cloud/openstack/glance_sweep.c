@@ -54,7 +54,7 @@ static int add(struct glance_stale **v, size_t *n, json_t *img, const char *id, 
 int glance_stale_page(const char *body, size_t len, const struct cfs_marker_self *self, time_t now,
                       struct glance_stale **v, size_t *n, char **next)
 {
-    json_t *doc = json_loadb(body ? body : "", len, 0, NULL);
+    json_t *doc = openstack_json_load(body, len);
     json_t *images = json_object_get(doc, "images"), *img;
     size_t i;
     int err = 0;
@@ -66,10 +66,21 @@ int glance_stale_page(const char *body, size_t len, const struct cfs_marker_self
     }
     json_array_foreach (images, i, img) {
         const char *id = json_string_value(json_object_get(img, "id"));
-        const char *marker = json_string_value(json_object_get(img, GLANCE_MARKER_KEY));
+        json_t *mk = json_object_get(img, GLANCE_MARKER_KEY);
+        const char *marker = json_string_value(mk);
         const char *status = json_string_value(json_object_get(img, "status"));
+        /* An entry not understood is passed over with one line, never the
+         * sweep; one without a marker is a finished upload. */
+        if (!json_is_object(img) || (mk && (!marker || !usable_id(id)))) {
+            cfs_log_warn("glance: sweep: entry %zu of a listing page (id %.64s) skipped: %s", i + 1,
+                         id ? id : "none",
+                         !json_is_object(img) ? "not a JSON object"
+                         : !marker            ? "its marker is not a string"
+                                              : "no usable id");
+            continue;
+        }
         /* Being deleted already: nothing to do. */
-        if (!marker || !usable_id(id) ||
+        if (!marker ||
             (status && (strcmp(status, "deleted") == 0 || strcmp(status, "pending_delete") == 0)))
             continue;
         if (cfs_marker_stale(marker, self, now) && (err = add(v, n, img, id, marker)))

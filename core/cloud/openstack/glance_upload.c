@@ -163,7 +163,7 @@ static int find_existing(struct upload *u)
     curl_free(esc);
     free(url);
     if (!err) {
-        doc = json_loadb(resp.body ? resp.body : "", resp.body_len, 0, NULL);
+        doc = openstack_json_load(resp.body, resp.body_len);
         if (!json_is_array(json_object_get(doc, "images"))) {
             cfs_log_error("glance: cloud %s: upload of %s: the listing by name is not a list",
                           u->os->base.name, u->label);

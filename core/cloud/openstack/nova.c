@@ -178,7 +178,7 @@ static unsigned small_number(json_t *v)
 
 int nova_parse_flavor(const char *body, size_t len, struct cfs_vm_hw *hw, char **name)
 {
-    json_t *doc = json_loadb(body ? body : "", len, 0, NULL);
+    json_t *doc = openstack_json_load(body, len);
     json_t *f = json_object_get(doc, "flavor");
     const char *nm = json_string_value(json_object_get(f, "name"));
     int err = 0;
@@ -249,18 +249,31 @@ static int server_flavor(json_t *fl, nova_flavor_fn flavor, void *ctx, struct cf
     return err;
 }
 
-static int parse_server(json_t *srv, nova_flavor_fn flavor, void *ctx, struct cfs_object *o)
+/* An entry that cannot be understood is skipped with one log line that
+ * names it (its id, else its place on the page); the listing stands. */
+static int parse_server(json_t *srv, size_t pos, nova_flavor_fn flavor, void *ctx,
+                        struct cfs_object *o)
 {
     const char *id = json_string_value(json_object_get(srv, "id"));
     json_t *name = json_object_get(srv, "name");
     json_t *image = json_object_get(srv, "image");
     const char *updated = json_string_value(json_object_get(srv, "updated"));
     const char *created = json_string_value(json_object_get(srv, "created"));
+    const char *why = !json_is_object(srv) ? "not a JSON object"
+                      : !safe_id(id)       ? "no usable id"
+                      : name && !json_is_string(name) && !json_is_null(name)
+                          ? "its name is not a string"
+                          : NULL;
     int err;
 
     memset(o, 0, sizeof *o);
-    if (!safe_id(id)) {
-        cfs_log_warn("nova: a server with an unusable id was skipped");
+    if (why) {
+        const char *nm = json_string_value(name);
+        if (id && safe_id(id))
+            cfs_log_warn("nova: server %s skipped: %s", id, why);
+        else
+            cfs_log_warn("nova: entry %zu of a listing page%s%.100s%s skipped: %s", pos + 1,
+                         nm ? " (named \"" : "", nm ? nm : "", nm ? "\")" : "", why);
         return -EINVAL;
     }
     o->id = strdup(id);
@@ -341,7 +354,7 @@ static char *next_query(json_t *links)
 int nova_parse_page(const char *body, size_t len, nova_flavor_fn flavor, void *ctx,
                     struct cfs_object_list *out, size_t *cap, char **next)
 {
-    json_t *doc = json_loadb(body ? body : "", len, 0, NULL);
+    json_t *doc = openstack_json_load(body, len);
     json_t *servers = json_object_get(doc, "servers"), *srv;
     size_t i;
     int err = 0;
@@ -353,7 +366,7 @@ int nova_parse_page(const char *body, size_t len, nova_flavor_fn flavor, void *c
     }
     json_array_foreach (servers, i, srv) {
         struct cfs_object o;
-        int perr = parse_server(srv, flavor, ctx, &o);
+        int perr = parse_server(srv, i, flavor, ctx, &o);
         if (!perr && out->n >= MAX_SERVERS)
             perr = -EFBIG;
         if (!perr)
@@ -494,7 +507,7 @@ char *nova_snapshot_name(const char *server, time_t t)
 
 char *nova_snapshot_id(const char *body, size_t len, const char *location)
 {
-    json_t *doc = body && len ? json_loadb(body, len, 0, NULL) : NULL;
+    json_t *doc = body && len ? openstack_json_load(body, len) : NULL;
     const char *id = json_string_value(json_object_get(doc, "image_id"));
     char *out = NULL;
 
@@ -530,7 +543,7 @@ static int check_server(struct openstack *os, const char *base, const struct cfs
     int err = openstack_request(os, "show server", &req, &resp);
     free(url);
     if (!err) {
-        json_t *doc = json_loadb(resp.body ? resp.body : "", resp.body_len, 0, NULL);
+        json_t *doc = openstack_json_load(resp.body, resp.body_len);
         json_t *srv = json_object_get(doc, "server");
         const char *status = json_string_value(json_object_get(srv, "status"));
         const char *fault =

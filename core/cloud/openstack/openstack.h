@@ -2,6 +2,7 @@
 #ifndef CFS_OPENSTACK_H
 #define CFS_OPENSTACK_H
 
+#include <jansson.h>
 #include <pthread.h>
 
 #include "http.h"
@@ -44,6 +45,11 @@ int openstack_pages(struct openstack *os, const char *what, const char *base, co
 
 int openstack_request(struct openstack *os, const char *what, struct cfs_http_req *req,
                       struct cfs_http_resp *resp);
+
+/* An OpenStack answer as JSON (json_loadb), with every "\u0000" and
+ * unpaired surrogate escape read as U+FFFD: one odd record must not make
+ * a whole listing unreadable (json_load.c). NULL if it is not JSON. */
+json_t *openstack_json_load(const char *body, size_t len);
 
 /* The errno for an HTTP error answer of an OpenStack service. */
 int openstack_errno(long status, const char *message);

@@ -109,8 +109,8 @@ static int catalog_record(void *ctx, xmlNodePtr rec)
     int err = 0;
 
     if (!name || !href || vcd_uuid_of(href, id, sizeof id) != 0) {
-        cfs_log_warn("vcloud: %s: a catalog without a usable name or href was skipped",
-                     cs->c->base.name);
+        cfs_log_warn("vcloud: %s: catalog %.100s (href %.200s) skipped: no usable name or href",
+                     cs->c->base.name, name ? name : "(no name)", href ? href : "none");
         goto out;
     }
     o.id = strdup(id);

@@ -1,9 +1,11 @@
 /* XML from a vCD server, parsed as untrusted input (ref/vcd-api.md §0.1):
- * no network, no entity substitution, no DTD at all (the parser is
- * stopped at a DOCTYPE, before any entity is declared), a size bound.
+ * no network, no entity substitution, no DTD at all (include/xml_safe.h:
+ * the parser is stopped at a DOCTYPE, before any entity is declared), a
+ * size bound.
  * Elements are matched by namespace URI and local name, never by prefix. */
 #define _GNU_SOURCE
 #include "vcloud.h"
+#include "xml_safe.h"
 
 #include <errno.h>
 #include <libxml/parser.h>
@@ -12,47 +14,12 @@
 
 #define MAX_XML_BYTES (16u << 20)
 
-#ifndef XML_PARSE_NO_XXE
-#define XML_PARSE_NO_XXE 0 /* libxml2 < 2.13: no external entity is loaded without DTDLOAD */
-#endif
-
-static void stop_at_dtd(void *ctx, const xmlChar *name, const xmlChar *ext, const xmlChar *sys)
-{
-    (void)name, (void)ext, (void)sys;
-    xmlStopParser(ctx);
-}
-
-static void quiet(void *ctx, const char *msg, ...)
-{
-    (void)ctx, (void)msg;
-}
-
 int vcd_xml_parse(const char *buf, size_t len, xmlDocPtr *out)
 {
     *out = NULL;
     if (!buf || len == 0 || len > MAX_XML_BYTES)
         return -EPROTO;
-    xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
-    if (!ctxt)
-        return -ENOMEM;
-    /* A DOCTYPE has no business in an API answer: its internal subset is
-     * where entity bombs live, so the parse ends right there. */
-    ctxt->sax->internalSubset = stop_at_dtd;
-    ctxt->sax->externalSubset = stop_at_dtd;
-    ctxt->sax->error = quiet;
-    ctxt->sax->warning = quiet;
-    xmlDocPtr doc = xmlCtxtReadMemory(ctxt, buf, (int)len, "vcd.xml", NULL,
-                                      XML_PARSE_NONET | XML_PARSE_NO_XXE | XML_PARSE_NOERROR |
-                                          XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);
-    bool ok = doc && ctxt->wellFormed && !ctxt->disableSAX && !doc->intSubset && !doc->extSubset &&
-              xmlDocGetRootElement(doc);
-    xmlFreeParserCtxt(ctxt);
-    if (!ok) {
-        xmlFreeDoc(doc);
-        return -EPROTO;
-    }
-    *out = doc;
-    return 0;
+    return cfs_xml_read(buf, len, "vcd.xml", XML_PARSE_NOCDATA, out, NULL);
 }
 
 static bool matches(xmlNodePtr n, const char *ns, const char *name)
