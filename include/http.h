@@ -50,6 +50,8 @@ struct cfs_http_req {
     bool (*cancelled)(void *ctx); /* polled about once a second; true aborts
                                      the transfer with -ECANCELED */
     void *cancel_ctx;
+    double deadline; /* cfs_now() time the whole request must end by
+                        (-ETIMEDOUT), retries included; 0: none */
 };
 
 struct cfs_http_resp {
@@ -88,6 +90,11 @@ bool cfs_http_retryable(int err, long status);
 
 /* Backoff before retry number attempt (1, 2, ...): 0.25 s doubling, max 4 s. */
 double cfs_http_backoff(unsigned attempt);
+
+/* The longest a request with its retries takes against a server that
+ * accepts connections and never answers (cloudfs(1), timeout=):
+ * (retries + 1) x timeout + the backoffs between the attempts. */
+double cfs_http_bound(void);
 
 /* A message from an error body for log lines: JSON "message" fields or
  * the text of an HTML page, whitespace squeezed, at most n-1 bytes. */

@@ -308,6 +308,8 @@ ssize_t cfs_cache_get(struct cfs_cache *c, const char *key, uint64_t idx, void *
     char name[NAME_MAX_LEN];
     entry_name(key, idx, name);
     int fd = open_file(c, name);
+    if (fd == -ENOENT)
+        remove_name(c, name); /* removed behind our back (a tmp cleaner): not held any more */
     if (fd < 0)
         return fd;
     ssize_t n = read_entry(fd, buf, len);
@@ -337,6 +339,12 @@ bool cfs_cache_has(struct cfs_cache *c, const char *key, uint64_t idx)
     pthread_mutex_lock(&c->lock);
     bool has = find(c, name) != NULL;
     pthread_mutex_unlock(&c->lock);
+    char *p = has ? path_of(c, name) : NULL;
+    if (p && access(p, F_OK) != 0 && errno == ENOENT) {
+        remove_name(c, name); /* removed behind our back: a download must store it again */
+        has = false;
+    }
+    free(p);
     return has;
 }
 
@@ -358,7 +366,10 @@ static int write_file(struct cfs_cache *c, const char *name, const void *a, size
     snprintf(tmp, sizeof tmp, "%s.tmp%u-%u", name, (unsigned)getpid(), seq);
     char *tp = path_of(c, tmp), *p = path_of(c, name);
     int err = -ENOMEM, fd = -1;
-    if (tp && p && (fd = open(tp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0)
+    if (tp && p && (fd = open(tp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0 &&
+        errno == ENOENT && mkdir(c->dir, 0700) == 0) /* the directory was removed under us */
+        fd = open(tp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (tp && p && fd < 0)
         err = -errno;
     if (fd >= 0) {
         bool ok =

@@ -339,6 +339,15 @@ int cfs_http_do(const struct cfs_http_req *req, struct cfs_http_resp *resp)
     curl_easy_setopt(h, CURLOPT_XFERINFODATA, &t);
     curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, (long)settings.connect_timeout_s);
+    if (req->deadline) {
+        double left = req->deadline - cfs_now();
+        if (left <= 0) {
+            snprintf(last_error, sizeof last_error, "out of time");
+            err = -ETIMEDOUT;
+            goto out;
+        }
+        curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(left * 1000) + 1);
+    }
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 256L * 1024);
     if (req->tls) {
@@ -416,6 +425,14 @@ double cfs_http_backoff(unsigned attempt)
     for (unsigned i = 1; i < attempt && d < 4; i++)
         d *= 2;
     return d > 4 ? 4 : d;
+}
+
+double cfs_http_bound(void)
+{
+    double b = (settings.retries + 1.0) * settings.stall_timeout_s;
+    for (unsigned i = 1; i <= settings.retries; i++)
+        b += cfs_http_backoff(i);
+    return b;
 }
 
 /* Finds a "message" string at the top level or one level down. */

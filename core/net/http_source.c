@@ -94,8 +94,10 @@ struct hsrc {
     uint64_t last_end;   /* end of the previous read, for sequence detection */
     unsigned next_gen;   /* generation of the next stream */
     bool corrupt;        /* a digest mismatch: no read of this handle succeeds */
-    bool lazy_stream;    /* no stream for a first read at 0 */
-    unsigned run;        /* reads in a row that went onward */
+    int held_err;        /* a read's final failure, answered again until held_until */
+    double held_until;
+    bool lazy_stream; /* no stream for a first read at 0 */
+    unsigned run;     /* reads in a row that went onward */
 };
 
 static void hsrc_unref(struct hsrc *s)
@@ -133,6 +135,18 @@ static int errno_for_status(long status)
     default:
         return -EIO;
     }
+}
+
+/* A read failed after its retries (lock held). The kernel re-issues a
+ * failed read at once (its readahead, then the page alone), and readers
+ * waiting on a stream that failed would start it again: each would run the
+ * whole retry cycle anew, so one read(2) took a multiple of the bound
+ * cloudfs(1) gives. For a while every read gets the same answer at once. */
+static void hold_failure(struct hsrc *s, int err)
+{
+    unsigned t = cfs_http_settings()->stall_timeout_s;
+    s->held_err = err;
+    s->held_until = cfs_now() + (t > 2 ? t : 2);
 }
 
 /* Range answers must be the range asked for, of an object of our size. */
@@ -278,6 +292,11 @@ static ssize_t read_range(struct hsrc *s, char *buf, size_t len, uint64_t off)
             continue;
         }
         break;
+    }
+    if (err) {
+        pthread_mutex_lock(&s->lock);
+        hold_failure(s, err);
+        pthread_mutex_unlock(&s->lock);
     }
     free(auth);
     return err ? err : (ssize_t)done;
@@ -495,6 +514,8 @@ static void stream_fail(struct stream *st, int err)
     pthread_mutex_lock(&s->lock);
     if (!st->err)
         st->err = err;
+    if (!st->stop && err != -ECANCELED)
+        hold_failure(s, err);
     wake_all(s);
     pthread_mutex_unlock(&s->lock);
 }
@@ -770,6 +791,10 @@ static ssize_t hsrc_pread(struct cfs_source *src, void *buf, size_t len, uint64_
         struct stream *st = s->st;
         if (s->corrupt) {
             r = -EIO;
+            break;
+        }
+        if (s->held_err && cfs_now() < s->held_until) {
+            r = s->held_err;
             break;
         }
         /* Reads of more than half the ring, and readers beyond what the

@@ -257,6 +257,27 @@ static void wipe(void)
     CHECK(system(cmd) == 0);
 }
 
+/* A tmp cleaner removes the directory under an open cache: its entries are
+ * no longer claimed, and the next store makes the directory again. */
+static void test_vanished(void)
+{
+    struct cfs_cache *c;
+    char *buf = malloc(CFS_CACHE_CHUNK);
+    CHECK(cfs_cache_open(dir, 64 * CFS_CACHE_CHUNK, &c) == 0);
+    for (int i = 0; i < 2; i++)
+        CHECK(cfs_cache_put(c, "k", i, data + i * CFS_CACHE_CHUNK, CFS_CACHE_CHUNK) == 0);
+    wipe();
+    CHECK(!cfs_cache_has(c, "k", 0));
+    CHECK(cfs_cache_get(c, "k", 1, buf, CFS_CACHE_CHUNK) == -ENOENT);
+    CHECK(!cfs_cache_has(c, "k", 1));
+    CHECK(cfs_cache_used(c) == 0);
+    CHECK(cfs_cache_put(c, "k", 1, data + CFS_CACHE_CHUNK, CFS_CACHE_CHUNK) == 0);
+    CHECK(cfs_cache_get(c, "k", 1, buf, CFS_CACHE_CHUNK) == CFS_CACHE_CHUNK);
+    CHECK(memcmp(buf, data + CFS_CACHE_CHUNK, CFS_CACHE_CHUNK) == 0);
+    cfs_cache_close(c);
+    free(buf);
+}
+
 int main(void)
 {
     unsigned seed = 42;
@@ -280,5 +301,8 @@ int main(void)
     test_fill();
     wipe();
     test_memo();
+    wipe();
+    test_vanished();
+    wipe();
     return UNIT_RESULT();
 }

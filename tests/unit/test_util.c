@@ -60,6 +60,11 @@ int main(void)
     CHECK(!cfs_http_retryable(0, 404));
     CHECK(!cfs_http_retryable(-EPROTO, 0));
     CHECK(cfs_http_backoff(1) == 0.25 && cfs_http_backoff(10) == 4);
+    /* cloudfs(1)'s bound: (retries + 1) x timeout + the backoffs. */
+    struct cfs_http_settings hs = { 10, 30, 4, 0 };
+    CHECK(cfs_http_init(&hs) == 0);
+    CHECK(cfs_http_bound() == 5 * 30 + 3.75);
+    cfs_http_cleanup();
 
     struct cfs_digest *d;
     char hex[129];

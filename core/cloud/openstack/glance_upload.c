@@ -27,7 +27,6 @@
 #include <string.h>
 
 #define HASH_ALGO      "sha512" /* Glance's default os_hash_algo */
-#define ACTIVE_WAIT_S  300.0    /* bound of the wait for "active" after the PUT */
 #define MAX_REPLACED   16       /* images of one name an upload may replace */
 #define JSON_PATCH_HDR "Content-Type: application/openstack-images-v2.1-json-patch"
 
@@ -265,17 +264,23 @@ static int send_data(struct upload *u, struct hashing_source *h)
     return err;
 }
 
-/* The image once it is active, or -EIO (killed, deleted), -ETIMEDOUT. */
+/* The image once it is active, or -EIO (killed, deleted, no image
+ * record), -ETIMEDOUT. The whole wait, polls and their retries, is bounded
+ * as one request is (cloudfs(1), timeout=): Glance makes an image active as
+ * its PUT ends, and a Glance that answers nothing usable must not hold
+ * close() for minutes whatever the options say. */
 static int wait_active(struct upload *u, json_t **out)
 {
     char *url = image_url(u, u->id, "");
-    double t0 = cfs_now(), delay = 0.1;
+    double bound = cfs_http_bound(), deadline = cfs_now() + bound, delay = 0.1;
+    unsigned bad = 0;
     int err = url ? 0 : -ENOMEM;
 
     *out = NULL;
     while (!err) {
-        struct cfs_http_req r = { .method = "GET", .url = url };
+        struct cfs_http_req r = { .method = "GET", .url = url, .deadline = deadline };
         struct cfs_http_resp resp = { 0 };
+        double wait = 0;
         err = request(u, "checking the image", &r, &resp);
         json_t *doc = err ? NULL : json_loadb(resp.body ? resp.body : "", resp.body_len, 0, NULL);
         const char *status = json_string_value(json_object_get(doc, "status"));
@@ -284,24 +289,34 @@ static int wait_active(struct upload *u, json_t **out)
             *out = doc;
             break;
         }
-        if (!err && (!status || strcmp(status, "queued") == 0 || strcmp(status, "saving") == 0 ||
-                     strcmp(status, "importing") == 0)) {
-            if (cfs_now() - t0 > ACTIVE_WAIT_S) {
-                cfs_log_error("glance: cloud %s: upload of %s: image %s not active after %.0f s "
-                              "(%s)",
-                              u->os->base.name, u->label, u->id, ACTIVE_WAIT_S,
-                              status ? status : "no status");
-                err = -ETIMEDOUT;
-            } else if (cancelled(u)) {
-                err = -ECANCELED;
-            } else {
-                cfs_sleep(delay);
-                delay = delay < 2 ? delay * 2 : 2;
+        if (!err && !status) {
+            /* A broken body (a proxy, a cut connection): retried as a
+             * failed request is, then given up. */
+            if (bad++ == cfs_http_settings()->retries) {
+                cfs_log_error("glance: cloud %s: upload of %s: image %s: the answer is not an "
+                              "image record (%u times)",
+                              u->os->base.name, u->label, u->id, bad);
+                err = -EIO;
             }
+            wait = cfs_http_backoff(bad);
+        } else if (!err && (strcmp(status, "queued") == 0 || strcmp(status, "saving") == 0 ||
+                            strcmp(status, "importing") == 0)) {
+            wait = delay;
+            delay = delay < 2 ? delay * 2 : 2;
         } else if (!err) {
             cfs_log_error("glance: cloud %s: upload of %s: image %s became %s", u->os->base.name,
                           u->label, u->id, status);
             err = -EIO;
+        }
+        if (!err && cfs_now() + wait >= deadline) {
+            cfs_log_error("glance: cloud %s: upload of %s: image %s not active after %.0f s "
+                          "(%s)",
+                          u->os->base.name, u->label, u->id, bound, status ? status : "no status");
+            err = -ETIMEDOUT;
+        } else if (!err && cancelled(u)) {
+            err = -ECANCELED;
+        } else if (!err) {
+            cfs_sleep(wait);
         }
         json_decref(doc);
     }

@@ -79,7 +79,9 @@ int openstack_request(struct openstack *os, const char *what, struct cfs_http_re
             cfs_http_resp_free(resp);
             continue;
         }
-        if (cfs_http_retryable(err, err ? 0 : resp->status) && attempt < hs->retries) {
+        /* A request with a deadline is not retried past it. */
+        if (cfs_http_retryable(err, err ? 0 : resp->status) && attempt < hs->retries &&
+            (!r.deadline || cfs_now() + cfs_http_backoff(attempt + 1) < r.deadline)) {
             attempt++;
             cfs_log_info("openstack: cloud %s: %s failed (%s), retry %u of %u", os->base.name, what,
                          err ? cfs_http_last_error() : "server error", attempt, hs->retries);
