@@ -273,20 +273,6 @@ static int status_errno(long status)
     return -EIO;
 }
 
-/* A URL for a log line: without "user:password@", should one be there. */
-static const char *shown_url(const char *url)
-{
-    static __thread char buf[512];
-    const char *scheme = strstr(url, "://");
-    const char *host = scheme ? scheme + 3 : url;
-    const char *at = strchr(host, '@');
-    const char *slash = strchr(host, '/');
-    if (!at || (slash && slash < at))
-        return url;
-    snprintf(buf, sizeof buf, "%.*s%s", (int)(host - url), url, at + 1);
-    return buf;
-}
-
 /* One login, with retries for transport errors and 5xx. No lock held. */
 static int authenticate(struct keystone *ks, char **token, json_t **catalog, double *lifetime)
 {
@@ -321,8 +307,9 @@ static int authenticate(struct keystone *ks, char **token, json_t **catalog, dou
         break;
     }
     if (err) {
-        cfs_log_error("keystone: cloud %s: cannot reach %s: %s", ks->cloud, shown_url(ks->auth_url),
-                      cfs_http_last_error());
+        char shown[512];
+        cfs_log_error("keystone: cloud %s: cannot reach %s: %s", ks->cloud,
+                      cfs_url_shown(ks->auth_url, shown, sizeof shown), cfs_http_last_error());
         goto out;
     }
     if (resp.status != 201 && resp.status != 200) {
