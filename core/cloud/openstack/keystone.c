@@ -239,6 +239,12 @@ int keystone_create(const struct cfs_cloud_config *c, const struct cfs_tls *tls,
         keystone_destroy(ks);
         return err ? err : -ENOMEM;
     }
+    if (cfs_url_plain_http(ks->auth_url)) {
+        char shown[512];
+        cfs_log_warn("keystone: cloud %s: credentials go to %s unencrypted (http://): anyone on "
+                     "the way can read them; use https://",
+                     c->name, cfs_url_shown(ks->auth_url, shown, sizeof shown));
+    }
     *out = ks;
     return 0;
 }

@@ -116,6 +116,12 @@ static int configure(struct vcd_cloud *c, const struct cfs_cloud_config *cfg)
         if (!(c->url = t))
             return -ENOMEM;
     }
+    if (cfs_url_plain_http(c->url)) {
+        char shown[512];
+        cfs_log_warn("vcloud: %s: credentials go to %s unencrypted (http://): anyone on the way "
+                     "can read them; use https://",
+                     cfg->name, cfs_url_shown(c->url, shown, sizeof shown));
+    }
     if (ver && strcasecmp(ver, "auto") != 0) {
         if (!version_syntax(ver)) {
             cfs_log_error("vcloud: %s: api_version must be a number such as 37.2, or auto",
