@@ -387,8 +387,13 @@ int main(int argc, char *argv[])
         fprintf(stderr, "cloudfs: cannot initialise libcurl\n");
         goto out;
     }
-    if (cfs_config_load(m.opts.config, &cfg) != 0)
+    if ((err = cfs_config_load(m.opts.config, &cfg)) != 0) {
+        /* The log says which file and why; it may not be this terminal. */
+        if (m.opts.log)
+            fprintf(stderr, "cloudfs: the configuration cannot be used (%s): see %s\n",
+                    strerror(-err), m.opts.log);
         goto out;
+    }
     if (create_clouds(&m, &cfg) != 0)
         goto out;
     if (m.n_clouds == 0) {

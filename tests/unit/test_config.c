@@ -3,6 +3,7 @@
 #include "config.h"
 #include "unit.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,6 +133,20 @@ int main(void)
     /* A malformed file is an error, not a silent empty config. */
     write_file(path, "clouds: [\n");
     CHECK(cfs_config_load(path, &cfg) != 0);
+
+    /* A file others can write is refused, whoever owns it; so is one of
+     * another user's (root runs the tests: it can give one away). */
+    write_file(path, "clouds:\n  vc: {type: vcloud, url: 'https://vcd'}\n");
+    chmod(path, 0620);
+    CHECK(cfs_config_load(path, &cfg) == -EPERM);
+    chmod(path, 0644);
+    CHECK(cfs_config_load(path, &cfg) == 0);
+    cfs_config_free(&cfg);
+    if (geteuid() == 0) {
+        CHECK(chown(path, 65534, 65534) == 0);
+        CHECK(cfs_config_load(path, &cfg) == -EPERM);
+        CHECK(chown(path, 0, 0) == 0);
+    }
 
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
