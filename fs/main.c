@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -295,6 +296,11 @@ int main(int argc, char *argv[])
      * "status" is ./status). */
     if (argc >= 2 && strcmp(argv[1], "status") == 0)
         return cfs_status_main(argc - 1, argv + 1);
+    /* The process holds passwords and tokens: no core dump, and no
+     * ptrace or /proc/PID/mem (environ, maps...) for other processes of
+     * the same user. */
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+        fprintf(stderr, "cloudfs: cannot make the process undumpable: %s\n", strerror(errno));
     tune_malloc();
     cfs_options_defaults(&m.opts);
     /* Threads wait on the network for their own image only; 16 keep a few

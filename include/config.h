@@ -27,7 +27,8 @@ struct cfs_config {
  * Problems with single clouds are logged and the cloud skipped; an
  * unreadable or malformed file is an error (-EINVAL, -EACCES ...), and so
  * is one that another user owns or that group or others can write
- * (-EPERM). */
+ * (-EPERM). OS_PASSWORD, OS_TOKEN and OS_APPLICATION_CREDENTIAL_SECRET
+ * are removed from the environment once read. */
 int cfs_config_load(const char *cloudfs_yaml, struct cfs_config *out);
 void cfs_config_free(struct cfs_config *cfg);
 

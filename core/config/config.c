@@ -338,6 +338,25 @@ static int load_clouds_yaml(struct cfs_config *cfg)
     return rc;
 }
 
+/* Once read, the secrets among the OS_* variables leave the environment
+ * that children (fusermount3) inherit, and are zeroed where they lie:
+ * /proc/PID/environ shows the block the process started with, whatever
+ * unsetenv does to environ. */
+static void drop_secret_variables(void)
+{
+    static const char *const names[] = { "OS_PASSWORD", "OS_TOKEN",
+                                         "OS_APPLICATION_CREDENTIAL_SECRET" };
+    extern char **environ;
+
+    for (size_t i = 0; i < CFS_ARRAY_SIZE(names); i++) {
+        size_t n = strlen(names[i]);
+        for (char **e = environ; *e; e++)
+            if (strncmp(*e, names[i], n) == 0 && (*e)[n] == '=')
+                explicit_bzero(*e + n + 1, strlen(*e + n + 1));
+        unsetenv(names[i]);
+    }
+}
+
 /* OS_FOO=bar becomes foo: bar, auth keys under auth:, as openstacksdk does. */
 static int load_environment(struct cfs_config *cfg)
 {
@@ -346,8 +365,10 @@ static int load_environment(struct cfs_config *cfg)
     const char *name = getenv("OS_CLOUD_NAME");
     int rc;
 
-    if (!getenv("OS_AUTH_URL"))
+    if (!getenv("OS_AUTH_URL")) {
+        drop_secret_variables();
         return 0;
+    }
     cloud = json_object();
     auth = json_object();
     for (char **e = environ; *e; e++) {
@@ -380,6 +401,7 @@ static int load_environment(struct cfs_config *cfg)
     json_object_set_new(cloud, "auth", auth);
     rc = add_cloud(cfg, name && *name ? name : "envvars", "openstack", "environment", cloud);
     json_decref(cloud);
+    drop_secret_variables();
     return rc;
 }
 

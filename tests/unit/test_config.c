@@ -148,6 +148,21 @@ int main(void)
         CHECK(chown(path, 0, 0) == 0);
     }
 
+    /* The secret OS_* variables leave the environment once read. */
+    setenv("OS_AUTH_URL", "http://k:5000/v3", 1);
+    setenv("OS_PASSWORD", "p", 1);
+    setenv("OS_TOKEN", "t", 1);
+    setenv("OS_APPLICATION_CREDENTIAL_SECRET", "s", 1);
+    CHECK(cfs_config_load(NULL, &cfg) == 0);
+    CHECK(getenv("OS_PASSWORD") == NULL && getenv("OS_TOKEN") == NULL &&
+          getenv("OS_APPLICATION_CREDENTIAL_SECRET") == NULL);
+    ev = find(&cfg, "envvars");
+    CHECK(ev && cfs_cloud_str(ev, "auth.password") &&
+          strcmp(cfs_cloud_str(ev, "auth.password"), "p") == 0);
+    CHECK_STR(getenv("OS_AUTH_URL"), "http://k:5000/v3");
+    cfs_config_free(&cfg);
+    unsetenv("OS_AUTH_URL");
+
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     CHECK(system(cmd) == 0);
