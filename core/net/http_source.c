@@ -279,6 +279,7 @@ static ssize_t read_range(struct hsrc *s, char *buf, size_t len, uint64_t off)
         }
         break;
     }
+    explicit_bzero(auth, AUTH_HEADER_MAX); /* a token */
     free(auth);
     return err ? err : (ssize_t)done;
 }
@@ -638,6 +639,8 @@ static void *producer_main(void *arg)
         if (err == 1)
             err = 0;
     }
+    if (auth)
+        explicit_bzero(auth, AUTH_HEADER_MAX); /* a token */
     free(auth);
     if (err)
         stream_fail(st, err);

@@ -249,19 +249,37 @@ int keystone_create(const struct cfs_cloud_config *c, const struct cfs_tls *tls,
     return 0;
 }
 
+/* The body's strings (password, secret, token) zeroed before jansson
+ * frees them. */
+static void forget(json_t *j)
+{
+    const char *k;
+    json_t *v;
+    size_t i;
+    if (json_is_string(j))
+        explicit_bzero((char *)json_string_value(j), json_string_length(j));
+    else if (json_is_object(j))
+        json_object_foreach (j, k, v)
+            forget(v);
+    else if (json_is_array(j))
+        json_array_foreach (j, i, v)
+            forget(v);
+}
+
 void keystone_destroy(struct keystone *ks)
 {
     if (!ks)
         return;
     free(ks->cloud);
     free(ks->auth_url);
+    forget(ks->auth_body);
     json_decref(ks->auth_body);
     free(ks->identity);
     free(ks->interface);
     free(ks->region);
     free(ks->image_interface);
     free(ks->compute_interface);
-    free(ks->token);
+    cfs_free_secret(ks->token);
     json_decref(ks->catalog);
     pthread_mutex_destroy(&ks->lock);
     pthread_cond_destroy(&ks->cond);
@@ -337,7 +355,7 @@ static int authenticate(struct keystone *ks, char **token, json_t **catalog, dou
         cfs_log_error("keystone: cloud %s: malformed answer to authentication (no token or "
                       "expiry)",
                       ks->cloud);
-        free(subject);
+        cfs_free_secret(subject);
         json_decref(doc);
         err = -EIO;
         goto out;
@@ -347,8 +365,11 @@ static int authenticate(struct keystone *ks, char **token, json_t **catalog, dou
     *lifetime = difftime(exp.tv_sec, iss.tv_sec);
     json_decref(doc);
 out:
+    /* The answer's headers carry the new token, the body the password. */
+    if (resp.headers)
+        explicit_bzero(resp.headers, strlen(resp.headers));
     cfs_http_resp_free(&resp);
-    free(body);
+    cfs_free_secret(body);
     free(url);
     return err;
 }
@@ -382,7 +403,7 @@ static int ensure_token(struct keystone *ks, const char *stale_token)
             /* A refused token is worth nothing: without it, the hold
              * applies to every caller, not only to new ones. */
             if (refused) {
-                free(ks->token);
+                cfs_free_secret(ks->token);
                 ks->token = NULL;
             }
             return err;
@@ -394,7 +415,7 @@ static int ensure_token(struct keystone *ks, const char *stale_token)
             lifetime = 60;
         }
         double margin = lifetime / 4 < 300 ? lifetime / 4 : 300;
-        free(ks->token);
+        cfs_free_secret(ks->token);
         json_decref(ks->catalog);
         ks->token = token;
         ks->catalog = catalog;
