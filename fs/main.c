@@ -329,7 +329,8 @@ int main(int argc, char *argv[])
         goto out;
     }
     if ((err = cfs_log_open(m.opts.log, level)) != 0) {
-        fprintf(stderr, "cloudfs: cannot open log %s: %s\n", m.opts.log, strerror(-err));
+        fprintf(stderr, "cloudfs: cannot open log %s: %s\n", m.opts.log,
+                err == -ELOOP ? "it is a symbolic link (not followed)" : strerror(-err));
         goto out;
     }
     m.views = CFS_VIEWS_DEFAULT;
