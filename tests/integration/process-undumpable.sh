@@ -10,7 +10,6 @@
 command -v setpriv >/dev/null || skip "no setpriv"
 NOBODY=(setpriv --reuid=nobody --regid=nogroup --clear-groups) # not a function: $! is the process
 as_nobody() { "${NOBODY[@]}" "$@"; }
-as_nobody test -x "$CLOUDFS" || skip "nobody cannot run $CLOUDFS"
 
 # owner PID: the owner of /proc/PID/environ.
 owner() { stat -c %u "/proc/$1/environ"; }
@@ -28,7 +27,10 @@ chmod 711 "$WORK"
 NB=$WORK/nb
 mkdir -p "$NB/mnt" "$NB/cache"
 cp "$OS_CLIENT_CONFIG_FILE" "$NB/clouds.yaml"
+cp "$CLOUDFS" "$NB/cloudfs" # the checkout may be where nobody cannot go
+CLOUDFS=$NB/cloudfs
 chown -R nobody "$NB"
+as_nobody test -x "$CLOUDFS" || skip "nobody cannot run $CLOUDFS"
 export OS_CLIENT_CONFIG_FILE=$NB/clouds.yaml CLOUDFS_CACHE_DIR=$NB/cache
 MNT=$NB/mnt
 LOG=$NB/cloudfs.log
