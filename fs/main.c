@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -298,6 +299,11 @@ int main(int argc, char *argv[])
      * "status" is ./status). */
     if (argc >= 2 && strcmp(argv[1], "status") == 0)
         return cfs_status_main(argc - 1, argv + 1);
+    /* The process holds passwords and tokens: no core dump, and no
+     * ptrace or /proc/PID/mem (environ, maps...) for other processes of
+     * the same user. */
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+        fprintf(stderr, "cloudfs: cannot make the process undumpable: %s\n", strerror(errno));
     tune_malloc();
     cfs_options_defaults(&m.opts);
     /* Threads wait on the network for their own image only; 16 keep a few
@@ -326,7 +332,8 @@ int main(int argc, char *argv[])
         goto out;
     }
     if ((err = cfs_log_open(m.opts.log, level)) != 0) {
-        fprintf(stderr, "cloudfs: cannot open log %s: %s\n", m.opts.log, strerror(-err));
+        fprintf(stderr, "cloudfs: cannot open log %s: %s\n", m.opts.log,
+                err == -ELOOP ? "it is a symbolic link (not followed)" : strerror(-err));
         goto out;
     }
     m.views = CFS_VIEWS_DEFAULT;
@@ -390,8 +397,13 @@ int main(int argc, char *argv[])
         fprintf(stderr, "cloudfs: cannot initialise libcurl\n");
         goto out;
     }
-    if (cfs_config_load(m.opts.config, &cfg) != 0)
+    if ((err = cfs_config_load(m.opts.config, &cfg)) != 0) {
+        /* The log says which file and why; it may not be this terminal. */
+        if (m.opts.log)
+            fprintf(stderr, "cloudfs: the configuration cannot be used (%s): see %s\n",
+                    strerror(-err), m.opts.log);
         goto out;
+    }
     if (create_clouds(&m, &cfg) != 0)
         goto out;
     if (m.n_clouds == 0) {

@@ -25,7 +25,10 @@ struct cfs_config {
 
 /* cloudfs_yaml: the -o config= file, or NULL for the default search.
  * Problems with single clouds are logged and the cloud skipped; an
- * unreadable or malformed file is an error (-EINVAL, -EACCES ...). */
+ * unreadable or malformed file is an error (-EINVAL, -EACCES ...), and so
+ * is one that another user owns or that group or others can write
+ * (-EPERM). OS_PASSWORD, OS_TOKEN and OS_APPLICATION_CREDENTIAL_SECRET
+ * are removed from the environment once read. */
 int cfs_config_load(const char *cloudfs_yaml, struct cfs_config *out);
 void cfs_config_free(struct cfs_config *cfg);
 
@@ -38,5 +41,7 @@ bool cfs_cloud_bool(const struct cfs_cloud_config *c, const char *path, bool dfl
  * strings) into a jansson tree. err receives a message on failure. */
 int cfs_yaml_parse(const char *text, size_t len, struct json_t **out, char *err, size_t n);
 int cfs_yaml_load_file(const char *path, struct json_t **out, char *err, size_t n);
+/* The same from an open file (read to its end, not closed). */
+int cfs_yaml_load_fd(int fd, struct json_t **out, char *err, size_t n);
 
 #endif

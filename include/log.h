@@ -5,7 +5,8 @@
 
 enum cfs_log_level { CFS_LOG_ERROR, CFS_LOG_WARN, CFS_LOG_INFO, CFS_LOG_DEBUG };
 
-/* Logs to path, or to stderr when path is NULL. Returns 0 or -errno. */
+/* Logs to path (created 0600; a symbolic link there is -ELOOP), or to
+ * stderr when path is NULL. Returns 0 or -errno. */
 int cfs_log_open(const char *path, enum cfs_log_level level);
 /* Once detached from the terminal: syslog, unless a file was given. */
 void cfs_log_use_syslog(void);

@@ -20,6 +20,18 @@ void cfs_sleep(double seconds);
 /* A copy of url without trailing slashes, or NULL. */
 char *cfs_url_trim(const char *url);
 
+/* url for a log line: without its "user:password@", should it have one.
+ * Returns url itself, or buf holding the shortened copy. */
+const char *cfs_url_shown(const char *url, char *buf, size_t n);
+
+/* True for an http:// URL: what goes to it (passwords, tokens) is readable
+ * on the way. */
+bool cfs_url_plain_http(const char *url);
+
+/* Zeroes a secret string (a token, a header line that carries one, a
+ * request body with a password) and frees it. NULL is fine. */
+void cfs_free_secret(char *s);
+
 /* asprintf that returns NULL on failure. */
 char *cfs_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -5,7 +5,9 @@
  *    secure.yaml (found the same way, or $OS_CLIENT_SECURE_FILE) merged in;
  *  - the OS_* variables, as the cloud "envvars";
  *  - cloudfs.yaml: -o config=, $CLOUDFS_CONFIG, ~/.config/cloudfs/,
- *    /etc/cloudfs/: clouds of any provider type (vCloud ones live here). */
+ *    /etc/cloudfs/: clouds of any provider type (vCloud ones live here).
+ * A file another user owns, or that group or others can write, is refused
+ * (check_trusted). */
 #define _GNU_SOURCE
 #include "config.h"
 #include "log.h"
@@ -13,6 +15,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -149,24 +152,54 @@ static char *first_existing(const char *env, const char *base)
     return found;
 }
 
-static void warn_if_exposed(const char *path, json_t *clouds)
+static bool holds_secret(json_t *m)
 {
-    struct stat st;
+    static const char *const keys[] = { "password", "application_credential_secret", "token" };
+    for (size_t i = 0; i < CFS_ARRAY_SIZE(keys); i++)
+        if (json_object_get(m, keys[i]))
+            return true;
+    return false;
+}
+
+/* Judges each file by what it holds itself: called before secure.yaml is
+ * merged in, so that clouds.yaml is not blamed for secure.yaml's secrets. */
+static void warn_if_exposed(const char *path, const struct stat *st, json_t *clouds)
+{
     const char *name;
     json_t *c;
     bool secrets = false;
 
-    json_object_foreach (clouds, name, c) {
-        json_t *auth = json_object_get(c, "auth");
-        if (json_object_get(auth, "password") ||
-            json_object_get(auth, "application_credential_secret") ||
-            json_object_get(c, "password"))
+    json_object_foreach (clouds, name, c)
+        if (holds_secret(c) || holds_secret(json_object_get(c, "auth")))
             secrets = true;
+    if (secrets && (st->st_mode & 0044))
+        cfs_log_warn("config: %s holds secrets (a password, token or application credential "
+                     "secret) and is readable by other users (mode %03o): chmod 600 it",
+                     path, (unsigned)(st->st_mode & 0777));
+}
+
+/* A configuration file says where the passwords go: one that another user
+ * owns or can write (a clouds.yaml left in the directory cloudfs starts
+ * in, its auth_url pointing at the author's own listener) could send them
+ * anywhere. It is refused, never read, and secure.yaml never merged into
+ * it. "Another user" is anyone but the effective uid and root; a pipe
+ * (OS_CLIENT_CONFIG_FILE=<(...)) is the process's own and passes. */
+static int check_trusted(const char *path, const struct stat *st)
+{
+    uid_t me = geteuid();
+
+    if (st->st_uid != me && st->st_uid != 0) {
+        cfs_log_error("config: %s refused: it belongs to uid %u, not to uid %u (cloudfs's) or "
+                      "root; its clouds could send credentials anywhere",
+                      path, (unsigned)st->st_uid, (unsigned)me);
+        return -EPERM;
     }
-    if (secrets && stat(path, &st) == 0 && (st.st_mode & 0044))
-        cfs_log_warn("config: %s holds passwords and is readable by other users (mode %03o): "
-                     "chmod 600 it",
-                     path, (unsigned)(st.st_mode & 0777));
+    if (st->st_mode & (S_IWGRP | S_IWOTH)) {
+        cfs_log_error("config: %s refused: other users can write it (mode %03o): chmod go-w it",
+                      path, (unsigned)(st->st_mode & 0777));
+        return -EPERM;
+    }
+    return 0;
 }
 
 static int add_cloud(struct cfs_config *cfg, const char *name, const char *type, const char *origin,
@@ -236,13 +269,28 @@ static int add_clouds_of(struct cfs_config *cfg, json_t *clouds, const char *ori
     return 0;
 }
 
-/* Loads a YAML file; a problem is logged once, with the file's name. */
-static int load_yaml(const char *path, json_t **doc)
+/* Loads a configuration file, checked on the descriptor it is read from;
+ * st receives its mode. A problem is logged once, with the file's name. */
+static int load_yaml(const char *path, json_t **doc, struct stat *st)
 {
     char err[256];
-    int rc = cfs_yaml_load_file(path, doc, err, sizeof err);
-    if (rc)
-        cfs_log_error("config: %s: %s", path, err);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int rc;
+
+    if (fd < 0 || fstat(fd, st) != 0) {
+        rc = -errno;
+        cfs_log_error("config: %s: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return rc;
+    }
+    rc = check_trusted(path, st);
+    if (!rc) {
+        rc = cfs_yaml_load_fd(fd, doc, err, sizeof err);
+        if (rc)
+            cfs_log_error("config: %s: %s", path, err);
+    }
+    close(fd);
     return rc;
 }
 
@@ -251,32 +299,62 @@ static int load_clouds_yaml(struct cfs_config *cfg)
     json_t *doc = NULL, *sec = NULL;
     char *path = first_existing("OS_CLIENT_CONFIG_FILE", "clouds");
     char *spath;
+    struct stat st;
     int rc;
 
     if (!path)
         return 0;
-    rc = load_yaml(path, &doc);
+    /* A refused clouds.yaml ends here: secure.yaml is not even read. */
+    rc = load_yaml(path, &doc, &st);
     if (rc) {
         free(path);
         return rc;
     }
+    warn_if_exposed(path, &st, json_object_get(doc, "clouds"));
     spath = first_existing("OS_CLIENT_SECURE_FILE", "secure");
     if (spath) {
-        if (load_yaml(spath, &sec) == 0) {
+        rc = load_yaml(spath, &sec, &st);
+        if (rc == 0) {
             json_t *sc = json_object_get(sec, "clouds");
             json_t *dc = json_object_get(doc, "clouds");
+            warn_if_exposed(spath, &st, sc);
             if (json_is_object(sc) && json_is_object(dc))
                 merge(dc, sc);
-            warn_if_exposed(spath, sc);
         }
         json_decref(sec);
         free(spath);
+        /* A secure.yaml another user controls could redirect auth_url as
+         * well: refused like clouds.yaml. A malformed one only loses its
+         * secrets (logged). */
+        if (rc == -EPERM) {
+            json_decref(doc);
+            free(path);
+            return rc;
+        }
     }
-    warn_if_exposed(path, json_object_get(doc, "clouds"));
     rc = add_clouds_of(cfg, json_object_get(doc, "clouds"), path, "openstack");
     json_decref(doc);
     free(path);
     return rc;
+}
+
+/* Once read, the secrets among the OS_* variables leave the environment
+ * that children (fusermount3) inherit, and are zeroed where they lie:
+ * /proc/PID/environ shows the block the process started with, whatever
+ * unsetenv does to environ. */
+static void drop_secret_variables(void)
+{
+    static const char *const names[] = { "OS_PASSWORD", "OS_TOKEN",
+                                         "OS_APPLICATION_CREDENTIAL_SECRET" };
+    extern char **environ;
+
+    for (size_t i = 0; i < CFS_ARRAY_SIZE(names); i++) {
+        size_t n = strlen(names[i]);
+        for (char **e = environ; *e; e++)
+            if (strncmp(*e, names[i], n) == 0 && (*e)[n] == '=')
+                explicit_bzero(*e + n + 1, strlen(*e + n + 1));
+        unsetenv(names[i]);
+    }
 }
 
 /* OS_FOO=bar becomes foo: bar, auth keys under auth:, as openstacksdk does. */
@@ -287,8 +365,10 @@ static int load_environment(struct cfs_config *cfg)
     const char *name = getenv("OS_CLOUD_NAME");
     int rc;
 
-    if (!getenv("OS_AUTH_URL"))
+    if (!getenv("OS_AUTH_URL")) {
+        drop_secret_variables();
         return 0;
+    }
     cloud = json_object();
     auth = json_object();
     for (char **e = environ; *e; e++) {
@@ -321,6 +401,7 @@ static int load_environment(struct cfs_config *cfg)
     json_object_set_new(cloud, "auth", auth);
     rc = add_cloud(cfg, name && *name ? name : "envvars", "openstack", "environment", cloud);
     json_decref(cloud);
+    drop_secret_variables();
     return rc;
 }
 
@@ -347,16 +428,17 @@ static int load_cloudfs_yaml(struct cfs_config *cfg, const char *explicit_path)
 {
     json_t *doc = NULL;
     char *path = cloudfs_yaml_path(explicit_path);
+    struct stat st;
     int rc;
 
     if (!path)
         return 0;
-    rc = load_yaml(path, &doc);
+    rc = load_yaml(path, &doc, &st);
     if (rc) {
         free(path);
         return rc;
     }
-    warn_if_exposed(path, json_object_get(doc, "clouds"));
+    warn_if_exposed(path, &st, json_object_get(doc, "clouds"));
     rc = add_clouds_of(cfg, json_object_get(doc, "clouds"), path, "openstack");
     json_decref(doc);
     free(path);

@@ -5,10 +5,12 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <yaml.h>
 
 #define MAX_DEPTH 64
@@ -170,42 +172,59 @@ int cfs_yaml_parse(const char *text, size_t len, json_t **out, char *err, size_t
     return 0;
 }
 
-int cfs_yaml_load_file(const char *path, json_t **out, char *err, size_t n)
+int cfs_yaml_load_fd(int fd, json_t **out, char *err, size_t n)
 {
-    FILE *f = fopen(path, "re");
     char *buf = NULL;
     size_t len = 0, cap = 0;
     int rc;
 
-    if (!f) {
-        rc = -errno;
-        snprintf(err, n, "%s", strerror(errno));
-        return rc;
-    }
     for (;;) {
         if (len + 4096 > cap) {
             cap = cap ? cap * 2 : 8192;
             if (cap > (4u << 20)) {
-                fclose(f);
                 free(buf);
                 snprintf(err, n, "file larger than 4 MiB");
                 return -EFBIG;
             }
             char *nb = realloc(buf, cap);
             if (!nb) {
-                fclose(f);
                 free(buf);
                 return -ENOMEM;
             }
             buf = nb;
         }
-        size_t got = fread(buf + len, 1, cap - len, f);
-        len += got;
+        ssize_t got = read(fd, buf + len, cap - len);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            rc = -errno;
+            snprintf(err, n, "%s", strerror(errno));
+            free(buf);
+            return rc;
+        }
         if (got == 0)
             break;
+        len += (size_t)got;
     }
-    fclose(f);
     rc = cfs_yaml_parse(buf ? buf : "", len, out, err, n);
+    /* secure.yaml's passwords: not left behind in freed memory. */
+    if (buf)
+        explicit_bzero(buf, len);
     free(buf);
+    return rc;
+}
+
+int cfs_yaml_load_file(const char *path, json_t **out, char *err, size_t n)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int rc;
+
+    if (fd < 0) {
+        rc = -errno;
+        snprintf(err, n, "%s", strerror(errno));
+        return rc;
+    }
+    rc = cfs_yaml_load_fd(fd, out, err, n);
+    close(fd);
     return rc;
 }

@@ -373,7 +373,9 @@ int cfs_http_do(const struct cfs_http_req *req, struct cfs_http_resp *resp)
         err = map_curl_error(rc);
         if (!last_error[0])
             snprintf(last_error, sizeof last_error, "%s", curl_easy_strerror(rc));
-        cfs_log_debug("http: %s %s: %s", req->method, req->url, last_error);
+        char shown[512];
+        cfs_log_debug("http: %s %s: %s", req->method, cfs_url_shown(req->url, shown, sizeof shown),
+                      last_error);
     }
 out:
     curl_slist_free_all(hdrs);

@@ -298,6 +298,7 @@ static ssize_t read_range(struct hsrc *s, char *buf, size_t len, uint64_t off)
         hold_failure(s, err);
         pthread_mutex_unlock(&s->lock);
     }
+    explicit_bzero(auth, AUTH_HEADER_MAX); /* a token */
     free(auth);
     return err ? err : (ssize_t)done;
 }
@@ -659,6 +660,8 @@ static void *producer_main(void *arg)
         if (err == 1)
             err = 0;
     }
+    if (auth)
+        explicit_bzero(auth, AUTH_HEADER_MAX); /* a token */
     free(auth);
     if (err)
         stream_fail(st, err);

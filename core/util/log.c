@@ -3,6 +3,7 @@
 #include "log.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include <strings.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
 static FILE *log_file;
 static int use_syslog;
@@ -33,9 +35,18 @@ int cfs_log_open(const char *path, enum cfs_log_level level)
 {
     log_level = level;
     if (path) {
-        FILE *f = fopen(path, "ae");
-        if (!f)
+        /* The log names clouds, users and images: for the owner only. A
+         * symbolic link put in its place (in /tmp, say) is refused, not
+         * followed to a file of someone else's choosing. */
+        int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
             return -errno;
+        FILE *f = fdopen(fd, "a");
+        if (!f) {
+            int err = -errno;
+            close(fd);
+            return err;
+        }
         setvbuf(f, NULL, _IOLBF, 0);
         log_file = f;
     }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 int cfs_parse_iso8601(const char *s, struct timespec *out)
 {
@@ -89,6 +90,31 @@ char *cfs_url_trim(const char *url)
     while (n > 0 && s[n - 1] == '/')
         s[--n] = '\0';
     return s;
+}
+
+const char *cfs_url_shown(const char *url, char *buf, size_t n)
+{
+    const char *scheme = strstr(url, "://");
+    const char *host = scheme ? scheme + 3 : url;
+    size_t authority = strcspn(host, "/?#");
+    const char *at = memrchr(host, '@', authority);
+    if (!at)
+        return url;
+    snprintf(buf, n, "%.*s%s", (int)(host - url), url, at + 1);
+    return buf;
+}
+
+bool cfs_url_plain_http(const char *url)
+{
+    return strncasecmp(url, "http://", 7) == 0;
+}
+
+void cfs_free_secret(char *s)
+{
+    if (!s)
+        return;
+    explicit_bzero(s, strlen(s));
+    free(s);
 }
 
 bool cfs_ends_with(const char *s, const char *suffix)

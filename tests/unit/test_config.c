@@ -3,6 +3,7 @@
 #include "config.h"
 #include "unit.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,6 +133,35 @@ int main(void)
     /* A malformed file is an error, not a silent empty config. */
     write_file(path, "clouds: [\n");
     CHECK(cfs_config_load(path, &cfg) != 0);
+
+    /* A file others can write is refused, whoever owns it; so is one of
+     * another user's (root runs the tests: it can give one away). */
+    write_file(path, "clouds:\n  vc: {type: vcloud, url: 'https://vcd'}\n");
+    chmod(path, 0620);
+    CHECK(cfs_config_load(path, &cfg) == -EPERM);
+    chmod(path, 0644);
+    CHECK(cfs_config_load(path, &cfg) == 0);
+    cfs_config_free(&cfg);
+    if (geteuid() == 0) {
+        CHECK(chown(path, 65534, 65534) == 0);
+        CHECK(cfs_config_load(path, &cfg) == -EPERM);
+        CHECK(chown(path, 0, 0) == 0);
+    }
+
+    /* The secret OS_* variables leave the environment once read. */
+    setenv("OS_AUTH_URL", "http://k:5000/v3", 1);
+    setenv("OS_PASSWORD", "p", 1);
+    setenv("OS_TOKEN", "t", 1);
+    setenv("OS_APPLICATION_CREDENTIAL_SECRET", "s", 1);
+    CHECK(cfs_config_load(NULL, &cfg) == 0);
+    CHECK(getenv("OS_PASSWORD") == NULL && getenv("OS_TOKEN") == NULL &&
+          getenv("OS_APPLICATION_CREDENTIAL_SECRET") == NULL);
+    ev = find(&cfg, "envvars");
+    CHECK(ev && cfs_cloud_str(ev, "auth.password") &&
+          strcmp(cfs_cloud_str(ev, "auth.password"), "p") == 0);
+    CHECK_STR(getenv("OS_AUTH_URL"), "http://k:5000/v3");
+    cfs_config_free(&cfg);
+    unsetenv("OS_AUTH_URL");
 
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);

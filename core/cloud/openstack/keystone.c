@@ -239,8 +239,31 @@ int keystone_create(const struct cfs_cloud_config *c, const struct cfs_tls *tls,
         keystone_destroy(ks);
         return err ? err : -ENOMEM;
     }
+    if (cfs_url_plain_http(ks->auth_url)) {
+        char shown[512];
+        cfs_log_warn("keystone: cloud %s: credentials go to %s unencrypted (http://): anyone on "
+                     "the way can read them; use https://",
+                     c->name, cfs_url_shown(ks->auth_url, shown, sizeof shown));
+    }
     *out = ks;
     return 0;
+}
+
+/* The body's strings (password, secret, token) zeroed before jansson
+ * frees them. */
+static void forget(json_t *j)
+{
+    const char *k;
+    json_t *v;
+    size_t i;
+    if (json_is_string(j))
+        explicit_bzero((char *)json_string_value(j), json_string_length(j));
+    else if (json_is_object(j))
+        json_object_foreach (j, k, v)
+            forget(v);
+    else if (json_is_array(j))
+        json_array_foreach (j, i, v)
+            forget(v);
 }
 
 void keystone_destroy(struct keystone *ks)
@@ -249,13 +272,14 @@ void keystone_destroy(struct keystone *ks)
         return;
     free(ks->cloud);
     free(ks->auth_url);
+    forget(ks->auth_body);
     json_decref(ks->auth_body);
     free(ks->identity);
     free(ks->interface);
     free(ks->region);
     free(ks->image_interface);
     free(ks->compute_interface);
-    free(ks->token);
+    cfs_free_secret(ks->token);
     json_decref(ks->catalog);
     pthread_mutex_destroy(&ks->lock);
     pthread_cond_destroy(&ks->cond);
@@ -271,20 +295,6 @@ static int status_errno(long status)
     if (status == 400)
         return -EINVAL;
     return -EIO;
-}
-
-/* A URL for a log line: without "user:password@", should one be there. */
-static const char *shown_url(const char *url)
-{
-    static __thread char buf[512];
-    const char *scheme = strstr(url, "://");
-    const char *host = scheme ? scheme + 3 : url;
-    const char *at = strchr(host, '@');
-    const char *slash = strchr(host, '/');
-    if (!at || (slash && slash < at))
-        return url;
-    snprintf(buf, sizeof buf, "%.*s%s", (int)(host - url), url, at + 1);
-    return buf;
 }
 
 /* One login, with retries for transport errors and 5xx. No lock held. */
@@ -321,8 +331,9 @@ static int authenticate(struct keystone *ks, char **token, json_t **catalog, dou
         break;
     }
     if (err) {
-        cfs_log_error("keystone: cloud %s: cannot reach %s: %s", ks->cloud, shown_url(ks->auth_url),
-                      cfs_http_last_error());
+        char shown[512];
+        cfs_log_error("keystone: cloud %s: cannot reach %s: %s", ks->cloud,
+                      cfs_url_shown(ks->auth_url, shown, sizeof shown), cfs_http_last_error());
         goto out;
     }
     if (resp.status != 201 && resp.status != 200) {
@@ -344,7 +355,7 @@ static int authenticate(struct keystone *ks, char **token, json_t **catalog, dou
         cfs_log_error("keystone: cloud %s: malformed answer to authentication (no token or "
                       "expiry)",
                       ks->cloud);
-        free(subject);
+        cfs_free_secret(subject);
         json_decref(doc);
         err = -EIO;
         goto out;
@@ -354,8 +365,11 @@ static int authenticate(struct keystone *ks, char **token, json_t **catalog, dou
     *lifetime = difftime(exp.tv_sec, iss.tv_sec);
     json_decref(doc);
 out:
+    /* The answer's headers carry the new token, the body the password. */
+    if (resp.headers)
+        explicit_bzero(resp.headers, strlen(resp.headers));
     cfs_http_resp_free(&resp);
-    free(body);
+    cfs_free_secret(body);
     free(url);
     return err;
 }
@@ -389,7 +403,7 @@ static int ensure_token(struct keystone *ks, const char *stale_token)
             /* A refused token is worth nothing: without it, the hold
              * applies to every caller, not only to new ones. */
             if (refused) {
-                free(ks->token);
+                cfs_free_secret(ks->token);
                 ks->token = NULL;
             }
             return err;
@@ -401,7 +415,7 @@ static int ensure_token(struct keystone *ks, const char *stale_token)
             lifetime = 60;
         }
         double margin = lifetime / 4 < 300 ? lifetime / 4 : 300;
-        free(ks->token);
+        cfs_free_secret(ks->token);
         json_decref(ks->catalog);
         ks->token = token;
         ks->catalog = catalog;

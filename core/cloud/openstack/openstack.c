@@ -68,6 +68,7 @@ int openstack_request(struct openstack *os, const char *what, struct cfs_http_re
     for (;;) {
         err = keystone_auth_header(os->ks, stale, auth, AUTH_HEADER_MAX);
         if (err) {
+            explicit_bzero(auth, AUTH_HEADER_MAX);
             free(auth);
             return err; /* keystone logged why */
         }
@@ -101,6 +102,7 @@ int openstack_request(struct openstack *os, const char *what, struct cfs_http_re
                       msg);
         err = openstack_errno(resp->status, msg);
     }
+    explicit_bzero(auth, AUTH_HEADER_MAX); /* a token */
     free(auth);
     return err;
 }

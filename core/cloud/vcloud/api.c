@@ -114,7 +114,7 @@ int vcd_api(struct vcd_cloud *c, const char *method, const char *url, const char
             };
             err = vcd_http(c, what, &req, resp, idempotent);
         }
-        free(auth);
+        cfs_free_secret(auth);
         free(version);
         free(accept);
         free(ct);
@@ -233,7 +233,7 @@ int vcd_transfer_headers(struct vcd_cloud *c, char *hdr[2])
 
 void vcd_headers_free(char *hdr[2])
 {
-    free(hdr[0]);
+    cfs_free_secret(hdr[0]); /* the session's token */
     free(hdr[1]);
     hdr[0] = hdr[1] = NULL;
 }

@@ -180,14 +180,12 @@ static char *auth_line(const struct cfs_http_resp *resp)
     if (t && token_ok(t)) {
         line = cfs_printf("Authorization: Bearer %s", t);
     } else {
-        free(t);
+        cfs_free_secret(t);
         t = cfs_http_header(resp, "x-vcloud-authorization");
         if (t && token_ok(t))
             line = cfs_printf("x-vcloud-authorization: %s", t);
     }
-    if (t)
-        explicit_bzero(t, strlen(t));
-    free(t);
+    cfs_free_secret(t);
     return line;
 }
 
@@ -228,12 +226,12 @@ static int post_session(struct vcd_cloud *c, const char *version, char **auth)
             err = -EPROTO;
         }
     }
+    if (resp.headers) /* they carry the session's token */
+        explicit_bzero(resp.headers, strlen(resp.headers));
     cfs_http_resp_free(&resp);
     free(url);
     free(accept);
-    if (basic)
-        explicit_bzero(basic, strlen(basic));
-    free(basic);
+    cfs_free_secret(basic);
     return err;
 }
 
@@ -284,7 +282,7 @@ static int login(struct vcd_cloud *c, char **auth, char **version, char **org_hr
         err = find_org(c, *auth, *version, org_href);
     if (err) {
         free(*version);
-        free(*auth);
+        cfs_free_secret(*auth);
         *version = *auth = NULL;
     }
     return err;
@@ -319,7 +317,7 @@ int vcd_login(struct vcd_cloud *c, unsigned failed_gen)
         c->fail_err = err;
         c->fail_until = cfs_now() + FAILURE_HOLD_S;
     } else {
-        free(c->auth);
+        cfs_free_secret(c->auth);
         free(c->version);
         free(c->org_href);
         c->auth = auth;
@@ -366,9 +364,7 @@ int vcd_session_get(struct vcd_cloud *c, char **auth, char **version, unsigned *
 void vcd_session_clear(struct vcd_cloud *c)
 {
     pthread_mutex_lock(&c->lock);
-    if (c->auth)
-        explicit_bzero(c->auth, strlen(c->auth));
-    free(c->auth);
+    cfs_free_secret(c->auth);
     free(c->version);
     free(c->org_href);
     c->auth = c->version = c->org_href = NULL;

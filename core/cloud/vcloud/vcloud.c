@@ -45,8 +45,10 @@ static int read_password_file(const struct cfs_cloud_config *cfg, const char *pa
             close(fd);
         return err;
     }
-    if (st.st_mode & S_IROTH)
-        cfs_log_warn("vcloud: %s: password_file %s is readable by others", cfg->name, path);
+    if (st.st_mode & (S_IRGRP | S_IROTH))
+        cfs_log_warn("vcloud: %s: password_file %s is readable by other users (mode %03o): "
+                     "chmod 600 it",
+                     cfg->name, path, (unsigned)(st.st_mode & 0777));
     n = read(fd, buf, sizeof buf);
     close(fd);
     if (n < 0 || n > MAX_PASSWORD_BYTES) {
@@ -115,6 +117,12 @@ static int configure(struct vcd_cloud *c, const struct cfs_cloud_config *cfg)
         free(c->url);
         if (!(c->url = t))
             return -ENOMEM;
+    }
+    if (cfs_url_plain_http(c->url)) {
+        char shown[512];
+        cfs_log_warn("vcloud: %s: credentials go to %s unencrypted (http://): anyone on the way "
+                     "can read them; use https://",
+                     cfg->name, cfs_url_shown(c->url, shown, sizeof shown));
     }
     if (ver && strcasecmp(ver, "auto") != 0) {
         if (!version_syntax(ver)) {
