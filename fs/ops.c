@@ -356,9 +356,9 @@ static int cfs_open(const char *path, struct fuse_file_info *fi)
      * read of a view checks the image too; the views of an object with no
      * digest (a vCD export, checked as it arrives) keep their pages. */
     fi->keep_cache = node.entry->obj->immutable &&
-                     (cfs_verified_has(m, node.entry->obj) ||
+                     (cfs_verified_has(m, node.entry->obj, node.entry->view) ||
                       (node.entry->view != CFS_NATIVE && !node.entry->obj->digest_hex));
-    h->obj_key = cfs_verified_key(node.entry->obj);
+    h->obj_key = cfs_verified_key(node.entry->obj, node.entry->view);
     if (node.entry->obj->size_at_open)
         found_size(m, path, &node, h->src->size);
     fi->fh = (uintptr_t)h;

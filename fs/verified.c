@@ -13,9 +13,9 @@ struct cfs_verified {
     size_t n, cap;
 };
 
-char *cfs_verified_key(const struct cfs_object *obj)
+char *cfs_verified_key(const struct cfs_object *obj, int view)
 {
-    return cfs_printf("%s:%s", obj->id, obj->digest_hex ? obj->digest_hex : "");
+    return cfs_printf("%s:%s:%d", obj->id, obj->digest_hex ? obj->digest_hex : "", view);
 }
 
 static int cmp(const void *a, const void *b)
@@ -31,10 +31,10 @@ struct cfs_verified *cfs_verified_new(void)
     return v;
 }
 
-bool cfs_verified_has(struct cfs_mount *m, const struct cfs_object *obj)
+bool cfs_verified_has(struct cfs_mount *m, const struct cfs_object *obj, int view)
 {
     struct cfs_verified *v = m->verified;
-    char *key = cfs_verified_key(obj);
+    char *key = cfs_verified_key(obj, view);
     bool found;
     if (!key)
         return false;

@@ -10,8 +10,9 @@
 
 struct cfs_verified *cfs_verified_new(void);
 void cfs_verified_free(struct cfs_verified *v);
-char *cfs_verified_key(const struct cfs_object *obj);
-bool cfs_verified_has(struct cfs_mount *m, const struct cfs_object *obj);
+/* view: the file's (CFS_NATIVE or a view): each file's pages are its own. */
+char *cfs_verified_key(const struct cfs_object *obj, int view);
+bool cfs_verified_has(struct cfs_mount *m, const struct cfs_object *obj, int view);
 void cfs_verified_add(struct cfs_mount *m, const char *key);
 
 #endif

@@ -12,8 +12,9 @@
  * finish compares with hex. An inner source already verified (the block
  * cache's manifest) is passed through. tables_first: a decoder reads its
  * tables at open, which must not pull in the data between them; from a
- * gate's first read on, the data is read in order. 0, -ENOTSUP (unknown
- * algo) or -ENOMEM. */
+ * gate's first read on, the data is read in order. An algo this build
+ * does not know is logged and the bytes pass unchecked (finish() says
+ * -ENODATA). 0 or -ENOMEM. */
 int cfs_verify_open(struct cfs_source *inner, const char *algo, const char *hex, const char *label,
                     bool tables_first, struct cfs_source **out);
 

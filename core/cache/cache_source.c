@@ -175,8 +175,10 @@ static void *verify_main(void *arg)
         if (cfs_cache_get(s->cache, s->key, i, buf, len) != (ssize_t)len) {
             err = -ENOENT; /* evicted or corrupt meanwhile: the next download retries */
             pthread_mutex_lock(&s->lock);
-            s->stored[i >> 6] &= ~(1ull << (i & 63));
-            s->n_stored--;
+            if (bit_test(s->stored, i)) { /* a discard may have cleared it */
+                s->stored[i >> 6] &= ~(1ull << (i & 63));
+                s->n_stored--;
+            }
             pthread_mutex_unlock(&s->lock);
             break;
         }
@@ -234,9 +236,14 @@ static void store(struct cache_source *s, uint64_t idx, const struct cbuf *b, bo
     }
     if (cfs_cache_put(s->cache, s->key, idx, b->data, b->len) == 0) {
         pthread_mutex_lock(&s->lock);
-        s->mine[idx >> 6] |= 1ull << (idx & 63);
-        complete = !have && !s->trust && mark_stored(s, idx);
+        discarded = s->discarded; /* meanwhile */
+        if (!discarded) {
+            s->mine[idx >> 6] |= 1ull << (idx & 63);
+            complete = !have && !s->trust && mark_stored(s, idx);
+        }
         pthread_mutex_unlock(&s->lock);
+        if (discarded)
+            cfs_cache_drop(s->cache, s->key, idx);
     }
     if (complete)
         maybe_verify(s);

@@ -9,12 +9,13 @@
  * stream or the block cache holds it); a read far ahead is remembered by
  * its CRC-32, and when the cursor passes that range the bytes hashed there
  * must have the same CRC, or what the reader got was not what the digest
- * covers. Until the view itself is read (its gate's first read), every read
- * ahead is remembered so: sizing a view for ls -l reads only its tables. Readers of the kernel's
- * readahead arrive out of order: one whose gap another read in flight will fill waits for it.
- * finish() hashes what nobody read (trailing tables, unallocated clusters) and gives the verdict. A
- * mismatch is logged once, fails every later read, and makes inner forget what it kept of this
- * fetch.
+ * covers. A read that lies ahead never fills over bytes another read in
+ * flight holds: it waits for that one to hash them. Until the view itself is read (its gate's first
+ * read), every read ahead is remembered so: sizing a view for ls -l reads only its tables. Readers
+ * of the kernel's readahead arrive out of order: one whose gap another read in flight will fill
+ * waits for it. finish() hashes what nobody read (trailing tables, unallocated clusters) and gives
+ * the verdict. A mismatch is logged once, fails every later read, and makes inner forget what it
+ * kept of this fetch.
  *
  * Bytes read again behind the cursor are not hashed again: they come from
  * the stream's ring or the cache's chunks in memory, which hold what was
@@ -33,10 +34,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define GAP_FILL     (1u << 20) /* a read this close ahead hashes the gap before it */
-#define MAX_PIECES   4096       /* reads far ahead kept by CRC; then their gaps are filled */
-#define MAX_INFLIGHT 64
-#define STEP         (1u << 20) /* bytes hashed at a time when filling */
+#define GAP_FILL    (1u << 20) /* a read this close ahead hashes the gap before it */
+#define MAX_PIECES  65536      /* reads ahead kept by CRC (2 MiB); then their gaps are filled */
+#define MAX_READERS 64
+#define STEP        (1u << 20) /* bytes hashed at a time when filling */
 
 /* A read served ahead of the cursor: when the cursor passes it, the bytes
  * hashed there must have the CRC the reader's bytes had. */
@@ -50,7 +51,8 @@ struct vsrc {
     struct cfs_source base;
     struct cfs_source *inner;
     char *label, *algo, *hex;
-    struct cfs_digest *digest; /* NULL: inner was verified already */
+    struct cfs_digest *digest; /* NULL: inner was verified already, or unknown algo */
+    bool unchecked;            /* ... the latter: finish() says -ENODATA */
     pthread_mutex_t lock;
     pthread_cond_t cond; /* the cursor moved, a read ended, advancing ended */
     uint64_t hashed;     /* the digest covers [0, hashed) */
@@ -59,38 +61,62 @@ struct vsrc {
     bool done;           /* the verdict is in */
     bool corrupt;        /* ... and it is a mismatch: every read fails */
     struct piece *pieces;
-    size_t n_pieces;
-    struct {
+    size_t n_pieces, cap_pieces;
+    /* Reads between the call to inner and the end of their check: their
+     * bytes are the ones to hash where they lie, so no one fills over them. */
+    struct reader {
         uint64_t off, end;
-    } inflight[MAX_INFLIGHT];
-    unsigned n_inflight;
+        bool used;
+    } readers[MAX_READERS];
 };
 
-static void inflight_remove(struct vsrc *s, uint64_t off, uint64_t end)
+/* Does a read other than self hold the bytes at pos? (lock held) */
+static bool held_at(const struct vsrc *s, uint64_t pos, const struct reader *self)
 {
-    for (unsigned i = 0; i < s->n_inflight; i++) {
-        if (s->inflight[i].off == off && s->inflight[i].end == end) {
-            s->inflight[i] = s->inflight[--s->n_inflight];
-            return;
-        }
+    for (unsigned i = 0; i < MAX_READERS; i++) {
+        const struct reader *r = &s->readers[i];
+        if (r != self && r->used && r->off <= pos && pos < r->end)
+            return true;
     }
+    return false;
 }
 
-/* Will reads in flight move the cursor up to upto? (lock held) */
-static bool gap_covered(const struct vsrc *s, uint64_t upto)
+/* Where the first read other than self begins in (pos, limit), or limit. */
+static uint64_t next_held(const struct vsrc *s, uint64_t pos, uint64_t limit,
+                          const struct reader *self)
 {
-    uint64_t pos = s->hashed;
-    bool moved = true;
-    while (pos < upto && moved) {
-        moved = false;
-        for (unsigned i = 0; i < s->n_inflight; i++) {
-            if (s->inflight[i].off <= pos && s->inflight[i].end > pos) {
-                pos = s->inflight[i].end;
-                moved = true;
-            }
-        }
+    for (unsigned i = 0; i < MAX_READERS; i++) {
+        const struct reader *r = &s->readers[i];
+        if (r != self && r->used && r->off > pos && r->off < limit)
+            limit = r->off;
     }
-    return pos >= upto;
+    return limit;
+}
+
+/* Remembers a read ahead of the cursor (lock held); false: no room. */
+static bool add_piece(struct vsrc *s, const char *buf, uint64_t off, size_t n)
+{
+    struct piece *last = s->n_pieces ? &s->pieces[s->n_pieces - 1] : NULL;
+    /* A decoder's scan reads its tables one after the other. */
+    if (last && last->end == off && last->next == last->off) {
+        last->want = libdeflate_crc32(last->want, buf, n);
+        last->end = off + n;
+        return true;
+    }
+    if (s->n_pieces == s->cap_pieces) {
+        if (s->cap_pieces == MAX_PIECES)
+            return false;
+        size_t cap = s->cap_pieces ? s->cap_pieces * 2 : 64;
+        struct piece *p = realloc(s->pieces, cap * sizeof *p);
+        if (!p)
+            return false;
+        s->pieces = p;
+        s->cap_pieces = cap;
+    }
+    s->pieces[s->n_pieces++] = (struct piece){
+        .off = off, .end = off + n, .next = off, .want = libdeflate_crc32(0, buf, n)
+    };
+    return true;
 }
 
 /* The verdict is a mismatch (lock held): logged once, then inner drops
@@ -181,68 +207,94 @@ static int fill(struct vsrc *s, uint64_t upto)
     return err;
 }
 
-/* What a reader got at [off, off + n) joins the check (lock held). */
-static int take(struct vsrc *s, const char *buf, uint64_t off, size_t n)
+/* Moves the cursor to upto, hashing what no read holds, while the reads
+ * that hold the rest hash their own (lock held). */
+static int drive(struct vsrc *s, uint64_t upto, const struct reader *self)
+{
+    while (s->hashed < upto && !s->done) {
+        if (s->advancing || held_at(s, s->hashed, self)) {
+            pthread_cond_wait(&s->cond, &s->lock);
+            continue;
+        }
+        s->advancing = true;
+        int err = fill(s, next_held(s, s->hashed, upto, self));
+        s->advancing = false;
+        pthread_cond_broadcast(&s->cond);
+        if (err)
+            return err;
+    }
+    return 0;
+}
+
+/* What the reader self got at [off, off + n) joins the check (lock held). */
+static int take(struct vsrc *s, const struct reader *self, const char *buf, uint64_t off, size_t n)
 {
     uint64_t end = off + n;
-    int err = 0;
     for (;;) {
         if (s->corrupt)
             return -EIO;
         if (s->done || end <= s->hashed)
             return 0;
-        if (off > s->hashed && (!atomic_load(&s->active) || off - s->hashed > GAP_FILL) &&
-            s->n_pieces < MAX_PIECES) {
-            s->pieces[s->n_pieces++] = (struct piece){
-                .off = off, .end = end, .next = off, .want = libdeflate_crc32(0, buf, n)
-            };
+        bool ahead = off > s->hashed;
+        if (ahead && (!atomic_load(&s->active) || off - s->hashed > GAP_FILL) &&
+            add_piece(s, buf, off, n))
             return 0;
+        if (s->advancing) {
+            pthread_cond_wait(&s->cond, &s->lock);
+            continue;
         }
-        if (!s->advancing && (off <= s->hashed || !gap_covered(s, off)))
-            break;
-        pthread_cond_wait(&s->cond, &s->lock);
+        if (!ahead) {
+            s->advancing = true;
+            advance(s, buf + (s->hashed - off), (size_t)(end - s->hashed));
+            s->advancing = false;
+            pthread_cond_broadcast(&s->cond);
+            return s->corrupt ? -EIO : 0;
+        }
+        int err = drive(s, off, self);
+        /* This read's own bytes are fine: the gap is hashed later. */
+        if (err && !add_piece(s, buf, off, n))
+            return err;
+        if (err)
+            return 0;
     }
-    s->advancing = true;
-    if (off > s->hashed)
-        err = fill(s, off);
-    if (!err && !s->corrupt && s->hashed < end)
-        advance(s, buf + (s->hashed - off), (size_t)(end - s->hashed));
-    s->advancing = false;
-    pthread_cond_broadcast(&s->cond);
-    return s->corrupt ? -EIO : err;
 }
 
 static ssize_t vsrc_pread(struct cfs_source *src, void *buf, size_t len, uint64_t off)
 {
     struct vsrc *s = (struct vsrc *)src;
+    struct reader *me = NULL;
     if (!s->digest)
         return cfs_source_pread(s->inner, buf, len, off);
     pthread_mutex_lock(&s->lock);
+    while (!s->done && !s->corrupt && !me) {
+        for (unsigned i = 0; i < MAX_READERS && !me; i++)
+            if (!s->readers[i].used)
+                me = &s->readers[i];
+        if (!me)
+            pthread_cond_wait(&s->cond, &s->lock);
+    }
     if (s->corrupt) {
         pthread_mutex_unlock(&s->lock);
         return -EIO;
     }
-    bool track = !s->done, reg = track && s->n_inflight < MAX_INFLIGHT;
-    if (reg) {
-        s->inflight[s->n_inflight].off = off;
-        s->inflight[s->n_inflight].end = off + len;
-        s->n_inflight++;
-    }
+    if (me)
+        *me = (struct reader){ .off = off, .end = off + len, .used = true };
     pthread_mutex_unlock(&s->lock);
 
     ssize_t n = cfs_source_pread(s->inner, buf, len, off);
 
     pthread_mutex_lock(&s->lock);
-    if (reg)
-        inflight_remove(s, off, off + len);
-    pthread_cond_broadcast(&s->cond);
-    if (n > 0 && track) {
-        int err = take(s, buf, off, (size_t)n);
+    if (me && n > 0) {
+        me->end = off + (uint64_t)n;
+        int err = take(s, me, buf, off, (size_t)n);
         if (err)
             n = err;
     } else if (s->corrupt) {
         n = -EIO;
     }
+    if (me)
+        me->used = false;
+    pthread_cond_broadcast(&s->cond);
     pthread_mutex_unlock(&s->lock);
     return n;
 }
@@ -250,18 +302,10 @@ static ssize_t vsrc_pread(struct cfs_source *src, void *buf, size_t len, uint64_
 static int vsrc_finish(struct cfs_source *src)
 {
     struct vsrc *s = (struct vsrc *)src;
-    int err = 0;
     if (!s->digest)
-        return 0;
+        return s->unchecked ? -ENODATA : 0;
     pthread_mutex_lock(&s->lock);
-    while (s->advancing && !s->done)
-        pthread_cond_wait(&s->cond, &s->lock);
-    if (!s->done) {
-        s->advancing = true;
-        err = fill(s, s->base.size);
-        s->advancing = false;
-        pthread_cond_broadcast(&s->cond);
-    }
+    int err = drive(s, s->base.size, NULL);
     if (s->corrupt)
         err = -EIO;
     else if (!err && !s->done)
@@ -324,11 +368,13 @@ int cfs_verify_open(struct cfs_source *inner, const char *algo, const char *hex,
     s->algo = strdup(algo);
     s->hex = strdup(hex);
     int err = !s->label || !s->algo || !s->hex ? -ENOMEM : 0;
-    if (!err && !inner->verified) {
-        s->pieces = malloc(MAX_PIECES * sizeof *s->pieces);
-        err = !s->pieces ? -ENOMEM : cfs_digest_new(algo, &s->digest);
-        if (err == -ENOTSUP)
-            cfs_log_error("%s: cannot check the image: unknown digest %s", s->label, algo);
+    if (!err && !inner->verified)
+        err = cfs_digest_new(algo, &s->digest);
+    if (err == -ENOTSUP) {
+        /* As a native read does: the bytes are served, not checked. */
+        cfs_log_warn("%s: cannot check the image: unknown digest %s", s->label, algo);
+        s->unchecked = true;
+        err = 0;
     }
     if (err) {
         vsrc_close(&s->base);
@@ -359,6 +405,8 @@ struct vgate {
 static int gate_verdict(struct vgate *g)
 {
     int err = cfs_source_finish(g->verify);
+    if (err == -ENODATA)
+        return err; /* no digest this cloudfs knows: not checked, not failed */
     pthread_mutex_lock(&g->lock);
     if (err == -EIO)
         g->failed = true;
@@ -390,7 +438,7 @@ static ssize_t gate_pread(struct cfs_source *src, void *buf, size_t len, uint64_
     pthread_mutex_unlock(&g->lock);
     if (last) {
         int err = gate_verdict(g);
-        if (err)
+        if (err && err != -ENODATA)
             return err;
     }
     return n;

@@ -11,9 +11,25 @@ struct cfs_digest {
     EVP_MD_CTX *ctx;
 };
 
+/* Glance's os_hash_algo is a name of Python's hashlib, which spells some
+ * digests otherwise than OpenSSL. */
+static const char *openssl_name(const char *algo)
+{
+    static const char *const names[][2] = {
+        { "sha3_224", "SHA3-224" },     { "sha3_256", "SHA3-256" },
+        { "sha3_384", "SHA3-384" },     { "sha3_512", "SHA3-512" },
+        { "sha512_224", "SHA512-224" }, { "sha512_256", "SHA512-256" },
+        { "blake2b", "BLAKE2B-512" },   { "blake2s", "BLAKE2S-256" },
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcasecmp(algo, names[i][0]) == 0)
+            return names[i][1];
+    return algo;
+}
+
 int cfs_digest_new(const char *algo, struct cfs_digest **out)
 {
-    const EVP_MD *md = EVP_get_digestbyname(algo);
+    const EVP_MD *md = EVP_get_digestbyname(openssl_name(algo));
     struct cfs_digest *d;
 
     if (!md)
