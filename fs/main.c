@@ -51,6 +51,18 @@ static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outa
         sscanf(arg + strlen("max_read="), "%u", &m->opts.max_read);
         return 1;
     }
+    if (key == CFS_KEY_ALLOW_OTHER) {
+        m->opts.allow_other = 1;
+        return 1;
+    }
+    /* Ours, not libfuse's: its umask= would replace every mode by
+     * 0777 & ~umask. A bad value is reported in main. */
+    if (key == CFS_KEY_UMASK) {
+        m->opts.umask_set = 1;
+        if (cfs_options_umask(arg + strlen("umask="), &m->opts.umask) != 0)
+            m->opts.umask_set = -1;
+        return 0;
+    }
     if (key == FUSE_OPT_KEY_NONOPT && !m->mountpoint) {
         m->mountpoint = realpath(arg, NULL);
         if (!m->mountpoint)
@@ -336,6 +348,14 @@ int main(int argc, char *argv[])
                 err == -ELOOP ? "it is a symbolic link (not followed)" : strerror(-err));
         goto out;
     }
+    if (m.opts.umask_set < 0) {
+        fprintf(stderr, "cloudfs: umask= takes an octal number up to 0777, such as 022\n");
+        goto out;
+    }
+    if (m.opts.allow_other && !m.opts.umask_set)
+        cfs_log_warn("allow_other without umask=: the modes stay the mounting user's only "
+                     "(0400, 0500, 0700), other users are refused; umask=022 lets them read");
+    m.umask = (mode_t)m.opts.umask;
     m.views = CFS_VIEWS_DEFAULT;
     if (m.opts.views && cfs_view_parse_list(m.opts.views, &m.views) != 0) {
         fprintf(stderr, "cloudfs: views= takes raw, vmdk, ovf, ova, all or none, joined by ':'\n");
@@ -416,8 +436,9 @@ int main(int argc, char *argv[])
     m.uid = getuid();
     m.gid = getgid();
     clock_gettime(CLOCK_REALTIME, &m.started);
-    /* The kernel checks our permission bits: files of clouds 0444,
-     * directories 0755 where files can be created. */
+    /* The kernel checks our permission bits (with allow_other, other
+     * users' access too): files of clouds 0444, directories 0555, 0777
+     * where files can be created, less umask=. */
     fuse_opt_add_arg(&args, "-odefault_permissions,fsname=cloudfs,subtype=cloudfs");
     ret = run_fuse(&args, &m);
 out:

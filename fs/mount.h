@@ -32,6 +32,7 @@ struct cfs_mount {
     size_t n_clouds;
     uid_t uid;
     gid_t gid;
+    mode_t umask; /* umask=: cleared from every mode the mount shows */
     struct timespec started;
     unsigned views;                     /* enum cfs_view bits shown with each image */
     struct ovf_defaults ovf;            /* OVF hardware when an image says nothing */
@@ -50,5 +51,12 @@ struct cfs_mount {
     struct cfs_marker_self marker_self; /* this mount, as upload markers name it */
     char marker[CFS_MARKER_MAX];        /* the marker of this mount's uploads (cfs_put.marker) */
 };
+
+/* A mode the mount shows: base (0444 for files, 0555 for directories,
+ * 0777 where files can be created, 0666 while written) less umask=. */
+static inline mode_t cfs_mount_mode(const struct cfs_mount *m, mode_t base)
+{
+    return base & ~m->umask;
+}
 
 #endif

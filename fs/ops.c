@@ -33,26 +33,27 @@ static struct cfs_mount *mount_of(void)
 static void dir_attr(const struct cfs_mount *m, struct stat *st, mode_t mode)
 {
     memset(st, 0, sizeof *st);
-    st->st_mode = S_IFDIR | mode;
+    st->st_mode = S_IFDIR | cfs_mount_mode(m, mode);
     st->st_nlink = 2;
     st->st_uid = m->uid;
     st->st_gid = m->gid;
     st->st_atim = st->st_mtim = st->st_ctim = m->started;
 }
 
-/* A directory files can be created in is writable: 0755, else 0555 (the
- * kernel checks these bits: default_permissions). */
+/* A directory files can be created in is writable: 0777, else 0555,
+ * less umask= (dir_attr; the kernel checks these bits:
+ * default_permissions). */
 static mode_t dir_mode(const struct cfs_node *node)
 {
     if (node->kind != NODE_DIR)
         return 0555;
-    return cfs_dircache_can_put(node->dc, NULL) == 0 ? 0755 : 0555;
+    return cfs_dircache_can_put(node->dc, NULL) == 0 ? 0777 : 0555;
 }
 
 static void file_attr(const struct cfs_mount *m, const struct cfs_object *o, struct stat *st)
 {
     memset(st, 0, sizeof *st);
-    st->st_mode = S_IFREG | 0444;
+    st->st_mode = S_IFREG | cfs_mount_mode(m, 0444);
     st->st_nlink = 1;
     st->st_uid = m->uid;
     st->st_gid = m->gid;
@@ -168,7 +169,7 @@ static void fill_entry(struct cfs_mount *m, const struct cfs_node *dir, const st
     if (e->obj->is_dir) {
         /* Its mode needs the provider's can_put: left to its lookup. */
         memset(&st, 0, sizeof st);
-        st.st_mode = S_IFDIR | 0555;
+        st.st_mode = S_IFDIR | cfs_mount_mode(m, 0555);
         fill(buf, filler, e->fname, &st, false);
         return;
     }
@@ -184,7 +185,7 @@ static void fill_entry(struct cfs_mount *m, const struct cfs_node *dir, const st
         return;
     }
     memset(&st, 0, sizeof st);
-    st.st_mode = S_IFREG | 0444;
+    st.st_mode = S_IFREG | cfs_mount_mode(m, 0444);
     fill(buf, filler, e->fname, &st, false);
 }
 
@@ -226,7 +227,7 @@ static void fill_dir(struct cfs_mount *m, const char *path, const struct cfs_nod
 
     cfs_pending_each(m->pending, path, add_pending_name, &pn);
     memset(&st, 0, sizeof st);
-    st.st_mode = S_IFREG | 0644;
+    st.st_mode = S_IFREG | cfs_mount_mode(m, 0666);
     for (size_t i = 0; i < pn.n; i++)
         fill(buf, filler, pn.v[i], &st, false);
     for (size_t i = 0; i < node->snap->n_names; i++)
@@ -329,7 +330,7 @@ static int cfs_open(const char *path, struct fuse_file_info *fi)
         cfs_node_release(&node);
         return -EISDIR;
     }
-    /* Cloud objects never change in place (root passes the 0444 check):
+    /* Cloud objects never change in place (root passes the mode check):
      * writing to a name the cloud already has is a duplicate (DESIGN.md §6). */
     if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) {
         cfs_node_release(&node);

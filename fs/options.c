@@ -2,8 +2,11 @@
  * same list (tests/integration/options-documented.sh keeps them equal). */
 #include "options.h"
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #define OPT(t, p)                             \
     {                                         \
@@ -37,6 +40,8 @@ const struct fuse_opt cfs_option_spec[] = { OPT("config=%s", config),
                                             OPT("snapshot_timeout=%u", snap_timeout),
                                             OPT("snapshot_reuse=%u", snap_reuse),
                                             OPT("vmdk_compress=%s", vmdk_compress),
+                                            FUSE_OPT_KEY("umask=", CFS_KEY_UMASK),
+                                            FUSE_OPT_KEY("allow_other", CFS_KEY_ALLOW_OTHER),
                                             FUSE_OPT_KEY("max_read=", CFS_KEY_MAX_READ),
                                             FUSE_OPT_KEY("-f", CFS_KEY_FOREGROUND),
                                             FUSE_OPT_KEY("-d", CFS_KEY_FOREGROUND),
@@ -62,6 +67,19 @@ void cfs_options_defaults(struct cfs_options *o)
     o->unmount_timeout = 600;
     o->snap_timeout = 600;
     o->snap_reuse = 300;
+    o->umask = CFS_UMASK_DEFAULT;
+}
+
+int cfs_options_umask(const char *octal, unsigned *out)
+{
+    size_t n = strlen(octal);
+    if (n == 0 || n > 4 || strspn(octal, "01234567") != n)
+        return -EINVAL;
+    unsigned long v = strtoul(octal, NULL, 8);
+    if (v > 0777)
+        return -EINVAL;
+    *out = (unsigned)v;
+    return 0;
 }
 
 void cfs_options_usage(const char *prog)
@@ -105,6 +123,9 @@ void cfs_options_usage(const char *prog)
         "    -o cache_size=MIB      on-disk cache of downloaded image chunks in cache_dir/blocks,\n"
         "                           0 = none (default: 10 %% of the free space at mount)\n"
         "                           (it bounds the vCD exports kept in cache_dir too)\n"
+        "    -o umask=OCTAL         bits cleared from the modes 0444 (files), 0555 (directories)\n"
+        "                           and 0777 (directories files can be created in) (default\n"
+        "                           077: the mounting user's only; 022 lets others read)\n"
         "    -o allow_delete        rm of cloud objects (not implemented yet: ENOTSUP;\n"
         "                           without it EACCES)\n"
         "    -o unmount_timeout=SECONDS  on SIGTERM/SIGINT, wait this long for uploads in\n"

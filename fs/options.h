@@ -34,17 +34,29 @@ struct cfs_options {
     unsigned snap_timeout; /* snapshot_timeout=: seconds a server's snapshot may take */
     char *vmdk_compress;   /* vmdk_compress=: none, fast or auto */
     unsigned snap_reuse;   /* snapshot_reuse=: seconds a snapshot serves later opens */
+    /* umask=: bits cleared from the modes of the mount's files and
+     * directories (0444, 0555, 0777 where files can be created). */
+    unsigned umask;
+    int umask_set;   /* umask= was given */
+    int allow_other; /* libfuse's allow_other was given */
     int foreground;
     int show_help;
     int show_version;
 };
 
-/* Options cloudfs notes and still passes on to libfuse. */
-enum { CFS_KEY_FOREGROUND = 1, CFS_KEY_MAX_READ };
+/* Options cloudfs notes and still passes on to libfuse (allow_other), or
+ * parses itself and keeps from libfuse, whose own umask= would make files
+ * writable and executable (umask). */
+enum { CFS_KEY_FOREGROUND = 1, CFS_KEY_MAX_READ, CFS_KEY_ALLOW_OTHER, CFS_KEY_UMASK };
+
+/* Default umask=: the mounting user's only, as private images should be. */
+#define CFS_UMASK_DEFAULT 0077
 
 extern const struct fuse_opt cfs_option_spec[];
 
 void cfs_options_defaults(struct cfs_options *o);
 void cfs_options_usage(const char *prog);
+/* Parses the OCTAL of umask=OCTAL (at most 0777). 0 or -EINVAL. */
+int cfs_options_umask(const char *octal, unsigned *out);
 
 #endif

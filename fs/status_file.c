@@ -16,7 +16,7 @@
 void cfs_status_attr(const struct cfs_mount *m, struct stat *st)
 {
     memset(st, 0, sizeof *st);
-    st->st_mode = S_IFREG | 0444;
+    st->st_mode = S_IFREG | cfs_mount_mode(m, 0444);
     st->st_nlink = 1;
     st->st_uid = m->uid;
     st->st_gid = m->gid;
@@ -31,7 +31,7 @@ int cfs_status_open(struct fuse_file_info *fi)
     size_t len;
     int err;
 
-    /* root passes the 0444 check */
+    /* root passes the mode check */
     if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC))
         return -EACCES;
     h = calloc(1, sizeof *h);

@@ -64,7 +64,7 @@ void cfs_pending_attr(const struct cfs_mount *m, const struct cfs_pending *p, st
 {
     struct stat s;
     memset(st, 0, sizeof *st);
-    st->st_mode = S_IFREG | 0644;
+    st->st_mode = S_IFREG | cfs_mount_mode(m, 0666);
     st->st_nlink = 1;
     st->st_uid = m->uid;
     st->st_gid = m->gid;
@@ -160,7 +160,7 @@ int cfs_write_create(const char *path, mode_t mode, struct fuse_file_info *fi)
     char name[256];
     int fd, err;
 
-    (void)mode; /* files of clouds are 0644 while written, 0444 after */
+    (void)mode; /* files of clouds are 0666 while written, 0444 after (less umask=) */
     err = resolve_parent(m, path, &node, name);
     if (err)
         return err;

@@ -11,7 +11,7 @@
 
 #include <sys/stat.h>
 
-/* Attributes of a file being written: its spool's size, 0644. */
+/* Attributes of a file being written: its spool's size, 0666 less umask=. */
 void cfs_pending_attr(const struct cfs_mount *m, const struct cfs_pending *p, struct stat *st);
 
 /* open() of a node that is being written (any access mode). */

@@ -136,7 +136,8 @@ struct cfs_provider {
                      const struct timespec *mtime);
     /* Removes what uploads of an earlier mount left half-made: objects whose
      * marker cfs_marker_stale() judges stale for this mount, one log line
-     * each. Called once at mount, in the background. 0 or -errno. */
+     * each. Called once at mount, in the background, for one cloud of
+     * each scope (cfs_cloud.scope). 0 or -errno. */
     int (*sweep)(struct cfs_cloud *cloud, const struct cfs_marker_self *self);
 };
 
@@ -170,6 +171,12 @@ struct cfs_cloud {
     struct cfs_cache *block_cache;
     /* Set with cache_dir; NULL: defaults (600 s, 300 s) and no registry. */
     const struct cfs_prepare *prepare;
+    /* Which objects the cloud sees, for the sweep at mount: clouds of one
+     * mount with equal scopes (the same Keystone project and image
+     * endpoint, the same vCD url and org) see the same objects, and one
+     * sweep serves them all. Set by create(), freed by destroy(); NULL:
+     * a scope of its own. */
+    char *scope;
 };
 
 const struct cfs_provider *cfs_provider_find(const char *type);

@@ -41,7 +41,7 @@ for cloud in openstack openstack2; do
         [ "$(stat -c %s "$f")" = "$gsize" ] || fail "$f: size $(stat -c %s "$f"), Glance says $gsize"
         [ "$(stat -c %Y "$f")" = "$(date -d "$created" +%s)" ] ||
             fail "$f: mtime $(stat -c %y "$f"), Glance's created_at is $created"
-        [ "$(stat -c %a "$f")" = 444 ] || fail "$f: mode $(stat -c %a "$f"), expected 444"
+        [ "$(stat -c %a "$f")" = 400 ] || fail "$f: mode $(stat -c %a "$f"), expected 400"
         # the same file under its name
         if [ "$name" = twin ] && [ $cloud = openstack ]; then nf=$dir/twin~${id:0:8}.$fmt
         else nf=$MNT/$cloud/images/${name//\//／}.$fmt; fi

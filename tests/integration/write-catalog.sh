@@ -1,6 +1,6 @@
 #!/bin/bash
 # Writing into a vCD catalog through the mount (the vCD emulator): catalogs
-# are directories (0755 where this user may upload, 0555 where not), cp of
+# are directories (0700 where this user may upload, 0500 where not), cp of
 # a Glance qcow2 into one makes a template whose exported .vmdk qemu-img
 # finds identical to the source; a second cp of the same name fails at
 # close (EEXIST); rsync's staged file is uploaded at its rename; a
@@ -12,8 +12,8 @@ mount_cloudfs -o "config=$CLOUDS_DIR/cloudfs.yaml,clouds=vcloud:openstack,cache_
 cats=$MNT/vcloud/catalogs
 [ -d "$cats" ] || skip "this cloudfs has no vcloud provider"
 mig=$cats/migrated
-[ "$(stat -c %a "$mig")" = 755 ] || fail "catalogs/migrated is $(stat -c %a "$mig"), want 755"
-[ "$(stat -c %a "$cats/readonly")" = 555 ] || fail "catalogs/readonly is $(stat -c %a "$cats/readonly"), want 555"
+[ "$(stat -c %a "$mig")" = 700 ] || fail "catalogs/migrated is $(stat -c %a "$mig"), want 700"
+[ "$(stat -c %a "$cats/readonly")" = 500 ] || fail "catalogs/readonly is $(stat -c %a "$cats/readonly"), want 500"
 [ ! -e "$cats/by-id" ] || fail "catalogs/ has a by-id/"
 
 src=$MNT/openstack/images/ext4.qcow2

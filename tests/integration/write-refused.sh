@@ -13,8 +13,8 @@ images=$MNT/openstack/images
 
 [ "$(stat -c %a "$cache")" = 700 ] || fail "cache directory mode $(stat -c %a "$cache"), want 700"
 grep -q " $MNT .*\brw\b" /proc/mounts || fail "the mount is not read-write: $(grep " $MNT " /proc/mounts)"
-[ "$(stat -c %a "$images")" = 755 ] || fail "images/ is $(stat -c %a "$images"), want 755 (put)"
-[ "$(stat -c %a "$images/by-id")" = 555 ] || fail "by-id/ is $(stat -c %a "$images/by-id"), want 555"
+[ "$(stat -c %a "$images")" = 700 ] || fail "images/ is $(stat -c %a "$images"), want 700 (put)"
+[ "$(stat -c %a "$images/by-id")" = 500 ] || fail "by-id/ is $(stat -c %a "$images/by-id"), want 500"
 
 # errno_of OP PATH [PATH2]: the errno name an operation fails with, or OK.
 errno_of() {
@@ -58,7 +58,7 @@ e=$(errno_of rename "$img" "$images/other.qcow2")
 e=$(errno_of write "$img")
 [ "$e" = EEXIST ] || fail "open of an image for writing: $e, want EEXIST"
 chmod 600 "$img" || fail "chmod of an image should succeed without effect"
-[ "$(stat -c %a "$img")" = 444 ] || fail "an image's mode changed"
+[ "$(stat -c %a "$img")" = 400 ] || fail "an image's mode changed"
 
 # Glance got nothing.
 tok=$(os_token)

@@ -187,6 +187,7 @@ static pid_t serve(const char *at, uint64_t reserve)
     cfs_options_defaults(&m.opts);
     m.opts.foreground = 1;
     m.opts.read_ahead_kb = 0;
+    m.umask = 022; /* as -o umask=022: 0444 files, 0755 where files can be made */
     m.mountpoint = strdup(at);
     cloud.cache_dir = cache;
     mc.cloud = &cloud;

@@ -163,6 +163,7 @@ static void os_destroy(struct cfs_cloud *cloud)
     free(os->cacert);
     free(os->image_override);
     free(os->image_url);
+    free(os->base.scope);
     pthread_mutex_destroy(&os->lock);
     free(os);
 }
@@ -177,6 +178,7 @@ static int os_create(const struct cfs_cloud_config *cfg, struct cfs_cloud **out)
         return -ENOMEM;
     pthread_mutex_init(&os->lock, NULL);
     os->base.name = strdup(cfg->name);
+    os->base.scope = openstack_scope(cfg);
     os->tls.verify = cfs_cloud_bool(cfg, "verify", true);
     if ((v = cfs_cloud_str(cfg, "cacert")) && *v) {
         os->cacert = strdup(v);

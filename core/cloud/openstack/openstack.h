@@ -24,6 +24,11 @@ struct openstack {
     char *image_url; /* Glance base URL without /v2, once known */
 };
 
+/* cfs_cloud.scope of a cloud of clouds.yaml (scope.c): its Keystone
+ * project and image endpoint, malloc'd; NULL when the configuration does
+ * not name a project (or no memory). */
+char *openstack_scope(const struct cfs_cloud_config *c);
+
 /* The Glance base URL (override or catalog), without a trailing /v2. */
 int openstack_image_url(struct openstack *os, char **url);
 

@@ -81,6 +81,7 @@ static void vcd_destroy(struct cfs_cloud *cloud)
         explicit_bzero(c->password, strlen(c->password));
     free(c->password);
     free(c->base.name);
+    free(c->base.scope);
     free(c->url);
     free(c->org);
     free(c->user);
@@ -155,6 +156,11 @@ static int configure(struct vcd_cloud *c, const struct cfs_cloud_config *cfg)
         return -ENOMEM;
     if (!(c->org = strdup(org)) || !(c->user = strdup(user)))
         return -ENOMEM;
+    /* vCD takes org names in any case. */
+    if (!(c->base.scope = cfs_printf("vcloud\x1f%s\x1f%s", c->url, org)))
+        return -ENOMEM;
+    for (char *p = strrchr(c->base.scope, '\x1f') + 1; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
     if (pw_file && !pw)
         return read_password_file(cfg, pw_file, &c->password);
     return (c->password = strdup(pw)) ? 0 : -ENOMEM;
