@@ -238,6 +238,7 @@ out_signals:
 out_unmount:
     cfs_shutdown_finish(stop);
     fuse_unmount(fuse);
+    cfs_shutdown_detach(fo.mountpoint);
 out_destroy:
     fuse_destroy(fuse);
 out_free:

@@ -22,8 +22,10 @@
 #include <signal.h>
 #include <spawn.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -194,4 +196,53 @@ void cfs_shutdown_finish(struct cfs_shutdown *s)
     pthread_join(s->thread, NULL);
     free(s->mountpoint);
     free(s);
+}
+
+/* Is mountpoint still a mount of this namespace? /proc/self/mountinfo
+ * escapes space, tab, newline and backslash as \ooo. */
+static bool still_mounted(const char *mountpoint)
+{
+    FILE *f = fopen("/proc/self/mountinfo", "re");
+    char line[8192], want[4 * 4096 + 1], *w = want;
+    bool found = false;
+
+    if (!f)
+        return false;
+    for (const char *c = mountpoint; *c && w < want + sizeof want - 5; c++) {
+        if (*c == ' ' || *c == '\t' || *c == '\n' || *c == '\\')
+            w += sprintf(w, "\\%03o", (unsigned char)*c);
+        else
+            *w++ = *c;
+    }
+    *w = '\0';
+    while (!found && fgets(line, sizeof line, f)) {
+        char *fields[5], *save = NULL, *tok = strtok_r(line, " ", &save);
+        int n = 0;
+        for (; tok && n < 5; tok = strtok_r(NULL, " ", &save))
+            fields[n++] = tok;
+        found = n == 5 && strcmp(fields[4], want) == 0;
+    }
+    fclose(f);
+    return found;
+}
+
+void cfs_shutdown_detach(const char *mountpoint)
+{
+    if (!mountpoint || !still_mounted(mountpoint))
+        return;
+    /* The loop ended but the kernel still has the mount (the audit saw it
+     * after SIGTERM): detach it, or later opens hang on a dead mount. */
+    if (umount2(mountpoint, MNT_DETACH) != 0) {
+        char *const argv[] = { "fusermount3", "-u", "-z", "-q", (char *)mountpoint, NULL };
+        pid_t pid;
+        int status;
+        if (posix_spawnp(&pid, "fusermount3", NULL, NULL, argv, environ) == 0)
+            while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                ;
+    }
+    if (still_mounted(mountpoint))
+        cfs_log_error("%s is still mounted after cloudfs ended: fusermount3 -u %s", mountpoint,
+                      mountpoint);
+    else
+        cfs_log_warn("%s was still mounted after the FUSE loop ended: detached", mountpoint);
 }

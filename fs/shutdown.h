@@ -17,5 +17,8 @@ int cfs_shutdown_start(struct fuse_session *se, const char *mountpoint, unsigned
                        struct cfs_shutdown **out);
 /* After the loop returned (a signal, or an unmount): ends the thread. */
 void cfs_shutdown_finish(struct cfs_shutdown *s);
+/* After libfuse's unmount: if the kernel still lists mountpoint, detaches
+ * it (lazily), so that no dead mount stays behind the process. */
+void cfs_shutdown_detach(const char *mountpoint);
 
 #endif
