@@ -42,8 +42,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: %s\n", argv[1], strerror(-err));
         return 1;
     }
-    struct cfs_view_spec spec = { "image", "image.vmdk", 1,         0,         argv[1],
-                                  no_prop, NULL,         &defaults, VHD_FIXED, false };
+    struct cfs_view_spec spec = {
+        .base = "image",
+        .vmdk_name = "image.vmdk",
+        .cid = 1,
+        .label = argv[1],
+        .prop = no_prop,
+        .defaults = &defaults,
+        .vhd = VHD_FIXED,
+    };
     const char *vhd = getenv("VIEWCAT_VHD"); /* "dynamic", "azure" */
     if (vhd && strcmp(vhd, "dynamic") == 0)
         spec.vhd = VHD_DYNAMIC;
