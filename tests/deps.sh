@@ -33,6 +33,9 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
 fi
 trap '[ $made_policy -eq 1 ] && $sudo rm -f /usr/sbin/policy-rc.d' EXIT
 export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+. "$(dirname "$0")/apt-wait.sh"
+apt_wait
+$sudo apt-get "${APT_LOCK_OPT[@]}" update -qq
+apt_wait
+$sudo apt-get "${APT_LOCK_OPT[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 echo "deps: done"

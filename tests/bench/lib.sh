@@ -59,6 +59,7 @@ clouds_up() {
     at_exit tests/clouds/down "$clouds"
     # shellcheck disable=SC1091
     . "$clouds/env"
+    unset CLOUDFS_CONFIG # each row mounts the clouds it measures
 }
 
 keystone_token() { # 1|2: a token of the clouds' first (or second) user, scoped to their project

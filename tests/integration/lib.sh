@@ -7,6 +7,9 @@ CLOUDFS=$TOP/cloudfs
 : "${CLOUDS_ENV:?run through make check, or set CLOUDS_ENV=DIR/env of tests/clouds/up DIR}"
 # shellcheck disable=SC1090
 . "$CLOUDS_ENV"
+# A test mounts the clouds it names: the vCD ones through config= (vcd.lib),
+# not through the env's CLOUDFS_CONFIG, which is there for a user's plain mount.
+unset CLOUDFS_CONFIG
 
 PY=/usr/bin/python3      # Debian's: another python3 may come first on PATH
 WORK=$(mktemp -d /tmp/cfs-test.XXXXXX)
