@@ -5,6 +5,7 @@
 #ifndef CFS_PACKAGE_H
 #define CFS_PACKAGE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,6 +30,13 @@ const char *cfs_fmt_ext(enum cfs_fmt f);
 
 /* Looks at a few sectors of src (start and end). 0 or a read's -errno. */
 int cfs_sniff(struct cfs_source *src, enum cfs_fmt *out);
+
+/* Does fname's extension agree with content of format fmt (fmt_name.c)?
+ * raw_named_only: raw content (also what no format claims, a text file)
+ * only under .raw, .img or .iso. *base_len: the name without a known
+ * extension. 0, or -EINVAL with the reason in why. */
+int cfs_fmt_fits_name(const char *fname, enum cfs_fmt fmt, bool raw_named_only, size_t *base_len,
+                      char *why, size_t why_len);
 
 struct cfs_package_file {
     char *href;             /* ovf:href: [A-Za-z0-9._-] only */

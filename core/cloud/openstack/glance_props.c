@@ -3,14 +3,10 @@
  * sniffed content, and the properties of the create request.
  *
  * Decisions (documented in cloudfs(1)):
- * - The format is the content's; an extension that names a disk format
- *   must agree with it ("x.qcow2" holding a raw disk is refused). ".img"
- *   names no format (cloud images ship qcow2 as .img), so it takes any.
- *   ".raw" also takes an ISO 9660 image: its bytes are a raw disk.
- * - Only such an extension is taken off for the image's name: a file
+ * - The format is the content's, and the name must agree with it
+ *   (cfs_fmt_fits_name, core/format/fmt_name.c).
+ * - Only a disk extension is taken off for the image's name: a file
  *   "ubuntu-22.04" keeps its dots.
- * - Glance accepts vhdx, vdi and ploop, but cloudfs cannot tell them by
- *   content: those extensions are refused rather than stored as raw.
  * - Properties: user.glance.<key> attributes of the written file win
  *   over those carried over from a copied image; Glance's own fields
  *   (checksum, size, status ...), os_glance_* (reserved by Glance),
@@ -28,50 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { ANY = 0xffff };
-
-#define BIT(f) (1u << (f))
-
-static const struct {
-    const char *ext;
-    unsigned accepts; /* enum cfs_fmt bits; 0: refused whatever it holds */
-} exts[] = {
-    { "qcow2", BIT(CFS_FMT_QCOW2) },
-    { "raw", BIT(CFS_FMT_RAW) | BIT(CFS_FMT_ISO) },
-    { "img", ANY },
-    { "vmdk", BIT(CFS_FMT_VMDK_STREAM) | BIT(CFS_FMT_VMDK_SPARSE) | BIT(CFS_FMT_VMDK_DESC) },
-    { "vhd", BIT(CFS_FMT_VHD) },
-    { "iso", BIT(CFS_FMT_ISO) },
-    { "ova", BIT(CFS_FMT_OVA) },
-    { "vhdx", 0 },
-    { "vdi", 0 },
-    { "ploop", 0 },
-};
-
-static const char *what_it_holds(enum cfs_fmt f)
-{
-    switch (f) {
-    case CFS_FMT_QCOW2:
-        return "a qcow2 disk";
-    case CFS_FMT_VMDK_STREAM:
-    case CFS_FMT_VMDK_SPARSE:
-        return "a VMDK disk";
-    case CFS_FMT_VMDK_DESC:
-        return "a VMDK descriptor";
-    case CFS_FMT_VHD:
-        return "a VHD disk";
-    case CFS_FMT_OVA:
-        return "an OVA";
-    case CFS_FMT_OVF:
-        return "an OVF descriptor";
-    case CFS_FMT_ISO:
-        return "an ISO image";
-    case CFS_FMT_RAW:
-    default:
-        return "a raw disk";
-    }
-}
-
 void glance_target_free(struct glance_target *t)
 {
     free(t->name);
@@ -82,26 +34,12 @@ int glance_target_for(const char *fname, enum cfs_fmt fmt, struct glance_target 
                       size_t why_len)
 {
     const char *dot = strrchr(fname, '.');
-    size_t name_len = strlen(fname);
+    size_t name_len;
 
     memset(out, 0, sizeof *out);
-    why[0] = '\0';
-    if (dot && dot != fname) {
-        for (size_t i = 0; i < CFS_ARRAY_SIZE(exts); i++) {
-            if (strcasecmp(dot + 1, exts[i].ext) != 0)
-                continue;
-            if (!exts[i].accepts) {
-                snprintf(why, why_len, "cloudfs cannot upload %s disks", exts[i].ext);
-                return -EINVAL;
-            }
-            if (!(exts[i].accepts & BIT(fmt))) {
-                snprintf(why, why_len, "%s holds %s", fname, what_it_holds(fmt));
-                return -EINVAL;
-            }
-            name_len = (size_t)(dot - fname);
-            break;
-        }
-    }
+    int err = cfs_fmt_fits_name(fname, fmt, false, &name_len, why, why_len);
+    if (err)
+        return err;
     /* Raw stays raw under ".raw", even when it is an ISO. */
     bool raw_named = dot && strcasecmp(dot + 1, "raw") == 0;
     switch (fmt) {
