@@ -56,7 +56,9 @@ struct cfs_package {
  * VMDK, qcow2, raw and VHD are converted to streamOptimized through the
  * views; an OVA is unpacked and its own OVF used (disks that are not
  * streamOptimized converted, the references rewritten). name is the
- * template's name (the generated OVF's VM, the disk's file name); ovf the
+ * template's name (the generated OVF's VM, the disk's file name); fname
+ * the file written, whose name the content must agree with
+ * (cfs_fmt_fits_name: raw only as .raw or .img), or NULL; ovf the
  * hardware for a generated descriptor; zip the DEFLATE level of converted
  * disks' grains (0: stored, the exact size without reading; 1..12: each
  * grain compressed once at this call to learn the size, for slow links).
@@ -64,8 +66,9 @@ struct cfs_package {
  * label for what cannot be imported (a lone OVF: "copy the .ova or the
  * disk"; a descriptor-only VMDK; an OVA without OVF or with missing
  * files), or a decoder's error. */
-int cfs_package_make(struct cfs_source *content, const char *name, const struct ovf_defaults *ovf,
-                     int zip, const char *label, struct cfs_package *out);
+int cfs_package_make(struct cfs_source *content, const char *fname, const char *name,
+                     const struct ovf_defaults *ovf, int zip, const char *label,
+                     struct cfs_package *out);
 void cfs_package_free(struct cfs_package *p);
 
 /* A source over [off, off + len) of parent, which it does not own. */

@@ -72,6 +72,19 @@ static inline void cfs_source_prefetch(struct cfs_source *src, uint64_t off, uin
         src->ops->prefetch(src, off, len < src->size - off ? len : src->size - off);
 }
 
+/* Reads all of [off, off + len): 0, a read's -errno, or -EIO when the
+ * source ends first. */
+static inline int cfs_source_read_full(struct cfs_source *src, void *buf, size_t len, uint64_t off)
+{
+    for (size_t done = 0; done < len;) {
+        ssize_t n = cfs_source_pread(src, (char *)buf + done, len - done, off + done);
+        if (n <= 0)
+            return n < 0 ? (int)n : -EIO;
+        done += (size_t)n;
+    }
+    return 0;
+}
+
 /* 0: every byte served is covered by the cloud's digest; -EIO: it does
  * not match; -ENODATA: no digest covers this source (a vCD export). */
 static inline int cfs_source_finish(struct cfs_source *src)

@@ -249,18 +249,6 @@ static void store(struct cache_source *s, uint64_t idx, const struct cbuf *b, bo
         maybe_verify(s);
 }
 
-/* Reads the whole of [off, off + len) from inner. */
-static int read_inner(struct cache_source *s, char *buf, size_t len, uint64_t off)
-{
-    for (size_t done = 0; done < len;) {
-        ssize_t n = cfs_source_pread(s->inner, buf + done, len - done, off + done);
-        if (n <= 0)
-            return n < 0 ? (int)n : -EIO;
-        done += (size_t)n;
-    }
-    return 0;
-}
-
 /* The bytes of chunk idx, from disk when verified, else from inner.
  * *fresh: they came from inner and are not stored yet. */
 static int load(struct cache_source *s, uint64_t idx, struct cbuf **out, bool *fresh)
@@ -290,7 +278,7 @@ static int load(struct cache_source *s, uint64_t idx, struct cbuf **out, bool *f
         }
         cfs_cache_drop(s->cache, s->key, idx);
     }
-    int err = read_inner(s, b->data, len, idx << CFS_CACHE_CHUNK_SHIFT);
+    int err = cfs_source_read_full(s->inner, b->data, len, idx << CFS_CACHE_CHUNK_SHIFT);
     if (err) {
         cbuf_unref(b);
         return err;
@@ -521,9 +509,11 @@ static int read_small(struct cache_source *s, char *dst, size_t n, uint64_t pos)
     if (cfs_memo_get(memo, s->key, pos, n, dst))
         return 0;
     if (!cfs_memo_claim(memo, s->key, at, want)) /* another reader has it now, or no room */
-        return cfs_memo_get(memo, s->key, pos, n, dst) ? 0 : read_inner(s, dst, n, pos);
+        return cfs_memo_get(memo, s->key, pos, n, dst)
+                   ? 0
+                   : cfs_source_read_full(s->inner, dst, n, pos);
     char *tmp = want == n ? dst : malloc(want);
-    int err = tmp ? read_inner(s, tmp, want, at) : -ENOMEM;
+    int err = tmp ? cfs_source_read_full(s->inner, tmp, want, at) : -ENOMEM;
     cfs_memo_fill(memo, s->key, at, want, err ? NULL : tmp);
     if (!err && tmp != dst)
         memcpy(dst, tmp + (pos - at), n);
@@ -612,13 +602,10 @@ static void cache_discard(struct cfs_source *src)
     if (verified)
         return; /* every chunk was checked against the manifest */
     cfs_memo_forget(cfs_cache_memo(s->cache), s->key);
-    for (uint64_t i = 0; i < s->n_chunks; i++) {
-        pthread_mutex_lock(&s->lock);
-        bool mine = bit_test(s->mine, i);
-        pthread_mutex_unlock(&s->lock);
-        if (mine)
+    /* Once discarded is set, store() marks nothing more: mine is frozen. */
+    for (uint64_t i = 0; i < s->n_chunks; i++)
+        if (bit_test(s->mine, i))
             cfs_cache_drop(s->cache, s->key, i);
-    }
     pthread_mutex_lock(&s->lock);
     memset(s->mine, 0, (size_t)(s->n_chunks / 64 + 1) * sizeof *s->mine);
     memset(s->stored, 0, (size_t)(s->n_chunks / 64 + 1) * sizeof *s->stored);

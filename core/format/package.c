@@ -244,11 +244,14 @@ static const char *not_raw(struct cfs_source *content)
     return NULL;
 }
 
-int cfs_package_make(struct cfs_source *content, const char *name, const struct ovf_defaults *ovf,
-                     int zip, const char *label, struct cfs_package *out)
+int cfs_package_make(struct cfs_source *content, const char *fname, const char *name,
+                     const struct ovf_defaults *ovf, int zip, const char *label,
+                     struct cfs_package *out)
 {
     enum cfs_fmt fmt;
     const char *why;
+    char name_why[300];
+    size_t base_len;
     int err;
 
     memset(out, 0, sizeof *out);
@@ -256,6 +259,12 @@ int cfs_package_make(struct cfs_source *content, const char *name, const struct 
     if (err) {
         cfs_log_error("%s: reading it: %s", label, strerror(-err));
         return err;
+    }
+    /* Raw is what no format claims, a text file too: only a raw name says
+     * that such bytes are meant as a disk. */
+    if (fname && cfs_fmt_fits_name(fname, fmt, true, &base_len, name_why, sizeof name_why)) {
+        cfs_log_error("upload of %s refused: %s", label, name_why);
+        return -EINVAL;
     }
     switch (fmt) {
     case CFS_FMT_OVF:

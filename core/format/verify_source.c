@@ -194,11 +194,7 @@ static int fill(struct vsrc *s, uint64_t upto)
         uint64_t at = s->hashed;
         size_t n = upto - at < STEP ? (size_t)(upto - at) : STEP;
         pthread_mutex_unlock(&s->lock);
-        for (size_t got = 0; !err && got < n;) {
-            ssize_t r = cfs_source_pread(s->inner, tmp + got, n - got, at + got);
-            err = r < 0 ? (int)r : r == 0 ? -EIO : 0;
-            got += r > 0 ? (size_t)r : 0;
-        }
+        err = cfs_source_read_full(s->inner, tmp, n, at);
         pthread_mutex_lock(&s->lock);
         if (!err)
             advance(s, tmp, n);

@@ -175,7 +175,7 @@ static void check_disk(const char *input, enum cfs_fmt want, const char *fmt, bo
     CHECK(sniff_of(input) == want);
     if (!src)
         return;
-    CHECK(cfs_package_make(src, "My VM \xc3\xbc/1", &hw, 0, input, &pkg) == 0);
+    CHECK(cfs_package_make(src, NULL, "My VM \xc3\xbc/1", &hw, 0, input, &pkg) == 0);
     if (pkg.n_files == 1) {
         CHECK_STR(pkg.files[0].href, "My_VM_1.vmdk");
         write_source(pkg.files[0].src, "out.vmdk");
@@ -323,7 +323,7 @@ static int package_of(const char *name, struct cfs_package *pkg)
     struct cfs_source *src = open_in(name);
     if (!src)
         return -ENOENT;
-    int err = cfs_package_make(src, "vm", &hw, 0, name, pkg);
+    int err = cfs_package_make(src, NULL, "vm", &hw, 0, name, pkg);
     if (err == 0) {
         for (size_t i = 0; i < pkg->n_files; i++)
             write_source(pkg->files[i].src, pkg->files[i].href);

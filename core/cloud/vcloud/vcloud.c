@@ -319,16 +319,6 @@ static int vcd_put(struct cfs_cloud *cloud, const struct cfs_put *req)
         err = -EINVAL;
     }
     if (!err) {
-        /* As for Glance: the bytes must be a disk the name agrees with; a
-         * text file sniffs as raw, which only .raw, .img or .iso may be. */
-        enum cfs_fmt fmt;
-        size_t base_len;
-        char why[300];
-        err = cfs_sniff(req->content, &fmt);
-        if (!err && (err = cfs_fmt_fits_name(req->fname, fmt, true, &base_len, why, sizeof why)))
-            cfs_log_error("vcloud: %s: upload of %s refused: %s", c->base.name, req->label, why);
-    }
-    if (!err) {
         int taken = name_taken(c, href, name);
         if (taken > 0) {
             cfs_log_error("vcloud: %s: %s: catalog %s already has an item named %s", c->base.name,
@@ -339,7 +329,8 @@ static int vcd_put(struct cfs_cloud *cloud, const struct cfs_put *req)
         }
     }
     if (!err) {
-        err = cfs_package_make(req->content, name, req->ovf, req->vmdk_zip, req->label, &pkg);
+        err = cfs_package_make(req->content, req->fname, name, req->ovf, req->vmdk_zip, req->label,
+                               &pkg);
         if (!err) {
             err = vcd_upload(c, href, name, &pkg, req);
             cfs_package_free(&pkg);
