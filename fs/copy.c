@@ -26,6 +26,7 @@
 #include "vmdk_compress.h"
 #include "meter.h"
 #include "mount.h"
+#include "names.h"
 #include "pending_upload.h"
 #include "spool.h"
 #include "transfers.h"
@@ -274,9 +275,10 @@ static void *run(void *arg)
 {
     struct cfs_copy *c = arg;
     struct cfs_cloud *cloud = cfs_dircache_cloud(c->p->dc);
+    char *cloud_fname = cfs_name_to_cloud(c->p->fname);
     struct cfs_put req = {
         .dir = cfs_dircache_dir(c->p->dc),
-        .fname = c->p->fname,
+        .fname = cloud_fname,
         .content = c->meter,
         .xattrs = c->xattrs,
         .xattrs_len = c->xattrs_len,
@@ -292,8 +294,9 @@ static void *run(void *arg)
         .confirm = copy_confirm,
         .confirm_ctx = c,
     };
-    int err = cloud->provider->put(cloud, &req);
+    int err = cloud_fname ? cloud->provider->put(cloud, &req) : -ENOMEM;
 
+    free(cloud_fname);
     if (err > 0)
         err = -EIO;
     if (err)

@@ -15,6 +15,7 @@
 #define SOLIDUS        "\xef\xbc\x8f"
 #define REPLACEMENT    "\xef\xbf\xbd"
 #define QUOTE          "\xef\xbc\x82"
+#define FULLSTOP       "\xef\xbc\x8e"
 
 struct slot {
     size_t idx;
@@ -23,7 +24,6 @@ struct slot {
     bool marked;
 };
 
-/* '/' becomes U+FF0F; "", "." and ".." cannot be names on their own. */
 /* Length of the valid UTF-8 sequence at p (of n bytes), or 0. */
 static size_t utf8_len(const unsigned char *p, size_t n)
 {
@@ -59,10 +59,12 @@ static bool hidden_control(uint32_t c)
 }
 
 /* '/' becomes U+FF0F and '"' U+FF02 (a .vmdk's descriptor quotes its own
- * name); control characters (hidden_control too) and bytes that are not
- * UTF-8 become U+FFFD, so that a name breaks no line of ls or a log, shows
- * what it holds, and an OVF can name it. "", "." and ".." cannot be names
- * on their own. */
+ * name); a leading '.' becomes U+FF0E, so that ls and every glob see the
+ * object (a batch cp with a glob would skip a dot-file) and a cloud name
+ * is never taken for one of rsync's staged dot-files; control characters
+ * (hidden_control too) and bytes that are not UTF-8 become U+FFFD, so that
+ * a name breaks no line of ls or a log, shows what it holds, and an OVF
+ * can name it. "" cannot be a name on its own. */
 static char *clean_base(const char *name, bool *unusable)
 {
     const unsigned char *u = (const unsigned char *)name;
@@ -73,8 +75,8 @@ static char *clean_base(const char *name, bool *unusable)
     for (size_t i = 0; i < n;) {
         unsigned char c = u[i];
         size_t len = c >= 0x80 ? utf8_len(u + i, n - i) : 1;
-        if (c == '/' || c == '"') {
-            memcpy(p, c == '/' ? SOLIDUS : QUOTE, 3);
+        if (c == '/' || c == '"' || (c == '.' && i == 0)) {
+            memcpy(p, c == '/' ? SOLIDUS : c == '"' ? QUOTE : FULLSTOP, 3);
             p += 3;
         } else if (c < 0x20 || c == 0x7f || len == 0) {
             memcpy(p, REPLACEMENT, 3);
@@ -90,9 +92,7 @@ static char *clean_base(const char *name, bool *unusable)
         i += len;
     }
     *p = '\0';
-    *unusable = !*b || strcmp(b, ".") == 0 || strcmp(b, "..") == 0;
-    if (*unusable)
-        *b = '\0';
+    *unusable = !*b;
     return b;
 }
 
@@ -279,4 +279,25 @@ char *cfs_name_by_id(const char *id, const char *ext)
 {
     char *r;
     return asprintf(&r, "%s.%s", id, ext) < 0 ? NULL : r;
+}
+
+/* The inverse of clean_base's escapes, for a name written into the mount:
+ * U+FF0F is '/', U+FF02 '"', a leading U+FF0E '.'; so Glance -> vCD ->
+ * Glance gives the name back. U+FFFD stays: what it replaced is gone. */
+char *cfs_name_to_cloud(const char *fname)
+{
+    char *r = malloc(strlen(fname) + 1), *p = r;
+    if (!r)
+        return NULL;
+    for (const char *s = fname; *s;) {
+        if (strncmp(s, SOLIDUS, 3) == 0 || strncmp(s, QUOTE, 3) == 0 ||
+            (s == fname && strncmp(s, FULLSTOP, 3) == 0)) {
+            *p++ = s[2] == SOLIDUS[2] ? '/' : s[2] == QUOTE[2] ? '"' : '.';
+            s += 3;
+        } else {
+            *p++ = *s++;
+        }
+    }
+    *p = '\0';
+    return r;
 }

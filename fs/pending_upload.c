@@ -8,6 +8,7 @@
 #include "log.h"
 #include "meter.h"
 #include "mount.h"
+#include "names.h"
 #include "ops.h"
 #include "spool.h"
 #include "transfers.h"
@@ -76,7 +77,7 @@ int cfs_upload(struct cfs_pending *p, const char *fname, const struct ovf_defaul
     struct cfs_cloud *cloud = cfs_dircache_cloud(p->dc);
     struct cfs_source *src = NULL, *metered = NULL;
     struct cfs_transfer *t = NULL;
-    char *xattrs = NULL;
+    char *xattrs = NULL, *cloud_fname = NULL;
     size_t xattrs_len = 0;
     double t0 = cfs_now();
     int err;
@@ -86,6 +87,8 @@ int cfs_upload(struct cfs_pending *p, const char *fname, const struct ovf_defaul
     err = cfs_spool_source(p->fd, &src);
     if (!err)
         err = cfs_pending_xattrs_copy(p, &xattrs, &xattrs_len);
+    if (!err && !(cloud_fname = cfs_name_to_cloud(fname)))
+        err = -ENOMEM;
     if (!err) {
         t = cfs_transfer_begin(label, NULL, CFS_XFER_UPLOAD, src->size);
         err = cfs_meter_source_open(src, t, &metered);
@@ -96,7 +99,7 @@ int cfs_upload(struct cfs_pending *p, const char *fname, const struct ovf_defaul
     }
     struct cfs_put req = {
         .dir = cfs_dircache_dir(p->dc),
-        .fname = fname,
+        .fname = cloud_fname,
         .content = metered,
         .xattrs = xattrs,
         .xattrs_len = xattrs_len,
@@ -126,6 +129,7 @@ out:
     cfs_source_close(metered);
     cfs_source_close(src);
     free(xattrs);
+    free(cloud_fname);
     if (!err)
         cfs_dircache_invalidate(p->dc);
     cfs_pending_end_upload(p, err);

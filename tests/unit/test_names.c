@@ -60,9 +60,26 @@ int main(void)
     };
     assign(u, 3, out);
     CHECK_STR(out[0], "~ffffffff.raw");
-    CHECK_STR(out[1], "~12345678.raw");
-    CHECK_STR(out[2], "~abcdef01.iso");
+    CHECK_STR(out[1], "\xef\xbc\x8e.raw");
+    CHECK_STR(out[2], "\xef\xbc\x8e..iso");
     free_all(out, 3);
+
+    /* A leading dot is escaped (ls and globs skip dot-files), others stay;
+     * a written name maps back to the cloud's. */
+    struct cfs_name_in h[] = { { ".hidden", "abababab-1", "qcow2", true },
+                               { "a.b.", "abababab-2", "qcow2", true } };
+    assign(h, 2, out);
+    CHECK_STR(out[0], "\xef\xbc\x8ehidden.qcow2");
+    CHECK_STR(out[1], "a.b..qcow2");
+    free_all(out, 2);
+    char *back = cfs_name_to_cloud("\xef\xbc\x8ehid\xef\xbc\x8e"
+                                   "den\xef\xbc\x8f\xef\xbc\x82x\xef\xbc\x82.qcow2");
+    CHECK_STR(back, ".hid\xef\xbc\x8e"
+                    "den/\"x\".qcow2");
+    free(back);
+    back = cfs_name_to_cloud("plain.vmdk");
+    CHECK_STR(back, "plain.vmdk");
+    free(back);
 
     /* Too long: cut on a UTF-8 boundary and marked, within 255 bytes. */
     char longname[400];
