@@ -44,3 +44,16 @@ void cfs_forget_object(struct cfs_dircache *dc, const char *dir_path, const char
     free(by_id);
     cfs_snapshot_put(snap);
 }
+
+void cfs_forget_node(const struct cfs_node *node, const char *path)
+{
+    const struct cfs_object *o = node->entry->obj;
+    const char *slash = strrchr(path, '/');
+    size_t len = slash ? (size_t)(slash - path) : 0;
+    if (node->by_id && len >= strlen("/" CFS_BY_ID))
+        len -= strlen("/" CFS_BY_ID);
+    char *dir = strndup(path, len);
+    if (dir)
+        cfs_forget_object(node->dc, dir, o->id, o->name, strlen(o->name));
+    free(dir);
+}

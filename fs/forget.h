@@ -14,4 +14,9 @@
 void cfs_forget_object(struct cfs_dircache *dc, const char *dir_path, const char *id,
                        const char *name, size_t name_len);
 
+struct cfs_node;
+/* The files of a resolved NODE_FILE's object, path being the file's path
+ * in the mount (by name or under by-id/). */
+void cfs_forget_node(const struct cfs_node *node, const char *path);
+
 #endif

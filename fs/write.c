@@ -26,8 +26,9 @@
  * - unlink of a cloud object deletes it with allow_delete (every file
  *   and view of one image or template names the same object: removing
  *   one removes them all), else EACCES.
+ * - rename: fs/rename.c.
  * - chmod/chown succeed without effect (rsync -a must not fail on them);
- *   rename of a cloud object EPERM, mkdir/rmdir EPERM. */
+ *   mkdir/rmdir EPERM. */
 #define _GNU_SOURCE
 #include "write.h"
 #include "copy.h"
@@ -46,11 +47,6 @@
 static struct cfs_mount *mount_of(void)
 {
     return fuse_get_context()->private_data;
-}
-
-static bool staged(const char *fname)
-{
-    return fname[0] == '.';
 }
 
 /* Files unlinked while open stay writable (their bytes go nowhere). */
@@ -311,7 +307,7 @@ int cfs_write_flush(const char *path, struct fuse_file_info *fi)
         return 0; /* uploaded through another handle; unlinked */
     if (err)
         return err;
-    if (staged(p->fname))
+    if (cfs_write_staged(p->fname))
         return 0;
     return cfs_upload(p, p->fname, &mount_of()->ovf, p->path);
 }
@@ -328,7 +324,7 @@ void cfs_write_release(struct cfs_handle *h, const char *path)
     struct cfs_pending *p = h->pending;
     if (h->copy)
         cfs_copy_release(h);
-    if (h->dirty && !staged(p->fname) && cfs_pending_state(p) == 0) {
+    if (h->dirty && !cfs_write_staged(p->fname) && cfs_pending_state(p) == 0) {
         cfs_log_info("%s: closed last by a process that did not open it: uploading now", p->path);
         cfs_upload(p, p->fname, &mount_of()->ovf, p->path);
     }
@@ -341,40 +337,26 @@ void cfs_write_release(struct cfs_handle *h, const char *path)
     free(h);
 }
 
-/* The files of node's object, whose cloud side just changed. */
-static void forget_node_object(const struct cfs_node *node, const char *path)
-{
-    const struct cfs_object *o = node->entry->obj;
-    const char *slash = strrchr(path, '/');
-    size_t len = slash ? (size_t)(slash - path) : 0;
-    if (node->by_id && len >= strlen("/" CFS_BY_ID))
-        len -= strlen("/" CFS_BY_ID);
-    char *dir = strndup(path, len);
-    if (dir)
-        cfs_forget_object(node->dc, dir, o->id, o->name, strlen(o->name));
-    free(dir);
-}
-
+/* One log line per rm: this one, or the provider's naming the cloud's
+ * answer (a refusal made without asking the cloud is logged here). */
 static int remove_object(struct cfs_node *node, const char *path)
 {
     struct cfs_cloud *cloud = node->mc->cloud;
-    if (!cloud->provider->remove)
-        return -EPERM;
     /* A directory nothing can be written into (a read-only catalog) keeps
      * its objects: say so instead of the cloud's answer (vCD: 403, which
      * reads as "no such object"). */
-    int err = cfs_dircache_can_put(node->dc, NULL);
+    int err = cloud->provider->remove ? cfs_dircache_can_put(node->dc, NULL) : -EPERM;
     if (err)
-        return err;
-    err = cloud->provider->remove(cloud, cfs_node_dir(node), node->entry->obj);
+        cfs_log_info("%s: not removed: %s", path, strerror(-err));
+    else
+        err = cloud->provider->remove(cloud, cfs_node_dir(node), node->entry->obj);
     if (err > 0)
         err = -EIO;
-    if (err)
-        cfs_log_error("%s: rm failed: %s", path, strerror(-err));
-    else
-        cfs_log_info("%s: removed %s from %s", path, node->entry->obj->name, cloud->name);
     if (!err)
-        forget_node_object(node, path);
+        cfs_log_info("%s: removed %s (%s) from %s", path, node->entry->obj->name,
+                     node->entry->obj->id, cloud->name);
+    if (!err)
+        cfs_forget_node(node, path);
     cfs_dircache_invalidate(node->dc);
     return err;
 }
@@ -392,6 +374,8 @@ int cfs_write_unlink(const char *path)
         cfs_pending_drop(node.pending);
     } else if (node.kind == NODE_FILE) {
         err = m->opts.allow_delete ? remove_object(&node, path) : -EACCES;
+        if (err == -EACCES && !m->opts.allow_delete)
+            cfs_log_info("%s: not removed: the mount has no allow_delete option", path);
     } else {
         err = -EISDIR;
     }
@@ -409,59 +393,6 @@ int cfs_write_rmdir(const char *path)
 {
     (void)path;
     return -EPERM;
-}
-
-static bool same_parent(const char *a, const char *b)
-{
-    const char *sa = strrchr(a, '/'), *sb = strrchr(b, '/');
-    return sa && sb && sa - a == sb - b && strncmp(a, b, (size_t)(sa - a)) == 0;
-}
-
-/* rsync's last step: ".name.XXXXXX" -> "name" uploads it, as "name". */
-int cfs_write_rename(const char *from, const char *to, unsigned int flags)
-{
-    struct cfs_mount *m = mount_of();
-    struct cfs_node src, dst;
-    const char *tname = strrchr(to, '/') ? strrchr(to, '/') + 1 : to;
-    int err;
-
-    if (flags & RENAME_EXCHANGE)
-        return -EINVAL;
-    err = cfs_tree_resolve(m, from, false, &src);
-    if (err)
-        return err;
-    if (src.kind != NODE_PENDING) {
-        err = -EPERM; /* cloud objects keep their names (for now) */
-        goto out;
-    }
-    if (!same_parent(from, to)) {
-        err = -EXDEV; /* mv copies instead */
-        goto out;
-    }
-    if (!staged(src.pending->fname) || staged(tname) || !*tname) {
-        err = -EPERM;
-        goto out;
-    }
-    err = cfs_tree_resolve(m, to, false, &dst);
-    if (err == 0) {
-        /* allow_delete: put() replaces the object (new one first). */
-        bool replace = dst.kind == NODE_FILE && m->opts.allow_delete;
-        err = dst.kind == NODE_PENDING ? -EBUSY : replace ? 0 : -EEXIST;
-        cfs_node_release(&dst);
-        if (err)
-            goto out;
-    }
-    err = cfs_pending_state(src.pending);
-    if (!err)
-        err = cfs_upload(src.pending, tname, &m->ovf, to);
-    /* The inode keeps the staged file's mode and size once renamed: let
-     * the kernel ask for the cloud's. Safe here, unlike an entry
-     * invalidation: the kernel holds no page locks during a rename. */
-    if (!err)
-        fuse_invalidate_path(fuse_get_context()->fuse, from);
-out:
-    cfs_node_release(&src);
-    return err;
 }
 
 /* Succeeds on anything that exists, without effect. */
@@ -533,7 +464,7 @@ int cfs_write_utimens(const char *path, const struct timespec tv[2], struct fuse
             if (err)
                 cfs_log_error("%s: cannot store its modification time: %s", path, strerror(-err));
             else
-                forget_node_object(&node, path);
+                cfs_forget_node(&node, path);
             cfs_dircache_invalidate(node.dc);
         }
     }

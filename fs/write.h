@@ -11,6 +11,14 @@
 
 #include <sys/stat.h>
 
+/* Dot-files (rsync's ".name.XXXXXX") are staged: uploaded only when
+ * renamed to a visible name. Cloud objects never show as dot-files
+ * (fs/names.c escapes a leading dot). */
+static inline bool cfs_write_staged(const char *fname)
+{
+    return fname[0] == '.';
+}
+
 /* Attributes of a file being written: its spool's size, 0666 less umask=. */
 void cfs_pending_attr(const struct cfs_mount *m, const struct cfs_pending *p, struct stat *st);
 

@@ -129,6 +129,12 @@ struct cfs_provider {
     int (*put)(struct cfs_cloud *cloud, const struct cfs_put *req);
     /* Deletes an object (rm, with the allow_delete option). 0 or -errno. */
     int (*remove)(struct cfs_cloud *cloud, const char *dir, const struct cfs_object *obj);
+    /* Renames an object within dir (mv in one directory): the same object
+     * and id under new_name, the cloud's spelling without an extension.
+     * Synchronous; one log line; on failure the object keeps its name.
+     * 0 or -errno (EEXIST: the name is taken). NULL: EPERM. */
+    int (*rename)(struct cfs_cloud *cloud, const char *dir, const struct cfs_object *obj,
+                  const char *new_name);
     /* Stores a modification time on the object (a Glance property, vCD
      * metadata) that later listings report as its mtime, so a second
      * rsync -a finds the file unchanged. 0 or -errno. */

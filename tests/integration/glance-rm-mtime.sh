@@ -76,5 +76,5 @@ mount_cloudfs -o allow_delete
 rm "$dir/$P-a.vmdk" || fail "rm with allow_delete failed"
 [ -z "$(images "$P-a")" ] || fail "the image is still in Glance"
 ls "$dir" | grep -q "^$P-a\." && fail "files of the removed image are still listed"
-[ "$(log_count "deleted image $id")" = 1 ] || fail "no log line for the removal"
+[ "$(log_count "removed $P-a \($id\) from openstack")" = 1 ] || fail "no single log line for the removal"
 exit 0

@@ -60,6 +60,6 @@ truncate -s 0 "$f" 2>/dev/null && fail "truncating $f succeeded"
 touch "$dir/by-id/new-file.raw" 2>/dev/null && fail "creating a file in by-id/ succeeded"
 rm -f "$f" 2>/dev/null && [ ! -e "$f" ] && fail "removing $f succeeded"
 mkdir "$dir/newdir" 2>/dev/null && fail "mkdir succeeded"
-mv "$f" "$dir/renamed.qcow2" 2>/dev/null && fail "renaming succeeded"
+mv "$f" "$dir/by-id/renamed.qcow2" 2>/dev/null && fail "moving into by-id/ succeeded"
 [ "$(sha256_of "$f")" = "$sum" ] || fail "$f changed"
 exit 0

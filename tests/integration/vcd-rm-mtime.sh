@@ -39,5 +39,5 @@ grep -q "Permission denied\|Read-only" "$WORK/err" || fail "rm in a read-only ca
 rm "$mig/$name.vmdk" || fail "rm with allow_delete failed"
 [ "$(vcd_count migrated "$name")" = 0 ] || fail "the template is still in the catalog"
 ls "$mig" | grep -q "^$name\." && fail "files of the removed template are still listed"
-[ "$(log_count "deleted template $name")" = 1 ] || fail "no log line for the removal"
+[ "$(log_count "removed $name \(.*\) from vcloud")" = 1 ] || fail "no single log line for the removal"
 exit 0

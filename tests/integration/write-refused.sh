@@ -2,7 +2,8 @@
 # Writing where no cloud object can be made (a cloud's own directory,
 # by-id/): create answers EROFS or EACCES, nothing is spooled, the cache
 # directory stays empty, Glance gets nothing; mkdir, rm (without
-# allow_delete) and rename of images are refused, an image cannot be
+# allow_delete) and renames of images to a dot-file are refused (EPERM),
+# into another directory EXDEV (mv-rename-glance.sh has the renames), an image cannot be
 # opened for writing; the mount is read-write; the default cache
 # directory is created with mode 0700.
 . "$(dirname "$0")/lib.sh"
@@ -53,8 +54,10 @@ img=$images/$(manifest openstack ext4 name).qcow2
 [ -f "$img" ] || fail "no $img"
 e=$(errno_of unlink "$img")
 [ "$e" = EACCES ] || fail "rm of an image: $e, want EACCES"
-e=$(errno_of rename "$img" "$images/other.qcow2")
-[ "$e" = EPERM ] || fail "rename of an image: $e, want EPERM"
+e=$(errno_of rename "$img" "$images/.other.qcow2")
+[ "$e" = EPERM ] || fail "rename of an image to a dot-file: $e, want EPERM"
+e=$(errno_of rename "$img" "$images/by-id/other.qcow2")
+[ "$e" = EXDEV ] || fail "rename of an image into by-id/: $e, want EXDEV"
 e=$(errno_of write "$img")
 [ "$e" = EEXIST ] || fail "open of an image for writing: $e, want EEXIST"
 chmod 600 "$img" || fail "chmod of an image should succeed without effect"

@@ -1,5 +1,6 @@
 /* Changes to existing Glance images: delete (rm with allow_delete, the
- * clean-up of a failed upload, a replaced image) and the stored mtime
+ * clean-up of a failed upload, a replaced image), the name (mv) and the
+ * stored mtime
  * (utimensat: the property cloudfs_mtime, which the listing reports as
  * the image's mtime; Glance accepts property changes on active images). */
 #define _GNU_SOURCE
@@ -9,6 +10,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +38,7 @@ int glance_remove(struct openstack *os, const struct cfs_object *obj)
     char *what = cfs_printf("deleting image %s (%s)", obj->id, obj->name);
     int err = what ? glance_delete_image(os, obj->id, what) : -ENOMEM;
     if (!err)
-        cfs_log_info("glance: cloud %s: deleted image %s (%s)", os->base.name, obj->id, obj->name);
+        cfs_log_debug("glance: cloud %s: deleted image %s (%s)", os->base.name, obj->id, obj->name);
     free(what);
     return err;
 }
@@ -83,5 +85,21 @@ int glance_set_mtime(struct openstack *os, const struct cfs_object *obj, const s
     }
     if (!err)
         cfs_log_debug("glance: cloud %s: image %s: mtime %s", os->base.name, obj->id, text);
+    return err;
+}
+
+int glance_rename(struct openstack *os, const struct cfs_object *obj, const char *new_name)
+{
+    json_t *ops =
+        json_pack("[{s:s, s:s, s:s}]", "op", "replace", "path", "/name", "value", new_name);
+    char *body = ops ? json_dumps(ops, JSON_COMPACT) : NULL;
+    char *what = cfs_printf("renaming image %s (%s)", obj->id, obj->name);
+    int err = body && what ? patch(os, obj->id, body, what) : -ENOMEM;
+    if (!err)
+        cfs_log_debug("glance: cloud %s: renamed image %s from %s to %s", os->base.name, obj->id,
+                      obj->name, new_name);
+    free(what);
+    free(body);
+    json_decref(ops);
     return err;
 }

@@ -241,8 +241,10 @@ static int os_put(struct cfs_cloud *cloud, const struct cfs_put *req)
 
 static int os_remove(struct cfs_cloud *cloud, const char *dir, const struct cfs_object *obj)
 {
-    if (strcmp(dir, "servers") == 0)
-        return -EROFS; /* rm never deletes a server */
+    if (strcmp(dir, "servers") == 0) {
+        cfs_log_info("glance: cloud %s: %s: rm never deletes a server", cloud->name, obj->name);
+        return -EROFS;
+    }
     if (strcmp(dir, "images") != 0)
         return -ENOENT;
     return glance_remove((struct openstack *)cloud, obj);
@@ -258,6 +260,18 @@ static int os_set_mtime(struct cfs_cloud *cloud, const char *dir, const struct c
     return glance_set_mtime((struct openstack *)cloud, obj, mtime);
 }
 
+static int os_rename(struct cfs_cloud *cloud, const char *dir, const struct cfs_object *obj,
+                     const char *new_name)
+{
+    if (strcmp(dir, "servers") == 0) {
+        cfs_log_info("glance: cloud %s: %s: servers keep their names", cloud->name, obj->name);
+        return -EROFS;
+    }
+    if (strcmp(dir, "images") != 0)
+        return -ENOENT;
+    return glance_rename((struct openstack *)cloud, obj, new_name);
+}
+
 static const char *const os_dirs[] = { "images", "servers", NULL };
 
 const struct cfs_provider openstack_provider = {
@@ -270,6 +284,7 @@ const struct cfs_provider openstack_provider = {
     .can_put = os_can_put,
     .put = os_put,
     .remove = os_remove,
+    .rename = os_rename,
     .set_mtime = os_set_mtime,
     .sweep = glance_sweep,
 };

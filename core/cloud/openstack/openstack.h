@@ -114,6 +114,8 @@ int glance_delete_image(struct openstack *os, const char *id, const char *what);
 int glance_remove(struct openstack *os, const struct cfs_object *obj);
 /* Stores t as the property cloudfs_mtime (include/mtime.h). */
 int glance_set_mtime(struct openstack *os, const struct cfs_object *obj, const struct timespec *t);
+/* mv: a JSON-patch of the image's name (Glance allows it on any status). */
+int glance_rename(struct openstack *os, const struct cfs_object *obj, const char *new_name);
 
 /* ---- glance_sweep.c ---- */
 struct cfs_marker_self;

@@ -238,6 +238,19 @@ void vcd_headers_free(char *hdr[2])
     hdr[0] = hdr[1] = NULL;
 }
 
+char *vcd_task_of(const struct cfs_http_resp *resp)
+{
+    xmlDocPtr doc;
+    char *href = NULL;
+    if (resp->body_len && vcd_xml_parse(resp->body, resp->body_len, &doc) == 0) {
+        xmlNodePtr root = xmlDocGetRootElement(doc);
+        if (root && xmlStrcmp(root->name, BAD_CAST "Task") == 0)
+            href = vcd_xml_attr(root, "href");
+        xmlFreeDoc(doc);
+    }
+    return href;
+}
+
 int vcd_wait_task(struct vcd_cloud *c, const char *task_href, unsigned timeout_s, const char *what)
 {
     return vcd_wait_task_cancel(c, task_href, timeout_s, what, NULL, NULL);

@@ -13,27 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The task of a 202 answer (its root element), or NULL. */
-static char *task_of(const struct cfs_http_resp *resp)
-{
-    xmlDocPtr doc;
-    char *href = NULL;
-    if (resp->body_len && vcd_xml_parse(resp->body, resp->body_len, &doc) == 0) {
-        xmlNodePtr root = xmlDocGetRootElement(doc);
-        if (root && xmlStrcmp(root->name, BAD_CAST "Task") == 0)
-            href = vcd_xml_attr(root, "href");
-        xmlFreeDoc(doc);
-    }
-    return href;
-}
-
 /* One DELETE; a 202's task is awaited. 0 or -errno (logged). */
 static int delete_entity(struct vcd_cloud *c, const char *href, const char *what)
 {
     struct cfs_http_resp resp = { 0 };
     int err = vcd_api(c, "DELETE", href, NULL, NULL, 0, &resp);
     if (!err && resp.status == 202) {
-        char *task = task_of(&resp);
+        char *task = vcd_task_of(&resp);
         err = task ? vcd_wait_task(c, task, 0, what) : 0;
         free(task);
     } else if (!err && (resp.status < 200 || resp.status >= 300)) {
@@ -59,6 +45,6 @@ int vcd_remove(struct vcd_cloud *c, const struct cfs_object *obj)
         err = delete_entity(c, item, what);
     }
     if (!err)
-        cfs_log_info("vcloud: %s: deleted template %s (%s)", c->base.name, obj->name, tmpl);
+        cfs_log_debug("vcloud: %s: deleted template %s (%s)", c->base.name, obj->name, tmpl);
     return err;
 }

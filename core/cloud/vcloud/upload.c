@@ -293,9 +293,9 @@ static int upload_contents(struct vcd_upload *u, const char *name, const struct 
     "</MetadataValue>\n"
 
 /* After status 8 the Description still holds the marker: rewriting it
- * means a PUT of the whole template, which the emulator refuses (405).
- * The sweep only looks at templates that are not resolved, so the marker
- * is already harmless; this entry tells anyone reading it that the upload
+ * would be one more task on the template (a PUT of it, as mv does). The
+ * sweep only looks at templates that are not resolved, so the marker is
+ * already harmless; this entry tells anyone reading it that the upload
  * finished. A failure here does not fail the upload. */
 static void mark_complete(struct vcd_upload *u)
 {
@@ -315,12 +315,7 @@ static void mark_complete(struct vcd_upload *u)
     } else {
         /* A metadata change runs as a task: wait, so that the next change
          * (set_mtime after rsync's close) does not find the item busy. */
-        xmlDocPtr doc;
-        char *task = NULL;
-        if (resp.body_len && vcd_xml_parse(resp.body, resp.body_len, &doc) == 0) {
-            task = vcd_xml_attr(xmlDocGetRootElement(doc), "href");
-            xmlFreeDoc(doc);
-        }
+        char *task = vcd_task_of(&resp);
         char *w = what(u, "metadata cloudfs_complete");
         if (task)
             vcd_wait_task(u->c, task, 60, w ? w : "upload");

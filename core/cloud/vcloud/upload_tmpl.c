@@ -138,20 +138,8 @@ bool vcd_tmpl_failed(const struct vcd_tmpl *t)
 
 char *vcd_upload_params(const char *name, const char *description)
 {
-    for (const char *p = name; *p; p++)
-        if ((unsigned char)*p < ' ' || *p == 0x7f)
-            return NULL; /* XML 1.0 cannot carry them */
-    char *n = vcd_xml_escape(name), *d = vcd_xml_escape(description), *out = NULL;
-    if (n && d)
-        out = cfs_printf("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                         "<UploadVAppTemplateParams xmlns=\"" VCD_NS "\" name=\"%s\" "
-                         "manifestRequired=\"false\">\n"
-                         "    <Description>%s</Description>\n"
-                         "</UploadVAppTemplateParams>\n",
-                         n, d);
-    free(n);
-    free(d);
-    return out;
+    return vcd_xml_named("UploadVAppTemplateParams", "manifestRequired=\"false\"", name,
+                         description);
 }
 
 int vcd_content_range(char *buf, size_t n, uint64_t off, uint64_t len, uint64_t total)

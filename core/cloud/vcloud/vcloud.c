@@ -356,6 +356,14 @@ static int vcd_mtime(struct cfs_cloud *cloud, const char *dir, const struct cfs_
     return vcd_set_mtime((struct vcd_cloud *)cloud, obj, mtime);
 }
 
+static int vcd_rename_object(struct cfs_cloud *cloud, const char *dir, const struct cfs_object *obj,
+                             const char *new_name)
+{
+    if (!catalog_of(dir))
+        return -EPERM;
+    return vcd_rename((struct vcd_cloud *)cloud, obj, new_name);
+}
+
 static const char *const vcd_dirs[] = { "catalogs", NULL };
 
 const struct cfs_provider vcloud_provider = {
@@ -368,6 +376,7 @@ const struct cfs_provider vcloud_provider = {
     .can_put = vcd_can_put,
     .put = vcd_put,
     .remove = vcd_remove_object,
+    .rename = vcd_rename_object,
     .set_mtime = vcd_mtime,
     .sweep = vcd_sweep,
 };

@@ -104,6 +104,8 @@ int vcd_wait_task(struct vcd_cloud *c, const char *task_href, unsigned timeout_s
  * 1 when it said stop, the task still running. */
 int vcd_wait_task_cancel(struct vcd_cloud *c, const char *task_href, unsigned timeout_s,
                          const char *what, bool (*cancelled)(void *ctx), void *ctx);
+/* The href of the Task a 202 answer carries (its root element), or NULL. */
+char *vcd_task_of(const struct cfs_http_resp *resp);
 
 /* ---- xml.c ---- */
 /* Parses untrusted XML: no network, no entity expansion, no DTD, size
@@ -121,6 +123,11 @@ char *vcd_xml_link(xmlNodePtr n, const char *rel, const char *type);
 char *vcd_xml_escape(const char *s);
 /* The text content of n, malloc'd, or NULL. */
 char *vcd_xml_text(xmlNodePtr n);
+/* A request body <element name="name" attrs><Description/></element> in
+ * VCD_NS, malloc'd; NULL when out of memory or when name holds a control
+ * character (XML 1.0 cannot carry it). */
+char *vcd_xml_named(const char *element, const char *attrs, const char *name,
+                    const char *description);
 
 /* ---- query.c ---- */
 /* Every record of /api/query?type=TYPE&format=records[&filter=FILTER]
@@ -190,5 +197,10 @@ int vcd_sweep(struct cfs_cloud *cloud, const struct cfs_marker_self *self);
 int vcd_remove(struct vcd_cloud *c, const struct cfs_object *obj);
 /* Stores t as the catalog item's metadata entry cloudfs_mtime. */
 int vcd_set_mtime(struct vcd_cloud *c, const struct cfs_object *obj, const struct timespec *t);
+
+/* ---- rename.c ---- */
+/* mv in a catalog: the template (and so its catalog item) under new_name.
+ * 0, -EEXIST (the catalog has that name), -EBUSY ... (logged). */
+int vcd_rename(struct vcd_cloud *c, const struct cfs_object *obj, const char *new_name);
 
 #endif

@@ -4,6 +4,7 @@
  * size bound.
  * Elements are matched by namespace URI and local name, never by prefix. */
 #define _GNU_SOURCE
+#include "util.h"
 #include "vcloud.h"
 #include "xml_safe.h"
 
@@ -121,4 +122,22 @@ char *vcd_xml_text(xmlNodePtr n)
     char *s = strdup((const char *)v);
     xmlFree(v);
     return s;
+}
+
+char *vcd_xml_named(const char *element, const char *attrs, const char *name,
+                    const char *description)
+{
+    for (const char *p = name; *p; p++)
+        if ((unsigned char)*p < ' ' || *p == 0x7f)
+            return NULL; /* XML 1.0 cannot carry them */
+    char *n = vcd_xml_escape(name), *d = vcd_xml_escape(description), *out = NULL;
+    if (n && d)
+        out = cfs_printf("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                         "<%s xmlns=\"" VCD_NS "\" name=\"%s\"%s%s>\n"
+                         "    <Description>%s</Description>\n"
+                         "</%s>\n",
+                         element, n, *attrs ? " " : "", attrs, d, element);
+    free(n);
+    free(d);
+    return out;
 }

@@ -161,6 +161,20 @@ def delete(em, t, task):
         task.finish("success")
 
 
+def rename(em, t, task, name, desc):
+    time.sleep(float(em.knobs.get("rename_delay") or 0))
+    with em.model.lock:
+        if t.removed:
+            return
+        if em.knobs.get("rename_fail"):
+            task.finish("error", (500, "INTERNAL_SERVER_ERROR", rid_prefix() + "Update failed (knob rename_fail)."))
+            return
+        t.name = name
+        if desc is not None:
+            t.description = desc
+        task.finish("success")
+
+
 def enable_download(em, t, task):
     time.sleep(float(em.knobs.get("enable_download_delay") or 0))
     sid = new_id()

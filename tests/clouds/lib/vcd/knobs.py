@@ -19,6 +19,8 @@ DEFAULTS = {
     "enable_download_delay": 1.0,
     "cancel_delay": 0.0,
     "delete_delay": 0.0,
+    "rename_delay": 0.0,
+    "rename_fail": False,
     "omit_request_id_on_transfer": True,
     "http_503_every": None,
     "require_transfer_auth": True,

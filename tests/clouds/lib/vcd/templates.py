@@ -1,9 +1,11 @@
-"""vApp templates (vcd-api.md §3.5, §4.7, §6.1, §6.3, §10.3): GET and DELETE (BUSY_ENTITY while
-a task runs), the template's OVF descriptor, enableDownload / disableDownload."""
+"""vApp templates (vcd-api.md §3.5, §4.7, §6.1, §6.3, §10.3): GET, PUT (a new name and
+description, as a task) and DELETE (BUSY_ENTITY while a task runs), the template's OVF
+descriptor, enableDownload / disableDownload."""
 import os
 
 from . import jobs
 from . import xmldocs as X
+from .xmlin import parse_template_edit
 
 
 class TemplateMixin:
@@ -20,6 +22,42 @@ class TemplateMixin:
         if t is None:
             return self.forbidden("com.vmware.vcloud.entity.vapptemplate:" + tid)
         return self.xml(200, X.vapp_template(self.base, t), X.MT + "vAppTemplate+xml")
+
+    def put_tpl(self, tid):
+        """Renames the template (its catalog item shows the same name), as vCD's
+        PUT-VAppTemplate: 202 and a task; DUPLICATE_NAME when the catalog has the name."""
+        t = self._tpl(tid)
+        if t is None:
+            return self.forbidden("com.vmware.vcloud.entity.vapptemplate:" + tid)
+        ct = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        if ct != (X.MT + "vAppTemplate+xml").lower():
+            return self.error(415, "UNSUPPORTED_MEDIA_TYPE", "Unsupported media type: %s" % (ct or "(none)"))
+        if t.catalog.read_only or not self.user.can_upload:
+            return self.forbidden("com.vmware.vcloud.entity.vapptemplate:" + tid)
+        self.em.model.lock.release()            # do not hold the lock while reading from the network
+        try:
+            data = self.read_body(512 * 1024)
+        finally:
+            self.em.model.lock.acquire()
+        if data is None:
+            return self.error(400, "BAD_REQUEST", "The request body could not be read.")
+        edit, why = parse_template_edit(data)
+        if why:
+            return self.error(400, "BAD_REQUEST", why)
+        if t.removed:
+            return self.forbidden("com.vmware.vcloud.entity.vapptemplate:" + tid)
+        if t.busy():
+            return self.busy(t)
+        name, desc = edit
+        if any(o is not t and o.name == name and o.catalog is t.catalog
+               for o in self.em.model.templates.values()):
+            return self.error(400, "DUPLICATE_NAME", "The VCD entity %s already exists." % name)
+        task = jobs.new_task(self.em, t, "Updating Virtual Application Template %s(%s)" % (t.name, t.id),
+                             "vdcUpdateVappTemplate", self.user)
+        t.task = task
+        jobs.later(jobs.rename, self.em, t, task, name, desc)
+        return self.xml(202, X.task_body(self.base, task, True), X.MT + "task+xml",
+                        [("Location", X.h_task(self.base, task))])
 
     def del_tpl(self, tid):
         t = self._tpl(tid)

@@ -45,6 +45,20 @@ def parse_upload_params(data):
     return (name, desc, mr in ("true", "1")), None
 
 
+def parse_template_edit(data):
+    """The VAppTemplate of PUT /vAppTemplate/{id} (name, Description): (name, description or None)."""
+    root, why = _safe_xml(data)
+    if why:
+        return None, why
+    if root.tag != "{%s}VAppTemplate" % X.NS:
+        return None, "Bad request: expected VAppTemplate in namespace %s, got %s" % (X.NS, root.tag)
+    name = root.get("name")
+    if not name or not name.strip():
+        return None, "Bad request: the name attribute is required"
+    desc = root.find("{%s}Description" % X.NS)
+    return (name, None if desc is None else desc.text or ""), None
+
+
 XSI = "{http://www.w3.org/2001/XMLSchema-instance}type"
 
 
