@@ -1,4 +1,4 @@
-# cloudfs — see README.md.  make | make check | make demo | make bench
+# cloudfs — see README.md.  make | make check | make demo | make bench | make install
 
 PKGS      := fuse3 libcurl jansson yaml-0.1 libcrypto zlib libdeflate libzstd libxml-2.0 liblz4
 CC        ?= cc
@@ -21,7 +21,7 @@ SAN_OBJ   := $(CORE_SRC:%.c=$(BUILD)/san/%.o) $(FS_SRC:%.c=$(BUILD)/san/%.o)
 
 CLOUDS_DIR ?= $(CURDIR)/.clouds
 
-.PHONY: all deps check unit integration demo demo-stop bench clean format-check fuzz
+.PHONY: all deps check unit integration demo demo-stop bench clean format-check fuzz install uninstall
 all: cloudfs
 
 cloudfs: $(BUILD)/fs/main.o $(FS_OBJ) $(CORE_OBJ)
@@ -46,6 +46,31 @@ $(BUILD)/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(SAN_OBJ)
 
 # Keep the sanitizer objects: they are only ever inputs of other rules.
 .SECONDARY: $(SAN_OBJ)
+
+# make install / make uninstall [PREFIX=/usr/local] [DESTDIR=]: the binary,
+# the man page and mount.fuse.cloudfs, the helper that mount -t fuse.cloudfs
+# and fstab lines run. mount(8) looks for helpers in /sbin only (util-linux's
+# search path), whatever PREFIX is: MOUNT_HELPER_DIR says where it goes, and
+# empty installs none. uninstall removes these files, and nothing else.
+PREFIX    ?= /usr/local
+BINDIR    ?= $(PREFIX)/bin
+MANDIR    ?= $(PREFIX)/share/man
+MOUNT_HELPER_DIR ?= /sbin
+INSTALLED  = $(DESTDIR)$(BINDIR)/cloudfs $(DESTDIR)$(MANDIR)/man1/cloudfs.1 \
+             $(if $(MOUNT_HELPER_DIR),$(DESTDIR)$(MOUNT_HELPER_DIR)/mount.fuse.cloudfs)
+
+install: cloudfs
+	install -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(MANDIR)/man1"
+	install -m 0755 cloudfs "$(DESTDIR)$(BINDIR)/cloudfs"
+	install -m 0644 fs/cloudfs.1 "$(DESTDIR)$(MANDIR)/man1/cloudfs.1"
+ifneq ($(MOUNT_HELPER_DIR),)
+	install -d "$(DESTDIR)$(MOUNT_HELPER_DIR)"
+	sed 's|@BINDIR@|$(BINDIR)|g' fs/mount.fuse.cloudfs.in >$(BUILD)/mount.fuse.cloudfs
+	install -m 0755 $(BUILD)/mount.fuse.cloudfs "$(DESTDIR)$(MOUNT_HELPER_DIR)/mount.fuse.cloudfs"
+endif
+
+uninstall:
+	rm -f $(foreach f,$(INSTALLED),"$(f)")
 
 deps:
 	@tests/deps.sh

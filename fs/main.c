@@ -1,4 +1,4 @@
-/* cloudfs MOUNTPOINT [-f] [-d] [-o opt,...]: reads the configuration,
+/* cloudfs [SOURCE] MOUNTPOINT [-f] [-d] [-o opt,...]: reads the configuration,
  * creates one provider instance per cloud (no network yet) and hands
  * the mount to libfuse's multithreaded loop. */
 #include "cache.h"
@@ -63,12 +63,38 @@ static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outa
             m->opts.umask_set = -1;
         return 0;
     }
-    if (key == FUSE_OPT_KEY_NONOPT && !m->mountpoint) {
-        m->mountpoint = realpath(arg, NULL);
-        if (!m->mountpoint)
-            m->mountpoint = strdup(arg);
+    /* [SOURCE] MOUNTPOINT: kept from libfuse, which takes one operand
+     * where mount(8) (fstab, mount -t fuse.cloudfs) gives two;
+     * take_operands hands it the mount point. */
+    if (key == FUSE_OPT_KEY_NONOPT) {
+        if (m->opts.n_operands < 2)
+            m->opts.operand[m->opts.n_operands] = strdup(arg);
+        m->opts.n_operands++;
+        return 0;
     }
     return 1;
+}
+
+/* The mount point is the last operand; a source before it (fstab's first
+ * field) is ignored: the clouds come from the configuration. libfuse gets
+ * the mount point back as the only operand. */
+static int take_operands(struct cfs_mount *m, struct fuse_args *args)
+{
+    const char *mnt;
+
+    if (m->opts.n_operands > 2) {
+        fprintf(stderr, "cloudfs: too many operands: [SOURCE] MOUNTPOINT (see cloudfs --help)\n");
+        return -1;
+    }
+    if (m->opts.n_operands == 0)
+        return 0;
+    mnt = m->opts.operand[m->opts.n_operands - 1];
+    if (!mnt || fuse_opt_add_arg(args, mnt) != 0)
+        return -1;
+    m->mountpoint = realpath(mnt, NULL);
+    if (!m->mountpoint)
+        m->mountpoint = strdup(mnt);
+    return m->mountpoint ? 0 : -1;
 }
 
 static bool wanted(const char *list, const char *name)
@@ -336,6 +362,8 @@ int main(int argc, char *argv[])
         fuse_opt_free_args(&args);
         return 0;
     }
+    if (take_operands(&m, &args) != 0)
+        goto out;
     if (!m.mountpoint) {
         fprintf(stderr, "cloudfs: no mount point given (see cloudfs --help)\n");
         goto out;
@@ -418,7 +446,7 @@ int main(int argc, char *argv[])
         fprintf(stderr, "cloudfs: cannot initialise libcurl\n");
         goto out;
     }
-    if ((err = cfs_config_load(m.opts.config, &cfg)) != 0) {
+    if ((err = cfs_config_load(m.opts.config, m.opts.clouds_yaml, &cfg)) != 0) {
         /* The log says which file and why; it may not be this terminal. */
         if (m.opts.log)
             fprintf(stderr, "cloudfs: the configuration cannot be used (%s): see %s\n",
@@ -430,7 +458,8 @@ int main(int argc, char *argv[])
     if (m.n_clouds == 0) {
         fprintf(stderr,
                 "cloudfs: no usable cloud: put clouds in clouds.yaml "
-                "(or set OS_CLIENT_CONFIG_FILE, or the OS_* variables)%s\n",
+                "(or name one with -o clouds_yaml= or OS_CLIENT_CONFIG_FILE, or set the OS_* "
+                "variables)%s\n",
                 m.opts.clouds ? ", and check -o clouds=" : "");
         goto out;
     }
@@ -450,6 +479,8 @@ out:
     cfs_config_free(&cfg);
     fuse_opt_free_args(&args);
     free(m.mountpoint);
+    free(m.opts.operand[0]);
+    free(m.opts.operand[1]);
     cfs_cache_close(m.block_cache);
     free(m.cache_dir);
     return ret;

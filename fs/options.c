@@ -14,6 +14,7 @@
     }
 
 const struct fuse_opt cfs_option_spec[] = { OPT("config=%s", config),
+                                            OPT("clouds_yaml=%s", clouds_yaml),
                                             OPT("clouds=%s", clouds),
                                             OPT("log=%s", log),
                                             OPT("log_level=%s", log_level),
@@ -85,14 +86,18 @@ int cfs_options_umask(const char *octal, unsigned *out)
 void cfs_options_usage(const char *prog)
 {
     printf(
-        "usage: %s MOUNTPOINT [-f] [-d] [-o opt,...]\n"
+        "usage: %s [SOURCE] MOUNTPOINT [-f] [-d] [-o opt,...]\n"
         "\n"
         "Mounts the clouds of clouds.yaml, the OS_* variables and cloudfs.yaml\n"
-        "as directories. Unmount with: fusermount3 -u MOUNTPOINT\n"
+        "as directories. Unmount with: fusermount3 -u MOUNTPOINT (or umount as root).\n"
+        "SOURCE, which mount -t fuse.cloudfs and fstab give, is ignored.\n"
         "\n"
         "cloudfs options:\n"
         "    -o config=FILE         cloudfs.yaml to read (default: $CLOUDFS_CONFIG,\n"
         "                           ~/.config/cloudfs/cloudfs.yaml, /etc/cloudfs/cloudfs.yaml)\n"
+        "    -o clouds_yaml=FILE    clouds.yaml to read (default: $OS_CLIENT_CONFIG_FILE, else\n"
+        "                           the first clouds.yaml of ./, ~/.config/openstack/,\n"
+        "                           /etc/xdg/openstack/, /etc/openstack/)\n"
         "    -o clouds=A:B          mount only these clouds\n"
         "    -o log=FILE            log to FILE (default: stderr with -f, else syslog)\n"
         "    -o log_level=LEVEL     error, warn, info (default) or debug\n"

@@ -6,6 +6,7 @@
 
 struct cfs_options {
     char *config;             /* cloudfs.yaml */
+    char *clouds_yaml;        /* clouds.yaml, instead of $OS_CLIENT_CONFIG_FILE and the search */
     char *clouds;             /* comma-separated subset of clouds to mount */
     char *log;                /* log file */
     char *log_level;          /* error, warn, info, debug */
@@ -40,6 +41,10 @@ struct cfs_options {
     int umask_set;   /* umask= was given */
     int allow_other; /* libfuse's allow_other was given */
     int foreground;
+    /* The operands, [SOURCE] MOUNTPOINT: mount(8) gives a source first,
+     * which cloudfs ignores; n_operands counts past 2 to refuse more. */
+    char *operand[2];
+    unsigned n_operands;
     int show_help;
     int show_version;
 };

@@ -23,13 +23,15 @@ struct cfs_config {
     size_t n;
 };
 
-/* cloudfs_yaml: the -o config= file, or NULL for the default search.
+/* cloudfs_yaml: the -o config= file, or NULL for the default search;
+ * clouds_yaml: the -o clouds_yaml= file, which must exist, or NULL for
+ * $OS_CLIENT_CONFIG_FILE and the search.
  * Problems with single clouds are logged and the cloud skipped; an
  * unreadable or malformed file is an error (-EINVAL, -EACCES ...), and so
  * is one that another user owns or that group or others can write
  * (-EPERM). OS_PASSWORD, OS_TOKEN and OS_APPLICATION_CREDENTIAL_SECRET
  * are removed from the environment once read. */
-int cfs_config_load(const char *cloudfs_yaml, struct cfs_config *out);
+int cfs_config_load(const char *cloudfs_yaml, const char *clouds_yaml, struct cfs_config *out);
 void cfs_config_free(struct cfs_config *cfg);
 
 /* "auth.auth_url" -> string value, or NULL when absent or not a scalar. */

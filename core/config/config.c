@@ -1,5 +1,6 @@
 /* Where clouds come from (DESIGN.md §7):
- *  - OpenStack's clouds.yaml: $OS_CLIENT_CONFIG_FILE, then clouds.{yaml,yml}
+ *  - OpenStack's clouds.yaml: -o clouds_yaml= (a mount by fstab or systemd
+ *    has no environment), $OS_CLIENT_CONFIG_FILE, then clouds.{yaml,yml}
  *    in ./, ~/.config/openstack/ ($XDG_CONFIG_HOME), /etc/xdg/openstack/,
  *    /etc/openstack/ -- the first that exists, as openstacksdk does -- with
  *    secure.yaml (found the same way, or $OS_CLIENT_SECURE_FILE) merged in;
@@ -294,10 +295,13 @@ static int load_yaml(const char *path, json_t **doc, struct stat *st)
     return rc;
 }
 
-static int load_clouds_yaml(struct cfs_config *cfg)
+/* A clouds.yaml named by the option must exist (load_yaml says so); the
+ * variable, as openstacksdk has it, only when the file does. */
+static int load_clouds_yaml(struct cfs_config *cfg, const char *explicit_path)
 {
     json_t *doc = NULL, *sec = NULL;
-    char *path = first_existing("OS_CLIENT_CONFIG_FILE", "clouds");
+    char *path =
+        explicit_path ? strdup(explicit_path) : first_existing("OS_CLIENT_CONFIG_FILE", "clouds");
     char *spath;
     struct stat st;
     int rc;
@@ -445,13 +449,13 @@ static int load_cloudfs_yaml(struct cfs_config *cfg, const char *explicit_path)
     return rc;
 }
 
-int cfs_config_load(const char *cloudfs_yaml, struct cfs_config *out)
+int cfs_config_load(const char *cloudfs_yaml, const char *clouds_yaml, struct cfs_config *out)
 {
     int rc;
     memset(out, 0, sizeof *out);
     rc = load_cloudfs_yaml(out, cloudfs_yaml);
     if (!rc)
-        rc = load_clouds_yaml(out);
+        rc = load_clouds_yaml(out, clouds_yaml);
     if (!rc)
         rc = load_environment(out);
     if (rc)

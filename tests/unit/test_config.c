@@ -80,7 +80,7 @@ int main(void)
     write_file(spath, "clouds:\n  one:\n    auth:\n      password: s3cret\n");
     setenv("OS_CLIENT_CONFIG_FILE", path, 1);
     setenv("OS_CLIENT_SECURE_FILE", spath, 1);
-    CHECK(cfs_config_load(NULL, &cfg) == 0);
+    CHECK(cfs_config_load(NULL, NULL, &cfg) == 0);
     CHECK(cfg.n == 2);
     const struct cfs_cloud_config *one = find(&cfg, "one");
     CHECK(one != NULL);
@@ -102,7 +102,7 @@ int main(void)
     setenv("OS_TENANT_NAME", "t", 1);
     setenv("OS_REGION_NAME", "R2", 1);
     setenv("OS_INSECURE", "true", 1);
-    CHECK(cfs_config_load(NULL, &cfg) == 0);
+    CHECK(cfs_config_load(NULL, NULL, &cfg) == 0);
     const struct cfs_cloud_config *ev = find(&cfg, "envvars");
     CHECK(ev != NULL);
     if (ev) {
@@ -118,33 +118,45 @@ int main(void)
     unsetenv("OS_CLIENT_CONFIG_FILE");
     unsetenv("OS_CLIENT_SECURE_FILE");
     write_file("clouds.yaml", "clouds:\n  here: {auth: {auth_url: 'http://h/v3'}}\n");
-    CHECK(cfs_config_load(NULL, &cfg) == 0);
+    CHECK(cfs_config_load(NULL, NULL, &cfg) == 0);
     CHECK(cfg.n == 1 && find(&cfg, "here") != NULL);
     cfs_config_free(&cfg);
+
+    /* -o clouds_yaml= names the file: before ./clouds.yaml and before
+     * $OS_CLIENT_CONFIG_FILE; one that is missing is an error. */
+    snprintf(path, sizeof path, "%s/named.yaml", dir);
+    write_file(path, "clouds:\n  named: {auth: {auth_url: 'http://n/v3'}}\n");
+    setenv("OS_CLIENT_CONFIG_FILE", "clouds.yaml", 1);
+    CHECK(cfs_config_load(NULL, path, &cfg) == 0);
+    CHECK(cfg.n == 1 && find(&cfg, "named") != NULL);
+    cfs_config_free(&cfg);
+    unsetenv("OS_CLIENT_CONFIG_FILE");
+    snprintf(path, sizeof path, "%s/missing.yaml", dir);
+    CHECK(cfs_config_load(NULL, path, &cfg) == -ENOENT);
 
     /* cloudfs.yaml via -o config=: its clouds carry their type. */
     snprintf(path, sizeof path, "%s/cloudfs.yaml", dir);
     write_file(path, "clouds:\n  vc: {type: vcloud, url: 'https://vcd'}\n");
-    CHECK(cfs_config_load(path, &cfg) == 0);
+    CHECK(cfs_config_load(path, NULL, &cfg) == 0);
     const struct cfs_cloud_config *vc = find(&cfg, "vc");
     CHECK(vc && strcmp(vc->type, "vcloud") == 0);
     cfs_config_free(&cfg);
 
     /* A malformed file is an error, not a silent empty config. */
     write_file(path, "clouds: [\n");
-    CHECK(cfs_config_load(path, &cfg) != 0);
+    CHECK(cfs_config_load(path, NULL, &cfg) != 0);
 
     /* A file others can write is refused, whoever owns it; so is one of
      * another user's (root runs the tests: it can give one away). */
     write_file(path, "clouds:\n  vc: {type: vcloud, url: 'https://vcd'}\n");
     chmod(path, 0620);
-    CHECK(cfs_config_load(path, &cfg) == -EPERM);
+    CHECK(cfs_config_load(path, NULL, &cfg) == -EPERM);
     chmod(path, 0644);
-    CHECK(cfs_config_load(path, &cfg) == 0);
+    CHECK(cfs_config_load(path, NULL, &cfg) == 0);
     cfs_config_free(&cfg);
     if (geteuid() == 0) {
         CHECK(chown(path, 65534, 65534) == 0);
-        CHECK(cfs_config_load(path, &cfg) == -EPERM);
+        CHECK(cfs_config_load(path, NULL, &cfg) == -EPERM);
         CHECK(chown(path, 0, 0) == 0);
     }
 
@@ -153,7 +165,7 @@ int main(void)
     setenv("OS_PASSWORD", "p", 1);
     setenv("OS_TOKEN", "t", 1);
     setenv("OS_APPLICATION_CREDENTIAL_SECRET", "s", 1);
-    CHECK(cfs_config_load(NULL, &cfg) == 0);
+    CHECK(cfs_config_load(NULL, NULL, &cfg) == 0);
     CHECK(getenv("OS_PASSWORD") == NULL && getenv("OS_TOKEN") == NULL &&
           getenv("OS_APPLICATION_CREDENTIAL_SECRET") == NULL);
     ev = find(&cfg, "envvars");
