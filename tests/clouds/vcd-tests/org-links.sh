@@ -1,6 +1,7 @@
 #!/bin/bash
 # §10.2 version gating of the Org: below 33.0 it links its VDC and catalogs
-# (rel="down"), from 33.0 it does not; the OrgList shows only the user's org.
+# (rel="down"), from 33.0 it does not (it links the catalog and orgVdc queries
+# instead: org-sdk-lookup.sh); the OrgList shows only the user's org.
 . "$(dirname "$0")/lib.sh"
 login
 api GET /api/org/

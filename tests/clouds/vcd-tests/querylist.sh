@@ -8,7 +8,7 @@ api GET /api/query
 expect "GET /api/query" 200 "$CODE"
 expect "root" QueryList "$(xp 'local-name(/*)')"
 expect_match "Content-Type" '^application/vnd\.vmware\.vcloud\.query\.queryList\+xml; ?version=' "$(hdr Content-Type)"
-for t in catalog catalogItem vAppTemplate task; do
+for t in catalog catalogItem vAppTemplate task orgVdc; do
     for f in records references idrecords; do
         n=$(xn "/_:QueryList/_:Link[@rel='down' and @name='$t' and @type='application/vnd.vmware.vcloud.query.$f+xml']")
         expect "down links for $t/$f" 1 "$n"

@@ -15,7 +15,7 @@ api GET /api/org/
 api GET "$(xp '/_:OrgList/_:Org/@href')"
 api GET /api/query
 for f in records references idrecords; do
-    for t in catalog catalogItem vAppTemplate task; do query $t "format=$f"; done
+    for t in catalog catalogItem vAppTemplate task orgVdc; do query $t "format=$f"; done
 done
 api GET /api/catalog/00000000-0000-4000-8000-000000000000
 make_disk "$W/d.vmdk" 2

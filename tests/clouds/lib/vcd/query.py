@@ -1,4 +1,5 @@
-"""The query service (vcd-api.md §3.2, §10.2): type, format, page, pageSize (≤ 128),
+"""The query service (vcd-api.md §3.2, §10.2): the types of §10.2 and orgVdc (the Org's
+VDC query from API 33, §3.1); type, format, page, pageSize (≤ 128),
 filter (== != =gt= =lt= =ge= =le=, ';' AND, ',' OR, parentheses, backslash escapes, '*'
 wildcards), sortAsc/sortDesc, links; total + paging links; QueryList."""
 import re
@@ -19,6 +20,8 @@ TYPES = {  # type -> (record element, reference element, references container)
     "vAppTemplate": ("VAppTemplateRecord", "VAppTemplateReference", "VAppTemplateReferences"),
     "adminVAppTemplate": ("AdminVAppTemplateRecord", "VAppTemplateReference", "VAppTemplateReferences"),
     "task": ("TaskRecord", "TaskReference", "TaskReferences"),
+    "orgVdc": ("OrgVdcRecord", "OrgVdcReference", "OrgVdcReferences"),
+    "adminOrgVdc": ("AdminVdcRecord", "AdminVdcReference", "AdminVdcReferences"),
 }
 HREF_ATTRS = ("href", "catalog", "entity", "owner", "vdc", "org", "catalogItem", "object", "ownerName_")
 
@@ -77,6 +80,15 @@ def records(model, user, qtype, b):
                          X.link("catalogItem", X.h_item(b, t), X.MT + "catalogItem+xml"),
                          X.link("remove", X.h_tpl(b, t)),
                          X.link("down", X.h_tpl(b, t) + "/metadata", X.MT + "metadata+xml")]))
+    elif qtype in ("orgVdc", "adminOrgVdc"):
+        # the org's one VDC, AllocationVApp with no limits as GET /api/vdc shows it
+        n = len(model.visible_templates(user))
+        out.append(({"href": X.h_vdc(b, org), "name": org.vdc_name, "isEnabled": "true",
+                     "cpuAllocationMhz": "0", "cpuLimitMhz": "0", "memoryAllocationMB": "0",
+                     "memoryLimitMB": "0", "orgName": org.name, "numberOfVApps": "0", "numberOfMedia": "0",
+                     "numberOfDisks": "0", "numberOfVAppTemplates": str(n), "isSystemVdc": "false",
+                     "isBusy": "false"}, "urn:vcloud:vdc:" + org.vdc_id,
+                    [X.link("up", X.h_org(b, org), X.MT + "org+xml")]))
     elif qtype == "task":
         for task in sorted(model.tasks.values(), key=lambda k: k.start):
             if task.org is not org:
@@ -280,15 +292,14 @@ def run(model, user, b, params, version):
 
 
 def _entity_type(qtype):
-    return X.MT + {"catalog": "catalog+xml", "catalogItem": "catalogItem+xml",
-                   "vAppTemplate": "vAppTemplate+xml", "task": "task+xml"}[qtype.replace("admin", "")[0].lower()
-                                                                            + qtype.replace("admin", "")[1:]]
+    return X.MT + {"catalog": "catalog+xml", "catalogItem": "catalogItem+xml", "vAppTemplate": "vAppTemplate+xml",
+                   "task": "task+xml", "orgVdc": "vdc+xml"}[qtype]
 
 
 def query_list(b):
     out = X.DECL + '<QueryList xmlns="%s"%s>' % (X.NS, X.attrs(href=b + "/api/query",
                                                               type_=X.MT + "query.queryList+xml"))
-    for t in ("catalog", "catalogItem", "vAppTemplate", "task"):
+    for t in ("catalog", "catalogItem", "vAppTemplate", "task", "orgVdc"):
         for f, mt in FORMATS.items():
             out += X.link("down", "%s/api/query?type=%s&format=%s" % (b, t, f), X.MT + mt, t)
     return out + "</QueryList>"

@@ -2,6 +2,7 @@
 validates with /work/shared/schemas/validate vcloud (Session excepted: session.xsd wants a
 Location/@name that real servers omit).  Builders take the base URL (scheme://Host) so every
 href is absolute and follows the request's Host header."""
+from urllib.parse import quote
 from xml.sax.saxutils import escape, quoteattr
 
 from .model import now_iso
@@ -94,12 +95,26 @@ def org_list(b, orgs):
             + "</OrgList>")
 
 
+def h_org_query(b, qtype, o):
+    """A typed query of the records of one org (orgName==, the filter a tenant may use: its
+    catalog and orgVdc records have no `org` attribute); the name backslash-escaped where the
+    filter syntax needs it, then percent-encoded (vcd-api.md §3.2)."""
+    name = "".join("\\" + ch if ch in "(),;\\" else ch for ch in o.name)
+    return "%s/api/query?type=%s&format=records&filter=orgName==%s" % (b, qtype, quote(name, safe=""))
+
+
 def org(b, o, version):
+    """Up to 32.0 the Org links its VDC and each catalog; from 33.0 it lists neither and links
+    the orgVdc and catalog queries of its own records instead, which pyvcloud follows (it picks
+    the query.records link whose href names "vdc" / "catalog") (vcd-api.md §3.1)."""
     links = []
     if version < 33.0:
         links.append(link("down", h_vdc(b, o), MT + "vdc+xml", o.vdc_name))
         for c in o.catalogs:
             links.append(link("down", h_catalog(b, c), MT + "catalog+xml", c.name))
+    else:
+        for qtype in ("orgVdc", "catalog"):
+            links.append(link("down", h_org_query(b, qtype, o), MT + "query.records+xml"))
     links.append(link("down", "%s/api/org/%s/metadata" % (b, o.id), MT + "metadata+xml"))
     return (DECL + '<Org xmlns="%s"%s>' % (NS, attrs(name=o.name, id="urn:vcloud:org:" + o.id,
                                                      href=h_org(b, o), type_=MT + "org+xml"))
