@@ -147,6 +147,24 @@ struct ovf_file {
 struct ovf_disk {
     char *disk_id, *file_ref, *format;
     uint64_t capacity; /* bytes */
+    /* The controller the disk hangs on (its Item's Parent), in the
+     * VirtualSystem of disk 0: CIM ResourceType 5 IDE, 6 SCSI, 20 SATA
+     * (0: not found) and its ResourceSubType ("lsilogic", "VirtualSCSI",
+     * "vmware.sata.ahci" ...) or NULL. */
+    int controller;
+    char *controller_subtype;
+};
+/* The virtual hardware of the VirtualSystem that holds disk 0 (or the
+ * first one; also inside a VirtualSystemCollection, as vCD exports it),
+ * as VMware writes it; 0, false or NULL where the descriptor says nothing. */
+struct ovf_vm {
+    unsigned cpus;             /* ResourceType 3 VirtualQuantity */
+    unsigned cores_per_socket; /* its vmw:CoresPerSocket */
+    uint64_t memory_mb;        /* ResourceType 4, in MiB (rounded up) */
+    char *nic;                 /* ResourceSubType of the first NIC (10) */
+    bool efi;                  /* vmw:Config firmware=efi */
+    bool secure_boot;          /* vmw:Config bootOptions.efiSecureBootEnabled=true */
+    char *os_type;             /* OperatingSystemSection vmw:osType */
 };
 struct ovf_info {
     char *name; /* the VirtualSystem's Name, or NULL */
@@ -154,6 +172,7 @@ struct ovf_info {
     size_t n_files;
     struct ovf_disk disks[OVF_MAX_ITEMS];
     size_t n_disks;
+    struct ovf_vm vm;
 };
 
 /* 0, -EINVAL (not OVF 1.x, a DOCTYPE, a reference that escapes the

@@ -13,6 +13,7 @@ pkgs=(
     python3-keystone python3-glance uwsgi-core uwsgi-plugin-python3 nginx-light
     bindfs # make bench: the FUSE passthrough that tests/bench/cache.sh compares with
     python3-openstackclient # make bench: the CLI that tests/bench/list.sh compares with
+    glance-common python3-nova # what Glance's metadefs and Nova's enums accept (tests/unit/ovf-glance-values.sh)
 )
 
 missing=()
