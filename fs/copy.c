@@ -51,7 +51,7 @@ struct cfs_copy {
     struct cfs_source *src;  /* the source object, opened again */
     struct cfs_source *gate; /* src, read only as far as the calls went */
     struct cfs_source *meter;
-    char *props, *xattrs; /* for cfs_put */
+    char *props, *xattrs, *warnings; /* for cfs_put */
     size_t props_len, xattrs_len;
     struct ovf_defaults ovf; /* for cfs_put: the source machine's hardware */
     struct cfs_transfer *xfer;
@@ -188,29 +188,34 @@ static size_t add_prop(char *v, size_t n, const char *key, unsigned value)
     return n + (size_t)len;
 }
 
-/* A Glance image's properties as cfs_put.src_props: its user.glance.*
- * attributes without the namespace (the target picks what it carries);
+/* A source object's properties as cfs_put.src_props: a Glance image's
+ * user.glance.* attributes, and those a provider derived for the object
+ * in the same vocabulary, user.cloudfs.props.* (a vCD template's
+ * hardware), without the namespace (the target picks what it carries);
  * then min_ram and min_disk of the machine the source is (a server's
  * flavor), which an image's own properties win over (the first of a key
  * wins). */
 static int source_props(const struct cfs_object *o, char **out, size_t *len)
 {
-    static const char prefix[] = "user.glance.";
+    static const char *const prefixes[] = { "user.glance.", "user.cloudfs.props." };
     size_t n = 0;
     char *v = malloc(o->xattrs_len + 1 + 2 * 64);
 
     if (!v)
         return -ENOMEM;
-    for (const char *q = o->xattrs; q && q < o->xattrs + o->xattrs_len;) {
-        const char *value = q + strlen(q) + 1;
-        size_t vlen = strlen(value) + 1;
-        if (strncmp(q, prefix, sizeof prefix - 1) == 0) {
-            size_t klen = strlen(q + sizeof prefix - 1) + 1;
-            memcpy(v + n, q + sizeof prefix - 1, klen);
-            memcpy(v + n + klen, value, vlen);
-            n += klen + vlen;
+    for (size_t i = 0; i < 2; i++) {
+        size_t plen = strlen(prefixes[i]);
+        for (const char *q = o->xattrs; q && q < o->xattrs + o->xattrs_len;) {
+            const char *value = q + strlen(q) + 1;
+            size_t vlen = strlen(value) + 1;
+            if (strncmp(q, prefixes[i], plen) == 0) {
+                size_t klen = strlen(q + plen) + 1;
+                memcpy(v + n, q + plen, klen);
+                memcpy(v + n + klen, value, vlen);
+                n += klen + vlen;
+            }
+            q = value + vlen;
         }
-        q = value + vlen;
     }
     if (o->hw.memory_mb)
         n = add_prop(v, n, "min_ram", o->hw.memory_mb);
@@ -256,6 +261,11 @@ static int open_source(struct cfs_mount *m, const char *path, struct cfs_copy *c
     }
     if (!err)
         err = source_props(node.entry->obj, &c->props, &c->props_len);
+    /* What the source's hardware has no equivalent for (a vCD template's,
+     * or an earlier migration's): the target keeps it with the copy. */
+    const char *warnings = cfs_object_xattr(node.entry->obj, "user.cloudfs.warnings");
+    if (!err && warnings && !(c->warnings = strdup(warnings)))
+        err = -ENOMEM;
     cfs_object_ovf(m, node.entry->obj, &c->ovf);
     cfs_node_release(&node);
     return err;
@@ -287,6 +297,7 @@ static void *run(void *arg)
         .label = c->p->path,
         .src_props = c->props,
         .src_props_len = c->props_len,
+        .src_warnings = c->warnings,
         .replace = c->p->replace,
         .marker = c->m->marker,
         .cancelled = copy_cancelled,
@@ -324,6 +335,7 @@ static void copy_free(struct cfs_copy *c)
     cfs_source_close(c->gate);
     cfs_source_close(c->src);
     free(c->props);
+    free(c->warnings);
     free(c->xattrs);
     free(c->from_path);
     if (c->p)

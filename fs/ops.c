@@ -415,6 +415,18 @@ static int cfs_release(const char *path, struct fuse_file_info *fi)
 /* Attributes of a view besides its image's: which view, OVF warnings. */
 static const char *const view_xattrs[] = { "user.cloudfs.view", "user.cloudfs.warnings" };
 
+/* A view's own attribute: not its image's of the same name (a migrated
+ * image's user.cloudfs.warnings are not its .ovf view's). */
+static bool is_view_xattr(const struct cfs_node *node, const char *name)
+{
+    for (size_t i = 0; node->kind == NODE_FILE && node->entry->view != CFS_NATIVE &&
+                       i < CFS_ARRAY_SIZE(view_xattrs);
+         i++)
+        if (strcmp(name, view_xattrs[i]) == 0)
+            return true;
+    return false;
+}
+
 static char *view_xattr(struct cfs_mount *m, const struct cfs_node *node, const char *name)
 {
     struct cfs_view_stat vs;
@@ -444,7 +456,9 @@ static int cfs_getxattr(const char *path, const char *name, char *value, size_t 
         cfs_node_release(&node);
         return err;
     }
-    v = node.kind == NODE_FILE ? cfs_object_xattr(node.entry->obj, name) : NULL;
+    v = node.kind == NODE_FILE && !is_view_xattr(&node, name)
+            ? cfs_object_xattr(node.entry->obj, name)
+            : NULL;
     char *extra = NULL;
     if (!v && node.kind == NODE_FILE)
         v = extra = view_xattr(m, &node, name);
@@ -482,9 +496,10 @@ static int cfs_listxattr(const char *path, char *list, size_t size)
         for (const char *p = o->xattrs; p && p < o->xattrs + o->xattrs_len;) {
             size_t len = strlen(p) + 1;
             const char *value = p + len;
-            if (size && n + len <= size)
+            bool shadowed = is_view_xattr(&node, p);
+            if (size && n + len <= size && !shadowed)
                 memcpy(list + n, p, len);
-            n += len;
+            n += shadowed ? 0 : len;
             p = value + strlen(value) + 1;
         }
         for (size_t i = 0; i < CFS_ARRAY_SIZE(view_xattrs); i++) {

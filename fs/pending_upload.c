@@ -1,5 +1,6 @@
 /* One upload: the spool as a byte source, the user.* attributes set on
- * the file, the mount's OVF defaults, then the provider's put(), seen in
+ * the file, the mount's OVF defaults, the hardware of an OVA's VM (as a
+ * copied vCD template has it), then the provider's put(), seen in
  * the transfer registry (fs/transfers.h) while it runs. The provider logs
  * why it failed; this logs that an upload ran and how long it took. */
 #include "vmdk_compress.h"
@@ -10,6 +11,7 @@
 #include "mount.h"
 #include "names.h"
 #include "ops.h"
+#include "ovf_glance.h"
 #include "spool.h"
 #include "transfers.h"
 #include "util.h"
@@ -79,6 +81,7 @@ int cfs_upload(struct cfs_pending *p, const char *fname, const struct ovf_defaul
     struct cfs_transfer *t = NULL;
     char *xattrs = NULL, *cloud_fname = NULL;
     size_t xattrs_len = 0;
+    struct ovf_glance hw = { 0 };
     double t0 = cfs_now();
     int err;
 
@@ -89,6 +92,8 @@ int cfs_upload(struct cfs_pending *p, const char *fname, const struct ovf_defaul
         err = cfs_pending_xattrs_copy(p, &xattrs, &xattrs_len);
     if (!err && !(cloud_fname = cfs_name_to_cloud(fname)))
         err = -ENOMEM;
+    if (!err)
+        err = ovf_glance_of_ova(src, label, &hw);
     if (!err) {
         t = cfs_transfer_begin(label, NULL, CFS_XFER_UPLOAD, src->size);
         err = cfs_meter_source_open(src, t, &metered);
@@ -111,6 +116,9 @@ int cfs_upload(struct cfs_pending *p, const char *fname, const struct ovf_defaul
         .cancelled = cfs_transfer_cancelled,
         .cancel_ctx = t,
         .replace = p->replace,
+        .src_props = hw.props,
+        .src_props_len = hw.props_len,
+        .src_warnings = hw.warnings,
     };
     cfs_log_info("upload of %s: %llu bytes to %s/%s", label, (unsigned long long)src->size,
                  cloud->name, req.dir);
@@ -130,6 +138,7 @@ out:
     cfs_source_close(src);
     free(xattrs);
     free(cloud_fname);
+    ovf_glance_free(&hw);
     if (!err)
         cfs_dircache_invalidate(p->dc);
     cfs_pending_end_upload(p, err);

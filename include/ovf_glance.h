@@ -25,6 +25,11 @@ struct ovf_glance {
 int ovf_glance_map(const struct ovf_info *info, size_t disk, struct ovf_glance *out);
 void ovf_glance_free(struct ovf_glance *g);
 
+/* The same for the first disk of the OVA in ova (ova_glance.c), from its
+ * .ovf member; out all NULL when ova is no OVA or its descriptor cannot be
+ * read (what ovf_parse and tar_list log, naming label). 0 or -ENOMEM. */
+int ovf_glance_of_ova(struct cfs_source *ova, const char *label, struct ovf_glance *out);
+
 /* Calls fn for every value other than a number that ovf_glance_map can
  * write, with its key: what tests/unit/test_ovf_glance.c checks against
  * Glance's metadata definitions and Nova's enums. */

@@ -69,6 +69,13 @@ struct cfs_package {
 int cfs_package_make(struct cfs_source *content, const char *fname, const char *name,
                      const struct ovf_defaults *ovf, int zip, const char *label,
                      struct cfs_package *out);
+/* The same, the generated descriptor's hardware mapped from props too:
+ * the source image's properties ("key\0value\0" pairs in Glance's names,
+ * cfs_put.src_props), as the .ovf view maps them (ovf_map.c), so that a
+ * copied disk keeps its controller, NIC and firmware. NULL: none. */
+int cfs_package_make_props(struct cfs_source *content, const char *fname, const char *name,
+                           const struct ovf_defaults *ovf, const char *props, size_t props_len,
+                           int zip, const char *label, struct cfs_package *out);
 void cfs_package_free(struct cfs_package *p);
 
 /* A source over [off, off + len) of parent, which it does not own. */

@@ -76,6 +76,10 @@ struct cfs_put {
      * the target has such properties. */
     const char *src_props;
     size_t src_props_len;
+    /* What the source's hardware has no equivalent for, "; "-separated
+     * (its user.cloudfs.warnings), or NULL: logged once and kept with the
+     * new object where the target can (Glance: user.cloudfs.warnings). */
+    const char *src_warnings;
     /* allow_delete: an object of the same name is replaced (the new one is
      * made first, the old one deleted after success); else EEXIST. */
     bool replace;

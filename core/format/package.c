@@ -177,9 +177,32 @@ static char *disk_file_name(const char *name)
 }
 
 /* A disk: one VMDK and the descriptor ovf_build makes for it. */
+/* "key\0value\0" pairs of the source image's properties. */
+struct props {
+    const char *v;
+    size_t len;
+};
+
+static const char *props_lookup(const void *ctx, const char *key)
+{
+    const struct props *p = ctx;
+    for (size_t off = 0; off < p->len;) {
+        const char *k = p->v + off;
+        size_t klen = strnlen(k, p->len - off);
+        if (off + klen + 1 >= p->len)
+            return NULL;
+        const char *value = k + klen + 1;
+        size_t vlen = strnlen(value, p->len - off - klen - 1);
+        if (strcmp(k, key) == 0 && off + klen + 1 + vlen < p->len)
+            return value;
+        off += klen + 1 + vlen + 1;
+    }
+    return NULL;
+}
+
 static int package_disk(struct cfs_source *content, enum cfs_fmt fmt, const char *name,
-                        const struct ovf_defaults *ovf, int zip, const char *label,
-                        struct cfs_package *out)
+                        const struct ovf_defaults *ovf, const struct props *props, int zip,
+                        const char *label, struct cfs_package *out)
 {
     struct pkg_disk d;
     char *href = disk_file_name(name);
@@ -199,6 +222,8 @@ static int package_disk(struct cfs_source *content, enum cfs_fmt fmt, const char
         .vmdk_size = d.src->size,
         .capacity = d.capacity,
         .populated = d.populated,
+        .prop = props->v ? props_lookup : NULL,
+        .prop_ctx = props,
         .defaults = ovf,
     };
     err = ovf_build(&p, &out->ovf, &out->warnings);
@@ -248,6 +273,14 @@ int cfs_package_make(struct cfs_source *content, const char *fname, const char *
                      const struct ovf_defaults *ovf, int zip, const char *label,
                      struct cfs_package *out)
 {
+    return cfs_package_make_props(content, fname, name, ovf, NULL, 0, zip, label, out);
+}
+
+int cfs_package_make_props(struct cfs_source *content, const char *fname, const char *name,
+                           const struct ovf_defaults *ovf, const char *props, size_t props_len,
+                           int zip, const char *label, struct cfs_package *out)
+{
+    const struct props pairs = { props, props ? props_len : 0 };
     enum cfs_fmt fmt;
     const char *why;
     char name_why[300];
@@ -281,7 +314,7 @@ int cfs_package_make(struct cfs_source *content, const char *fname, const char *
          * the VM sees it as one. (vCD's media items would take it as a CD,
          * but a catalog directory holds templates.) */
         cfs_log_info("%s: an ISO 9660 image: imported as a raw disk", label);
-        err = package_disk(content, CFS_FMT_RAW, name, ovf, zip, label, out);
+        err = package_disk(content, CFS_FMT_RAW, name, ovf, &pairs, zip, label, out);
         break;
     case CFS_FMT_OVA:
         err = pkg_ova(content, zip, label, out);
@@ -293,7 +326,7 @@ int cfs_package_make(struct cfs_source *content, const char *fname, const char *
         }
         /* fall through */
     default:
-        err = package_disk(content, fmt, name, ovf, zip, label, out);
+        err = package_disk(content, fmt, name, ovf, &pairs, zip, label, out);
         break;
     }
     if (err)

@@ -135,6 +135,19 @@ static void test_props(void)
     CHECK(json_object_size(doc) == 8);
     json_decref(doc);
     free(body);
+
+    /* The source's hardware warnings become cloudfs_warnings; a source
+     * property of that name does not. */
+    static const char forged[] = "cloudfs_warnings\0forged\0";
+    req.src_props = forged;
+    req.src_props_len = sizeof forged - 1;
+    req.src_warnings = "controller lsilogic: no equivalent";
+    CHECK(glance_create_body(&t, &req, &body) == 0);
+    doc = json_loads(body ? body : "", 0, NULL);
+    CHECK_STR(json_string_value(json_object_get(doc, "cloudfs_warnings")),
+              "controller lsilogic: no equivalent");
+    json_decref(doc);
+    free(body);
 }
 
 static void test_mtime(void)

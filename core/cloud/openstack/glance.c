@@ -92,6 +92,10 @@ static int add_xattrs(json_t *img, struct cfs_object *o)
         snprintf(name, sizeof name, "user.glance.%s", key);
         if (fits(o, name, text))
             err = cfs_object_add_xattr(o, name, text);
+        /* A migration's warnings, where cloudfs shows warnings. */
+        if (!err && strcmp(key, GLANCE_WARNINGS_KEY) == 0 && json_is_string(v) &&
+            fits(o, "user.cloudfs.warnings", text))
+            err = cfs_object_add_xattr(o, "user.cloudfs.warnings", text);
     }
     return err;
 }

@@ -12,7 +12,9 @@
  *   (checksum, size, status ...), os_glance_* (reserved by Glance),
  *   cloudfs_* (ours) and ids that point into the source cloud
  *   (kernel_id, ramdisk_id) are never copied. min_ram and min_disk are
- *   integers in Glance's schema; everything else is a string. */
+ *   integers in Glance's schema; everything else is a string.
+ * - The source's hardware that has no equivalent (cfs_put.src_warnings)
+ *   is logged and kept as the property cloudfs_warnings. */
 #define _GNU_SOURCE
 #include "openstack.h"
 #include "log.h"
@@ -180,6 +182,16 @@ int glance_create_body(const struct glance_target *t, const struct cfs_put *req,
         const char *value = key + strlen(key) + 1;
         off = (size_t)(value - req->src_props) + strlen(value) + 1;
         err = add_prop(doc, key, value, label);
+    }
+    /* Hardware of the source with no equivalent here: one log line, and
+     * the property the listing shows as user.cloudfs.warnings. */
+    if (!err && req->src_warnings && *req->src_warnings) {
+        cfs_log_warn("glance: upload of %s: the source's hardware has no equivalent here: %s",
+                     label, req->src_warnings);
+        if (json_object_set_new(
+                doc, GLANCE_WARNINGS_KEY,
+                json_stringn(req->src_warnings, strnlen(req->src_warnings, GLANCE_WARNINGS_MAX))))
+            err = -ENOMEM;
     }
     if (!err) {
         *out = json_dumps(doc, JSON_COMPACT);

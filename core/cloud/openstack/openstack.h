@@ -77,6 +77,10 @@ int glance_image_state(struct openstack *os, const char *id, char *status, size_
 
 /* The property that marks an image while cloudfs uploads it (marker.h). */
 #define GLANCE_MARKER_KEY "cloudfs_upload"
+/* Warnings of a migration (cfs_put.src_warnings), listed as
+ * user.cloudfs.warnings; at most this many bytes (a Glance property). */
+#define GLANCE_WARNINGS_KEY "cloudfs_warnings"
+#define GLANCE_WARNINGS_MAX 4096
 /* A tag on images being made, with the marker: the sweep lists only
  * images with this tag (?tag=), not the whole cloud at every mount. */
 #define GLANCE_MARKER_TAG "cloudfs-upload"

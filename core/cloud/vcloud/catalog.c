@@ -2,10 +2,12 @@
  * and for one catalog its usable vApp templates as files: <name>.ova,
  * <name>.ovf, <name>.vmdk and <name>-diskN.vmdk for further disks (the
  * count from the template's descriptor, GET <template>/ovf, which needs
- * no export). Items are found by the catalog's href, not its name:
+ * no export; its VM's hardware becomes the Glance properties a copy into
+ * Glance takes, ovf_glance.c). Items are found by the catalog's href, not its name:
  * another org's shared catalog may have the same name. */
 #define _GNU_SOURCE
 #include "format.h"
+#include "ovf_glance.h"
 #include "log.h"
 #include "mtime.h"
 #include "util.h"
@@ -203,16 +205,19 @@ size_t vcd_ovf_disk_files(const struct ovf_info *info, size_t idx[OVF_MAX_ITEMS]
     return n;
 }
 
-/* Disks of a template, from its descriptor (no export needed). */
-static int disk_count(struct vcd_cloud *c, const char *template_href, const char *name)
+/* A template's descriptor (no export needed), parsed: how many disks it
+ * has, and its VM's hardware. 1 when it cannot be had (logged): a
+ * template still shows its first disk. info is zeroed then. */
+static int read_descriptor(struct vcd_cloud *c, const char *template_href, const char *name,
+                           struct ovf_info *info)
 {
     char *url = cfs_printf("%s/ovf", template_href);
     struct cfs_http_resp resp;
-    struct ovf_info info;
     size_t idx[OVF_MAX_ITEMS];
     char label[300], what[300];
     int n = 1;
 
+    memset(info, 0, sizeof *info);
     if (!url)
         return -ENOMEM;
     snprintf(label, sizeof label, "vcloud: %s: template %s", c->base.name, name);
@@ -220,14 +225,42 @@ static int disk_count(struct vcd_cloud *c, const char *template_href, const char
     int err = vcd_api(c, "GET", url, NULL, NULL, 0, &resp);
     if (!err && resp.status != 200)
         err = vcd_api_error(c, what, &resp);
-    else if (!err && ovf_parse(resp.body, resp.body_len, label, &info) == 0) {
-        n = (int)vcd_ovf_disk_files(&info, idx);
-        ovf_info_free(&info);
-    }
+    else if (!err && ovf_parse(resp.body, resp.body_len, label, info) == 0)
+        n = (int)vcd_ovf_disk_files(info, idx);
     cfs_http_resp_free(&resp);
     free(url);
-    /* Without its descriptor, a template still shows its first disk. */
     return err == -ENOMEM ? err : n;
+}
+
+/* What a copy of disk number disk into Glance takes from the template's
+ * hardware (core/format/ovf_glance.c): the properties as
+ * user.cloudfs.props.<key>, which fs/copy.c hands on as cfs_put.src_props,
+ * and what has no equivalent as user.cloudfs.warnings. The disk's own
+ * Disk entry counts: the n-th file is the n-th disk file. */
+static int add_props(const struct ovf_info *info, size_t disk, struct cfs_object *o)
+{
+    struct ovf_glance g;
+    size_t idx[OVF_MAX_ITEMS], n = vcd_ovf_disk_files(info, idx), d = 0;
+    int err;
+
+    /* The Disk entry of the disk-th disk file. */
+    for (size_t i = 0; disk < n && i < info->n_disks; i++)
+        if (info->disks[i].file_ref &&
+            strcmp(info->disks[i].file_ref, info->files[idx[disk]].id) == 0)
+            d = i;
+    if ((err = ovf_glance_map(info, d, &g)))
+        return err;
+    for (size_t off = 0; !err && off < g.props_len;) {
+        const char *key = g.props + off, *value = key + strlen(key) + 1;
+        char *name = cfs_printf("user.cloudfs.props.%s", key);
+        err = name ? add_xattr(o, name, value) : -ENOMEM;
+        free(name);
+        off = (size_t)(value - g.props) + strlen(value) + 1;
+    }
+    if (!err && g.warnings)
+        err = add_xattr(o, "user.cloudfs.warnings", g.warnings);
+    ovf_glance_free(&g);
+    return err;
 }
 
 /* Metadata entries of a catalog item as user.vcloud.meta.<key>. */
@@ -285,7 +318,7 @@ static bool usable(xmlNodePtr rec, const char *entity)
 }
 
 static int add_file(struct templates *ts, const struct cfs_object *proto, const char *name,
-                    const char *id, const char *ext)
+                    const char *id, const char *ext, const struct ovf_info *info, size_t disk)
 {
     struct cfs_object o = *proto;
     o.name = strdup(name);
@@ -298,6 +331,8 @@ static int add_file(struct templates *ts, const struct cfs_object *proto, const 
         memcpy(o.xattrs, proto->xattrs, proto->xattrs_len);
         err = cfs_object_add_xattr(&o, "user.cloudfs.id", id);
     }
+    if (!err)
+        err = add_props(info, disk, &o);
     if (!err)
         err = append(ts->out, &ts->cap, &o);
     if (err)
@@ -314,6 +349,7 @@ static int template_record(void *ctx, xmlNodePtr rec)
     char *cat = vcd_xml_attr(rec, "catalog");
     char id[80], file[300];
     struct cfs_object proto = { 0 };
+    struct ovf_info info = { 0 };
     int err = 0, n_disks;
 
     /* A server that ignored the filter must not mix catalogs up. */
@@ -339,25 +375,27 @@ static int template_record(void *ctx, xmlNodePtr rec)
         goto out;
     /* A time stored by utimensat (mtime.c) wins over the creation date. */
     cfs_mtime_parse(cfs_object_xattr(&proto, "user.vcloud.meta." CFS_MTIME_KEY), &proto.mtime);
-    n_disks = disk_count(c, entity, name);
+    n_disks = read_descriptor(c, entity, name, &info);
     if (n_disks < 0) {
         err = n_disks;
         goto out;
     }
-    if ((err = add_file(ts, &proto, name, id, "ova")) ||
-        (err = add_file(ts, &proto, name, id, "ovf")))
+    /* The .ova and .ovf are the template: they take its first disk's. */
+    if ((err = add_file(ts, &proto, name, id, "ova", &info, 0)) ||
+        (err = add_file(ts, &proto, name, id, "ovf", &info, 0)))
         goto out;
     for (int d = 1; d <= n_disks && !err; d++) {
         char did[96];
         if (d == 1) {
-            err = add_file(ts, &proto, name, id, "vmdk");
+            err = add_file(ts, &proto, name, id, "vmdk", &info, 0);
             continue;
         }
         snprintf(file, sizeof file, "%s-disk%d", name, d);
         snprintf(did, sizeof did, "%s-disk%d", id, d);
-        err = add_file(ts, &proto, file, did, "vmdk");
+        err = add_file(ts, &proto, file, did, "vmdk", &info, (size_t)d - 1);
     }
 out:
+    ovf_info_free(&info);
     free(proto.xattrs);
     free(name);
     free(entity);
