@@ -253,6 +253,7 @@ static void read_hardware(const xmlNode *env, struct ovf_info *out)
         out->vm.os_type = strdup((const char *)guest);
     xmlFree(guest);
     vmw_config(hw, &out->vm);
+    bool seen[OVF_MAX_ITEMS] = { false };
 
     for (const xmlNode *it = child(hw, "Item"); it; it = it->next) {
         if (!is(it, "Item"))
@@ -277,9 +278,12 @@ static void read_hardware(const xmlNode *env, struct ovf_info *out)
             out->vm.nic = text_of(it, RASD_NS, "ResourceSubType");
         } else if (t == 17) {
             char *host = text_of(it, RASD_NS, "HostResource");
+            /* A disk's first Item only: a hostile descriptor's thousands
+             * of Items naming one disk cost one search each, not all. */
             for (size_t i = 0; i < out->n_disks && disk_ref(host); i++) {
                 struct ovf_disk *d = &out->disks[i];
-                if (!d->controller && strcmp(d->disk_id, disk_ref(host)) == 0) {
+                if (!seen[i] && strcmp(d->disk_id, disk_ref(host)) == 0) {
+                    seen[i] = true;
                     char *parent = text_of(it, RASD_NS, "Parent");
                     controller_of(hw, parent, d);
                     free(parent);

@@ -181,6 +181,36 @@ static void test_vmware(void)
     CHECK(map(bare, 0, &g) == 0 && g.props == NULL && g.warnings == NULL);
 }
 
+/* Thousands of Items naming one disk, none of them on a controller: read
+ * once each (an Item search per disk, not per Item: no quadratic time). */
+static void test_hostile(void)
+{
+    FILE *f;
+    char *x = NULL;
+    size_t len = 0;
+    struct ovf_glance g;
+    f = open_memstream(&x, &len);
+    fputs("<Envelope xmlns=\"http://schemas.dmtf.org/ovf/envelope/1\" "
+          "xmlns:ovf=\"http://schemas.dmtf.org/ovf/envelope/1\" "
+          "xmlns:rasd=\"http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/"
+          "CIM_ResourceAllocationSettingData\">"
+          "<DiskSection><Info>d</Info><Disk ovf:capacity=\"1\" ovf:diskId=\"d1\"/></DiskSection>"
+          "<VirtualSystem ovf:id=\"v\"><Info>v</Info><VirtualHardwareSection><Info>h</Info>",
+          f);
+    for (int i = 0; i < 40000; i++)
+        fprintf(f,
+                "<Item><rasd:HostResource>ovf:/disk/d1</rasd:HostResource>"
+                "<rasd:InstanceID>%d</rasd:InstanceID><rasd:Parent>x</rasd:Parent>"
+                "<rasd:ResourceType>17</rasd:ResourceType></Item>",
+                i);
+    fputs("</VirtualHardwareSection></VirtualSystem></Envelope>", f);
+    fclose(f);
+    CHECK(map(x, 0, &g) == 0 && prop(&g, "hw_disk_bus") == NULL);
+    CHECK_STR(prop(&g, "min_disk"), "1");
+    ovf_glance_free(&g);
+    free(x);
+}
+
 static const char *glance_props[][2] = {
     { "hw_disk_bus", "scsi" },      { "hw_scsi_model", "vmpvscsi" }, { "hw_vif_model", "e1000e" },
     { "hw_firmware_type", "uefi" }, { "min_ram", "3072" },           { "hw_cpu_sockets", "2" },
@@ -406,6 +436,7 @@ static void test_values_accepted(void)
 int main(void)
 {
     test_vmware();
+    test_hostile();
     test_round_trip();
     test_values_accepted();
     return UNIT_RESULT();
