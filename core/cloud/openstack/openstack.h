@@ -105,7 +105,8 @@ bool glance_prop_allowed(const char *key);
 
 /* The JSON of POST /v2/images: name, formats, the marker, then the
  * allowed user.glance.* attributes of req->xattrs, then req->src_props
- * (the first of a key wins). *out malloc'd. 0 or -ENOMEM. */
+ * (the first of a key wins), and req->src_warnings as GLANCE_WARNINGS_KEY
+ * (logged once here). *out malloc'd. 0 or -ENOMEM. */
 int glance_create_body(const struct glance_target *t, const struct cfs_put *req, char **out);
 
 /* The provider's put for images/ (see provider.h). */
