@@ -7,9 +7,9 @@
 # SIGINT here: a script's background job starts with SIGINT ignored.)
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/xfer.lib"
-command -v parallel >/dev/null || skip "GNU parallel missing (tests/deps.sh installs it)"
 MIGRATE=$TOP/examples/batch/migrate.sh
 [ -x "$MIGRATE" ] || fail "no $MIGRATE"
+command -v parallel >/dev/null || skip "GNU parallel missing (tests/deps.sh installs it)"
 BMNT=$WORK/bmnt
 trap 'fusermount3 -uz "$BMNT" 2>/dev/null; xfer_cleanup; cleanup' EXIT
 [ "$(manifest openstack big size)" -gt $((1 << 30)) ] || skip "no big sample image"

@@ -10,9 +10,9 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/vcd.lib"
 . "$(dirname "$0")/xfer.lib"
-command -v parallel >/dev/null || skip "GNU parallel missing (tests/deps.sh installs it)"
 MIGRATE=$TOP/examples/batch/migrate.sh
 [ -x "$MIGRATE" ] || fail "no $MIGRATE"
+command -v parallel >/dev/null || skip "GNU parallel missing (tests/deps.sh installs it)"
 BMNT=$WORK/bmnt   # the mount migrate.sh makes
 trap 'fusermount3 -uz "$BMNT" 2>/dev/null; xfer_cleanup; vcd_knobs_reset; cleanup' EXIT
 

@@ -8,9 +8,9 @@
 # Run again, as a Job applied anew, the pods copy nothing.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/xfer.lib"
-command -v parallel >/dev/null || skip "GNU parallel missing (tests/deps.sh installs it)"
 POD=$TOP/examples/batch/k8s/pod.sh
 [ -x "$POD" ] || fail "no $POD"
+command -v parallel >/dev/null || skip "GNU parallel missing (tests/deps.sh installs it)"
 trap 'for i in 0 1 2; do fusermount3 -uz "$WORK/pod$i" 2>/dev/null; done; xfer_cleanup; cleanup' EXIT
 
 # shard_of NAME: the shard of a file name, by POSIX cksum.

@@ -8,9 +8,9 @@
 # functions and arguments really travel the way they do to a remote host.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/xfer.lib"
-command -v parallel >/dev/null || skip "GNU parallel missing (tests/deps.sh installs it)"
 MIGRATE=$TOP/examples/batch/migrate.sh
 [ -x "$MIGRATE" ] || fail "no $MIGRATE"
+command -v parallel >/dev/null || skip "GNU parallel missing (tests/deps.sh installs it)"
 hosts=(hostA hostB)
 trap 'for h in "${hosts[@]}"; do fusermount3 -uz "$WORK/hosts/$h/clouds" 2>/dev/null; done; xfer_cleanup; cleanup' EXIT
 

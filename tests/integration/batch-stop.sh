@@ -6,9 +6,9 @@
 # started as not run, exits 1, and its mount and cloudfs are gone.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/xfer.lib"
-command -v parallel >/dev/null || skip "GNU parallel missing (tests/deps.sh installs it)"
 POD=$TOP/examples/batch/k8s/pod.sh
 [ -x "$POD" ] || fail "no $POD"
+command -v parallel >/dev/null || skip "GNU parallel missing (tests/deps.sh installs it)"
 PMNT=$WORK/pod
 trap 'fusermount3 -uz "$PMNT" 2>/dev/null; xfer_cleanup; cleanup' EXIT
 [ "$(manifest openstack big size)" -gt $((1 << 30)) ] || skip "no big sample image"
