@@ -11,6 +11,7 @@ pkgs=(
     curl rsync strace qemu-utils e2fsprogs openssl procps psmisc bc attr libclang-rt-14-dev
     libvmdk-utils libqcow-utils libxml2-utils
     python3-keystone python3-glance uwsgi-core uwsgi-plugin-python3 nginx-light
+    parallel # GNU parallel: examples/batch/migrate.sh and tests/integration/batch-*.sh
     bindfs # make bench: the FUSE passthrough that tests/bench/cache.sh compares with
     python3-openstackclient # make bench: the CLI that tests/bench/list.sh compares with
 )
