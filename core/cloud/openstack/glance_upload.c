@@ -213,7 +213,12 @@ static int create_image(struct upload *u)
         struct cfs_http_req r = {
             .method = "POST", .url = url, .headers = hdrs, .body = body, .body_len = strlen(body)
         };
-        err = request(u, "creating the image", &r, &resp);
+        /* Not cancellable: a POST cut short may still have made the image,
+         * which only its id lets us delete. The request has its timeout;
+         * a cancel is seen right after it, and the image deleted. */
+        char *w = cfs_printf("upload of %s: creating the image", u->label);
+        err = openstack_request(u->os, w ? w : "creating the image", &r, &resp);
+        free(w);
     }
     if (!err) {
         json_t *doc = json_loadb(resp.body ? resp.body : "", resp.body_len, 0, NULL);
