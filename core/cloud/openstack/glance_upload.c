@@ -12,8 +12,12 @@
  *   PATCH remove /cloudfs_upload          the image is complete
  *   DELETE the replaced image(s)
  * Any failure after the POST deletes the image; each clean-up step is
- * logged. */
+ * logged. A container written under another disk format's name
+ * (glance_target_for) is converted on the way: the view of that format is
+ * opened over the content (include/convert.h) and is what is sent and
+ * hashed, so Glance's checksum is that of the converted bytes. */
 #define _GNU_SOURCE
+#include "convert.h"
 #include "digest.h"
 #include "log.h"
 #include "openstack.h"
@@ -413,10 +417,56 @@ static int replace_old(struct upload *u)
     return first_err;
 }
 
+/* A property of the new image: the file's user.glance.* first, then the
+ * source's (as glance_create_body orders them), or NULL. */
+static const char *put_prop(const struct cfs_put *req, const char *key)
+{
+    for (size_t off = 0; req->xattrs && off < req->xattrs_len;) {
+        const char *name = req->xattrs + off, *value = name + strlen(name) + 1;
+        off = (size_t)(value - req->xattrs) + strlen(value) + 1;
+        if (strncmp(name, "user.glance.", 12) == 0 && strcmp(name + 12, key) == 0)
+            return value;
+    }
+    for (size_t off = 0; req->src_props && off < req->src_props_len;) {
+        const char *name = req->src_props + off, *value = name + strlen(name) + 1;
+        off = (size_t)(value - req->src_props) + strlen(value) + 1;
+        if (strcmp(name, key) == 0)
+            return value;
+    }
+    return NULL;
+}
+
+/* The view of u->t.convert over the content, which sniffed as fmt. */
+static int convert(struct upload *u, enum cfs_fmt fmt, struct cfs_source **out)
+{
+    const char *bus = put_prop(u->req, "hw_disk_bus");
+    struct cfs_convert how = {
+        .name = u->t.name,
+        .adapter = bus && strcmp(bus, "ide") == 0 ? "ide" : "lsilogic",
+        .vmdk_zip = u->req->vmdk_zip,
+        .vhd = u->req->vhd,
+        .vhd_azure = u->req->vhd_azure,
+        .label = u->label,
+    };
+    int err = cfs_convert_open(u->req->content, 0, u->req->content->size, fmt,
+                               (enum cfs_view)u->t.convert, &how, out);
+    if (err)
+        cfs_log_error("glance: cloud %s: upload of %s: cannot convert %s to %s: %s",
+                      u->os->base.name, u->label, cfs_fmt_ext(fmt), u->t.disk_format,
+                      strerror(-err));
+    else
+        cfs_log_info("glance: cloud %s: upload of %s: %s converted to %s while it is sent "
+                     "(%llu bytes become %llu)",
+                     u->os->base.name, u->label, cfs_fmt_ext(fmt), u->t.disk_format,
+                     (unsigned long long)u->req->content->size, (unsigned long long)(*out)->size);
+    return err;
+}
+
 int glance_put(struct openstack *os, const struct cfs_put *req)
 {
     struct upload u = { .os = os, .req = req, .label = req->label ? req->label : req->fname };
     struct hashing_source *h = NULL;
+    struct cfs_source *converted = NULL;
     json_t *img = NULL;
     enum cfs_fmt fmt;
     char why[300];
@@ -439,15 +489,17 @@ int glance_put(struct openstack *os, const struct cfs_put *req)
     err = openstack_image_url(os, &u.base);
     if (!err)
         err = cancelled(&u) ? -ECANCELED : find_existing(&u);
+    if (!err && u.t.convert >= 0)
+        err = convert(&u, fmt, &converted);
     if (!err)
-        err = hashing_open(req->content, &h);
+        err = hashing_open(converted ? converted : req->content, &h);
     if (!err)
         err = cancelled(&u) ? -ECANCELED : create_image(&u);
     if (err)
         goto out;
     cfs_log_info("glance: cloud %s: uploading %s as image %s (%s, %s/%s, %llu bytes)",
                  os->base.name, u.label, u.t.name, u.id, u.t.disk_format, u.t.container_format,
-                 (unsigned long long)req->content->size);
+                 (unsigned long long)h->base.size);
     t0 = cfs_now();
     err = send_data(&u, h);
     if (!err && req->confirm)
@@ -469,7 +521,7 @@ int glance_put(struct openstack *os, const struct cfs_put *req)
     }
     double s = cfs_now() - t0;
     cfs_log_info("glance: cloud %s: %s is image %s after %.1f s (%.1f MiB/s)", os->base.name,
-                 u.label, u.id, s, s > 0 ? (double)req->content->size / 1048576.0 / s : 0.0);
+                 u.label, u.id, s, s > 0 ? (double)h->base.size / 1048576.0 / s : 0.0);
     err = replace_old(&u);
 out:
     if (err == -ECANCELED)
@@ -477,6 +529,7 @@ out:
     json_decref(img);
     if (h)
         hashing_close(&h->base);
+    cfs_source_close(converted);
     for (size_t i = 0; i < u.n_old; i++)
         free(u.old[i]);
     free(u.id);

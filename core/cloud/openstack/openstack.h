@@ -85,11 +85,14 @@ int glance_image_state(struct openstack *os, const char *id, char *status, size_
 struct glance_target {
     char *name;
     const char *disk_format, *container_format;
+    int convert; /* the enum cfs_view the content is converted to, or -1: sent as it is */
 };
 
-/* The target for a file fname whose content cfs_sniff found to be fmt.
+/* The target for a file fname whose content cfs_sniff found to be fmt:
+ * the name's disk format (cfs_fmt_name_view), a container of another
+ * format converted to it; .img and other names the content's format.
  * -EINVAL with why (a sentence for the log: "x.qcow2 holds a raw disk")
- * when the extension and the content disagree or the content cannot be
+ * for raw content under another format's name, or content that cannot be
  * an image; -ENOMEM. */
 int glance_target_for(const char *fname, enum cfs_fmt fmt, struct glance_target *out, char *why,
                       size_t why_len);
