@@ -20,6 +20,13 @@ struct openstack {
     char *image_override;      /* clouds.yaml image_endpoint_override */
     struct nova *nova;         /* servers/ (nova.c) */
 
+    /* What an OVA written into images/ becomes (glance_upload.c): the
+     * enum cfs_view its disks are converted to (upload_format: qcow2, raw),
+     * or -1 (keep: each disk in its own format); ova_keep (ova: keep): the
+     * OVA is stored as it is, container_format ova. */
+    int upload_format;
+    bool ova_keep;
+
     pthread_mutex_t lock;
     char *image_url; /* Glance base URL without /v2, once known */
 };
