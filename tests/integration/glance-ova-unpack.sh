@@ -4,7 +4,9 @@
 # NAME-disk2, in the cloud's upload_format (qcow2 by default), the guest of
 # that disk (qemu-img compare of the bytes downloaded through Glance's API);
 # cp of a vCD template's .ova goes through copy_file_range, no spool file
-# holding data, and lands as a bare qcow2 image of the template's disk.
+# holding data, and lands as a bare qcow2 image of the template's disk. The
+# same OVA again: EEXIST without allow_delete, nothing changed; with it, both
+# images are replaced by new ones.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/vcd.lib"
 . "$(dirname "$0")/cfr.lib"
@@ -22,6 +24,19 @@ landed "$P-disk2" qcow2 bare "$WORK/ova/d2.qcow2" qcow2
 [ -z "$(glance_ids "$P-disk3")" ] || fail "an image for a third disk"
 [ "$(log_count "upload of .*$P.ova: an OVA of 2 disks, each a bare image")" = 1 ] || fail "no log line for the unpacking"
 [ -e "$dir/$P.qcow2" ] && [ -e "$dir/$P-disk2.qcow2" ] || fail "the listing does not show both images"
+old="$(glance_ids "$P") $(glance_ids "$P-disk2")"
+cp "$OVA" "$dir/$P.img" 2>"$WORK/err" && fail "the same OVA again was accepted"
+grep -q "File exists" "$WORK/err" || fail "not EEXIST: $(cat "$WORK/err")"
+[ "$(glance_ids "$P") $(glance_ids "$P-disk2")" = "$old" ] || fail "the refused copy changed the images"
+unmount_cloudfs
+mount_cfr -o allow_delete
+timed 180 cp "$OVA" "$dir/$P.img"
+[ $RC = 0 ] || fail "replacing with allow_delete failed (exit $RC)"
+landed "$P" qcow2 bare
+landed "$P-disk2" qcow2 bare
+for id in $old; do
+    glance_image "$id" "$TOK" >/dev/null && fail "the replaced image $id is still there"
+done
 
 gold=$MNT/vcloud/catalogs/golden
 [ -d "$gold" ] || skip "this cloudfs has no vcloud provider"

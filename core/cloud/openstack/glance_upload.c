@@ -681,7 +681,9 @@ static int put_ova(struct openstack *os, const struct cfs_put *req, const char *
     /* Nothing half-made stays: every image of this upload goes. */
     for (size_t i = 0; err && i < n; i++)
         clean_up(&u[i]);
-    for (size_t i = 0; !err && i < n; i++) {
+    /* All complete: their namesakes go, each tried. */
+    bool complete = !err;
+    for (size_t i = 0; complete && i < n; i++) {
         int e = replace_old(&u[i]);
         if (e && !err)
             err = e;
