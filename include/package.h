@@ -71,6 +71,22 @@ int cfs_package_make(struct cfs_source *content, const char *fname, const char *
                      struct cfs_package *out);
 void cfs_package_free(struct cfs_package *p);
 
+/* One disk of an OVA (cfs_ova_disks): a file of the archive. */
+struct cfs_ova_disk {
+    char *href;        /* its name in the archive and the descriptor */
+    uint64_t off, len; /* where its bytes lie in the archive */
+    enum cfs_fmt fmt;  /* what they are (an ISO 9660 image: raw) */
+};
+
+/* The disks of the OVA in content (at most OVF_MAX_ITEMS), in the order
+ * of its descriptor's DiskSection; *ovf, when not NULL, the descriptor
+ * (malloc'd, NUL-terminated). -EINVAL with one log line naming label: not
+ * a tar, no .ovf, a file it references missing, a disk that is no disk
+ * image, no disk at all; or a read's -errno. */
+int cfs_ova_disks(struct cfs_source *content, const char *label, struct cfs_ova_disk *out,
+                  size_t *n, char **ovf);
+void cfs_ova_disks_free(struct cfs_ova_disk *disks, size_t *n);
+
 /* A source over [off, off + len) of parent, which it does not own. */
 int cfs_slice_source_open(struct cfs_source *parent, uint64_t off, uint64_t len,
                           struct cfs_source **out);

@@ -553,6 +553,46 @@ static void test_corpus(void)
     }
 }
 
+/* The disks of an OVA for Glance (ova_disks.c): only the files the
+ * DiskSection names, where they lie in the archive, their format; the
+ * descriptor; the refusals of the vCD path. */
+static void test_ova_disks(void)
+{
+    struct cfs_ova_disk disks[OVF_MAX_ITEMS];
+    size_t n = 0;
+    char *ovf = NULL;
+    struct cfs_source *src = open_in("vm.ova");
+
+    CHECK(cfs_ova_disks(src, "vm.ova", disks, &n, &ovf) == 0);
+    CHECK(n == 1);
+    CHECK_STR(disks[0].href, "disk1.vmdk");
+    CHECK(disks[0].fmt == CFS_FMT_VMDK_SPARSE);
+    CHECK(disks[0].len == file_size("in-sparse.vmdk"));
+    CHECK(sh("cmp -s -i 0:%llu -n %llu in-sparse.vmdk vm.ova", (unsigned long long)disks[0].off,
+             (unsigned long long)disks[0].len) == 0);
+    CHECK(ovf && strstr(ovf, "<Envelope") != NULL);
+    free(ovf);
+    cfs_ova_disks_free(disks, &n);
+    CHECK(n == 0);
+    cfs_source_close(src);
+
+    /* A missing file that is no disk does not matter here (missing.ova);
+     * a missing disk does. */
+    src = open_in("missing.ova");
+    CHECK(cfs_ova_disks(src, "missing.ova", disks, &n, NULL) == 0 && n == 1);
+    cfs_ova_disks_free(disks, &n);
+    cfs_source_close(src);
+    write_ovf("ova/a.ovf", "gone.vmdk", "x", 1);
+    CHECK(sh("tar --format=ustar -C ova -cf gone.ova a.ovf notes.txt") == 0);
+    static const char *const refused[] = { "gone.ova", "desc.ova", "cut.ova" };
+    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+        src = open_in(refused[i]);
+        CHECK(cfs_ova_disks(src, refused[i], disks, &n, NULL) == -EINVAL);
+        CHECK(n == 0);
+        cfs_source_close(src);
+    }
+}
+
 int main(void)
 {
     if (system("qemu-img --version >/dev/null 2>&1 && xmllint --version >/dev/null 2>&1") != 0) {
@@ -573,6 +613,7 @@ int main(void)
     test_ova_convert();
     test_ova_as_is();
     test_refusals();
+    test_ova_disks();
     test_corpus();
 
     if (unit_failures)
