@@ -59,16 +59,16 @@ struct cfs_package {
  * template's name (the generated OVF's VM, the disk's file name); fname
  * the file written, whose name the content must agree with
  * (cfs_fmt_fits_name: raw only as .raw or .img), or NULL; ovf the
- * hardware for a generated descriptor; zip the DEFLATE level of converted
- * disks' grains (0: stored, the exact size without reading; 1..12: each
- * grain compressed once at this call to learn the size, for slow links).
- * -EINVAL with one log line naming
- * label for what cannot be imported (a lone OVF: "copy the .ova or the
- * disk"; a descriptor-only VMDK; an OVA without OVF or with missing
- * files), or a decoder's error. */
+ * hardware for a generated descriptor, which props ("key\0value\0" pairs
+ * of the source image's properties, or NULL) override as the .ovf view's
+ * mapping does (hw_disk_bus, hw_vif_model, hw_firmware_type, ...); zip the DEFLATE level of
+ * converted disks' grains (0: stored, the exact size without reading; 1..12: each grain compressed
+ * once at this call to learn the size, for slow links). -EINVAL with one log line naming label for
+ * what cannot be imported (a lone OVF: "copy the .ova or the disk"; a descriptor-only VMDK; an OVA
+ * without OVF or with missing files), or a decoder's error. */
 int cfs_package_make(struct cfs_source *content, const char *fname, const char *name,
-                     const struct ovf_defaults *ovf, int zip, const char *label,
-                     struct cfs_package *out);
+                     const struct ovf_defaults *ovf, const char *props, size_t props_len, int zip,
+                     const char *label, struct cfs_package *out);
 void cfs_package_free(struct cfs_package *p);
 
 /* One disk of an OVA (cfs_ova_disks): a file of the archive. */

@@ -175,7 +175,7 @@ static void check_disk(const char *input, enum cfs_fmt want, const char *fmt, bo
     CHECK(sniff_of(input) == want);
     if (!src)
         return;
-    CHECK(cfs_package_make(src, NULL, "My VM \xc3\xbc/1", &hw, 0, input, &pkg) == 0);
+    CHECK(cfs_package_make(src, NULL, "My VM \xc3\xbc/1", &hw, NULL, 0, 0, input, &pkg) == 0);
     if (pkg.n_files == 1) {
         CHECK_STR(pkg.files[0].href, "My_VM_1.vmdk");
         write_source(pkg.files[0].src, "out.vmdk");
@@ -323,7 +323,7 @@ static int package_of(const char *name, struct cfs_package *pkg)
     struct cfs_source *src = open_in(name);
     if (!src)
         return -ENOENT;
-    int err = cfs_package_make(src, NULL, "vm", &hw, 0, name, pkg);
+    int err = cfs_package_make(src, NULL, "vm", &hw, NULL, 0, 0, name, pkg);
     if (err == 0) {
         for (size_t i = 0; i < pkg->n_files; i++)
             write_source(pkg->files[i].src, pkg->files[i].href);
@@ -336,6 +336,27 @@ static int package_of(const char *name, struct cfs_package *pkg)
 
 /* The OVA's own descriptor kept, its disk converted and the descriptor
  * saying so; the manifest left behind. */
+/* The source image's properties reach the generated OVF (a Glance image
+ * copied into a catalog): its disk bus, NIC and firmware, not the mount's
+ * defaults. */
+static void test_props(void)
+{
+    static const char props[] = "hw_disk_bus\0sata\0hw_vif_model\0e1000e\0"
+                                "hw_firmware_type\0uefi\0";
+    struct cfs_package pkg;
+    make_raw("p.raw", 2 * MiB);
+    struct cfs_source *src = open_in("p.raw");
+    if (!src)
+        return;
+    CHECK(cfs_package_make(src, NULL, "vm", &hw, props, sizeof props - 1, 0, "p.raw", &pkg) == 0);
+    CHECK(pkg.ovf && strstr(pkg.ovf, "vmware.sata.ahci") != NULL);
+    CHECK(pkg.ovf && strstr(pkg.ovf, ">E1000e<") != NULL);
+    CHECK(pkg.ovf && strstr(pkg.ovf, "vmw:value=\"efi\"") != NULL);
+    CHECK(pkg.ovf && strstr(pkg.ovf, "lsilogic") == NULL);
+    cfs_package_free(&pkg);
+    cfs_source_close(src);
+}
+
 static void test_ova_convert(void)
 {
     struct cfs_package pkg;
@@ -610,6 +631,7 @@ int main(void)
     test_slice();
     test_disks();
     test_sniff();
+    test_props();
     test_ova_convert();
     test_ova_as_is();
     test_refusals();
