@@ -75,6 +75,9 @@ if tests/clouds/up "$clouds" >"$results/clouds-up.log" 2>&1; then
         while read -r word name rest; do
             case $word in PASS) rc=0 ;; FAIL) rc=1 ;; SKIP) rc=77 ;; *) continue ;; esac
             secs=${rest##* }
+            # the case's own log: its line and the end of its serial console
+            { echo "$word $name $rest"; tail -c 3000 "${BOOT_DIR:-$top/.boot}/logs/$name.console" 2>/dev/null; } \
+                >"$results/boot-$name.log"
             record "boot-$name" $rc "${secs%s}"
         done <"$results/boot.log"
         grep -q '^[0-9]* passed, ' "$results/boot.log" || record boot-run 1 $((SECONDS - start))
