@@ -47,7 +47,8 @@ ESXi (the reading of an OVF's VirtualHardwareSection):
   lsilogic (LSI 53C1030: QEMU has none), lsilogicsas (LSI SAS1068:
   mptsas1068), VirtualSCSI (pvscsi), buslogic (QEMU has none); 5 (IDE: the
   PIIX4 of ESXi's 440BX board: QEMU's pc IDE); 20 (SATA,
-  vmware.sata.ahci: AHCI); the disk is the ResourceType 17 item whose Parent
+  vmware.sata.ahci: AHCI; vmware.nvme.controller is NVMe, not booted
+  here); the disk is the ResourceType 17 item whose Parent
   names its controller.
 - NIC: ResourceType 10 with ResourceSubType VmxNet3, E1000 (82545EM, the
   e1000 driver as QEMU's 82540EM), E1000e (82574L: e1000e), PCNet32 (pcnet).
@@ -90,7 +91,7 @@ def glance(props):
     elif bus == "sata":
         disk = "ahci"
     elif bus == "ide":
-        disk = "ide" if machine.startswith("pc") else "none:q35 has no IDE"
+        disk = "none:q35 has no IDE" if "q35" in machine else "ide"
     else:
         disk = "none:hw_disk_bus=%s" % bus
     vif = props.get("hw_vif_model") or "virtio"
@@ -129,7 +130,8 @@ def ovf(path):
     elif ctl.get("ResourceType") == "5":
         disk = "ide"
     elif ctl.get("ResourceType") == "20":
-        disk = "ahci"
+        sub = ctl.get("ResourceSubType", "").lower()
+        disk = "none:NVMe is not in this harness" if "nvme" in sub else "ahci"
     else:
         disk = "none:controller type %s" % ctl.get("ResourceType")
     nics = [f for f in order if f.get("ResourceType") == "10"]
