@@ -14,9 +14,9 @@ pkgs=(
     parallel # GNU parallel: examples/batch/migrate.sh and tests/integration/batch-*.sh
     bindfs # make bench: the FUSE passthrough that tests/bench/cache.sh compares with
     python3-openstackclient # make bench: the CLI that tests/bench/list.sh compares with
-    # tests/boot: the guests (Debian kernel, busybox, boot loaders, their
+    # tests/boot: the guests (busybox, boot loaders, their
     # disk tools) and the machines that boot them
-    qemu-system-x86 ovmf linux-image-amd64 busybox-static syslinux syslinux-common syslinux-efi
+    qemu-system-x86 ovmf busybox-static syslinux syslinux-common syslinux-efi
     mtools dosfstools fdisk cpio kmod
 )
 
