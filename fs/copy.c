@@ -294,6 +294,8 @@ static void *run(void *arg)
         .xattrs_len = c->xattrs_len,
         .ovf = &c->ovf,
         .vmdk_zip = cfs_vmdk_zip(c->m),
+        .vhd = c->m->vhd,
+        .vhd_azure = c->m->opts.vhd_azure,
         .label = c->p->path,
         .src_props = c->props,
         .src_props_len = c->props_len,

@@ -77,6 +77,8 @@ int cfs_upload(struct cfs_pending *p, const char *fname, const struct ovf_defaul
                const char *label)
 {
     struct cfs_cloud *cloud = cfs_dircache_cloud(p->dc);
+    /* Runs in a FUSE request: the mount is the context's. */
+    const struct cfs_mount *m = fuse_get_context()->private_data;
     struct cfs_source *src = NULL, *metered = NULL;
     struct cfs_transfer *t = NULL;
     char *xattrs = NULL, *cloud_fname = NULL;
@@ -109,10 +111,11 @@ int cfs_upload(struct cfs_pending *p, const char *fname, const struct ovf_defaul
         .xattrs = xattrs,
         .xattrs_len = xattrs_len,
         .ovf = ovf,
-        .vmdk_zip = cfs_vmdk_zip(fuse_get_context()->private_data),
+        .vmdk_zip = cfs_vmdk_zip(m),
+        .vhd = m->vhd,
+        .vhd_azure = m->opts.vhd_azure,
         .label = label,
-        /* Runs in a FUSE request: the mount is the context's. */
-        .marker = ((const struct cfs_mount *)fuse_get_context()->private_data)->marker,
+        .marker = m->marker,
         .cancelled = cfs_transfer_cancelled,
         .cancel_ctx = t,
         .replace = p->replace,

@@ -152,7 +152,9 @@ int cfs_write_rename(const char *from, const char *to, unsigned int flags)
     err = cfs_tree_resolve(m, from, false, &src);
     if (err)
         return err;
-    if (src.kind != NODE_FILE && src.kind != NODE_PENDING)
+    if (strcmp(from, to) == 0)
+        err = 0; /* rename(2) of a name onto itself does nothing */
+    else if (src.kind != NODE_FILE && src.kind != NODE_PENDING)
         err = -EPERM;
     else if (!same_parent(from, to))
         err = -EXDEV; /* mv copies instead */

@@ -59,24 +59,33 @@ struct cfs_package {
  * template's name (the generated OVF's VM, the disk's file name); fname
  * the file written, whose name the content must agree with
  * (cfs_fmt_fits_name: raw only as .raw or .img), or NULL; ovf the
- * hardware for a generated descriptor; zip the DEFLATE level of converted
- * disks' grains (0: stored, the exact size without reading; 1..12: each
- * grain compressed once at this call to learn the size, for slow links).
- * -EINVAL with one log line naming
- * label for what cannot be imported (a lone OVF: "copy the .ova or the
- * disk"; a descriptor-only VMDK; an OVA without OVF or with missing
- * files), or a decoder's error. */
+ * hardware for a generated descriptor, which props ("key\0value\0" pairs
+ * of the source image's properties, or NULL) override as the .ovf view's
+ * mapping does (hw_disk_bus, hw_vif_model, hw_firmware_type, ...); zip the DEFLATE level of
+ * converted disks' grains (0: stored, the exact size without reading; 1..12: each grain compressed
+ * once at this call to learn the size, for slow links). -EINVAL with one log line naming label for
+ * what cannot be imported (a lone OVF: "copy the .ova or the disk"; a descriptor-only VMDK; an OVA
+ * without OVF or with missing files), or a decoder's error. */
 int cfs_package_make(struct cfs_source *content, const char *fname, const char *name,
-                     const struct ovf_defaults *ovf, int zip, const char *label,
-                     struct cfs_package *out);
-/* The same, the generated descriptor's hardware mapped from props too:
- * the source image's properties ("key\0value\0" pairs in Glance's names,
- * cfs_put.src_props), as the .ovf view maps them (ovf_map.c), so that a
- * copied disk keeps its controller, NIC and firmware. NULL: none. */
-int cfs_package_make_props(struct cfs_source *content, const char *fname, const char *name,
-                           const struct ovf_defaults *ovf, const char *props, size_t props_len,
-                           int zip, const char *label, struct cfs_package *out);
+                     const struct ovf_defaults *ovf, const char *props, size_t props_len, int zip,
+                     const char *label, struct cfs_package *out);
 void cfs_package_free(struct cfs_package *p);
+
+/* One disk of an OVA (cfs_ova_disks): a file of the archive. */
+struct cfs_ova_disk {
+    char *href;        /* its name in the archive and the descriptor */
+    uint64_t off, len; /* where its bytes lie in the archive */
+    enum cfs_fmt fmt;  /* what they are (an ISO 9660 image: raw) */
+};
+
+/* The disks of the OVA in content (at most OVF_MAX_ITEMS), in the order
+ * of its descriptor's DiskSection; *ovf, when not NULL, the descriptor
+ * (malloc'd, NUL-terminated). -EINVAL with one log line naming label: not
+ * a tar, no .ovf, a file it references missing, a disk that is no disk
+ * image, no disk at all; or a read's -errno. */
+int cfs_ova_disks(struct cfs_source *content, const char *label, struct cfs_ova_disk *out,
+                  size_t *n, char **ovf);
+void cfs_ova_disks_free(struct cfs_ova_disk *disks, size_t *n);
 
 /* A source over [off, off + len) of parent, which it does not own. */
 int cfs_slice_source_open(struct cfs_source *parent, uint64_t off, uint64_t len,

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "format.h"
 #include "source.h"
 
 /* One listed cloud object (an image, a template's file). */
@@ -69,6 +70,9 @@ struct cfs_put {
     /* DEFLATE level (libdeflate) of the grains of a disk converted to VMDK for the upload
      * (vmdk_compress=): 0 stored, else compressed (fewer bytes, more CPU). */
     int vmdk_zip;
+    /* A disk converted to VHD for the upload (the target's name asks for .vhd): vhd=, vhd_azure. */
+    enum vhd_kind vhd;
+    bool vhd_azure;
     const char *label; /* for log lines: the path in the mount */
     /* Properties of the object content was copied from (a view of another
      * cloud's image: os_type, os_distro, min_ram, min_disk, hw_* ...), as

@@ -11,9 +11,14 @@ pkgs=(
     curl rsync strace qemu-utils e2fsprogs openssl procps psmisc bc attr libclang-rt-14-dev
     libvmdk-utils libqcow-utils libxml2-utils
     python3-keystone python3-glance uwsgi-core uwsgi-plugin-python3 nginx-light
+    parallel # GNU parallel: examples/batch/migrate.sh and tests/integration/batch-*.sh
     bindfs # make bench: the FUSE passthrough that tests/bench/cache.sh compares with
     python3-openstackclient # make bench: the CLI that tests/bench/list.sh compares with
-    glance-common python3-nova # what Glance's metadefs and Nova's enums accept (tests/unit/ovf-glance-values.sh)
+    glance-common python3-nova # what Glance's metadefs and Nova's enums accept (tests/unit/test_ovf_glance.c)
+    # tests/boot: the guests (busybox, boot loaders, their
+    # disk tools) and the machines that boot them
+    qemu-system-x86 ovmf busybox-static syslinux syslinux-common syslinux-efi
+    mtools dosfstools fdisk cpio kmod
 )
 
 missing=()

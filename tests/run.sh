@@ -2,8 +2,8 @@
 # The test runner of `make check`: runs the unit-test binaries given as
 # arguments, starts the local clouds once (tests/clouds/up), runs every
 # tests/integration/*.sh, the vCD emulator's tests (tests/clouds/vcd-tests) and
-# the Nova emulator's tests (tests/clouds/nova-tests) against them, and ends
-# with "N passed, N failed".
+# the Nova emulator's tests (tests/clouds/nova-tests) and the boot proof's
+# cases (tests/boot/run) against them, and ends with "N passed, N failed".
 # Exit codes of a test: 0 pass, 77 skip, anything else fail.
 # Environment: CLOUDS_DIR (where the local clouds live), TESTS (a glob to
 # run a subset, e.g. TESTS='read-*'), KEEP_CLOUDS=1 (leave them running).
@@ -66,6 +66,22 @@ if tests/clouds/up "$clouds" >"$results/clouds-up.log" 2>&1; then
         rc=$?
         record "$name" $rc $((SECONDS - start))
     done
+    # the boot proof (tests/boot/run), each of its cases counted as one test
+    # named boot-CASE (TESTS='boot-*' runs them alone)
+    pat=${TESTS:-*}
+    if [[ $pat == boot-* || $pat == '*' ]]; then
+        start=$SECONDS
+        timeout 1200 tests/boot/run "${pat#boot-}" >"$results/boot.log" 2>&1
+        while read -r word name rest; do
+            case $word in PASS) rc=0 ;; FAIL) rc=1 ;; SKIP) rc=77 ;; *) continue ;; esac
+            secs=${rest##* }
+            # the case's own log: its line and the end of its serial console
+            { echo "$word $name $rest"; tail -c 3000 "${BOOT_DIR:-$top/.boot}/logs/$name.console" 2>/dev/null; } \
+                >"$results/boot-$name.log"
+            record "boot-$name" $rc "${secs%s}"
+        done <"$results/boot.log"
+        grep -q '^[0-9]* passed, ' "$results/boot.log" || record boot-run 1 $((SECONDS - start))
+    fi
     [ "${KEEP_CLOUDS:-0}" = 1 ] || tests/clouds/down "$clouds" >/dev/null 2>&1
 else
     record clouds-up 1 $((SECONDS - start))

@@ -207,7 +207,26 @@ static int add_cloud(struct cfs_config *cfg, const char *name, const char *type,
                      json_t *tree)
 {
     for (size_t i = 0; i < cfg->n; i++) {
-        if (strcmp(cfg->clouds[i].name, name) == 0) {
+        struct cfs_cloud_config *c = &cfg->clouds[i];
+        /* An OpenStack cloud of cloudfs.yaml without auth adds cloudfs's
+         * own keys (upload_format, ova ...) to the cloud of that name that
+         * clouds.yaml or the environment defines: merged over it. */
+        if (strcmp(c->name, name) == 0 && strcmp(c->type, "openstack") == 0 &&
+            strcmp(type, "openstack") == 0 && !json_object_get(c->tree, "auth")) {
+            json_t *t = json_deep_copy(tree);
+            char *o = strdup(origin);
+            if (!t || !o || json_object_update(t, c->tree) != 0) {
+                json_decref(t);
+                free(o);
+                return -ENOMEM;
+            }
+            json_decref(c->tree);
+            c->tree = t;
+            free(c->origin);
+            c->origin = o;
+            return 0;
+        }
+        if (strcmp(c->name, name) == 0) {
             cfs_log_warn("config: cloud %s from %s ignored: %s already defines it", name, origin,
                          cfg->clouds[i].origin);
             return 0;

@@ -4,7 +4,11 @@
  * a raw disk is refused). ".img" names no format (cloud images ship qcow2
  * as .img), so it takes any; ".raw" also takes an ISO 9660 image, whose
  * bytes are a raw disk. vhdx, vdi and ploop cannot be told by content:
- * those names are refused rather than stored as raw. */
+ * those names are refused rather than stored as raw.
+ * A Glance upload converts a container whose name asks for another disk
+ * format (cfs_fmt_name_view): the extensions that name a format a view can
+ * make. */
+#include "convert.h"
 #include "package.h"
 #include "util.h"
 
@@ -89,4 +93,22 @@ int cfs_fmt_fits_name(const char *fname, enum cfs_fmt fmt, bool raw_named_only, 
         return -EINVAL;
     }
     return 0;
+}
+
+int cfs_fmt_name_view(const char *fname)
+{
+    static const struct {
+        const char *ext;
+        enum cfs_view view;
+    } named[] = {
+        { "qcow2", CFS_VIEW_QCOW2 },
+        { "raw", CFS_VIEW_RAW },
+        { "vmdk", CFS_VIEW_VMDK },
+        { "vhd", CFS_VIEW_VHD },
+    };
+    const char *dot = strrchr(fname, '.');
+    for (size_t i = 0; dot && dot != fname && i < CFS_ARRAY_SIZE(named); i++)
+        if (strcasecmp(dot + 1, named[i].ext) == 0)
+            return (int)named[i].view;
+    return -1;
 }

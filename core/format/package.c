@@ -177,31 +177,27 @@ static char *disk_file_name(const char *name)
 }
 
 /* A disk: one VMDK and the descriptor ovf_build makes for it. */
-/* "key\0value\0" pairs of the source image's properties. */
-struct props {
+/* The source image's properties, "key\0value\0" pairs, as ovf_params.prop:
+ * the generated OVF then carries its hw_* (disk bus, NIC, firmware). */
+struct src_props {
     const char *v;
     size_t len;
 };
 
-static const char *props_lookup(const void *ctx, const char *key)
+static const char *src_prop(const void *ctx, const char *key)
 {
-    const struct props *p = ctx;
-    for (size_t off = 0; off < p->len;) {
-        const char *k = p->v + off;
-        size_t klen = strnlen(k, p->len - off);
-        if (off + klen + 1 >= p->len)
-            return NULL;
-        const char *value = k + klen + 1;
-        size_t vlen = strnlen(value, p->len - off - klen - 1);
-        if (strcmp(k, key) == 0 && off + klen + 1 + vlen < p->len)
+    const struct src_props *sp = ctx;
+    for (size_t off = 0; off < sp->len;) {
+        const char *k = sp->v + off, *value = k + strlen(k) + 1;
+        if (strcmp(k, key) == 0)
             return value;
-        off += klen + 1 + vlen + 1;
+        off = (size_t)(value - sp->v) + strlen(value) + 1;
     }
     return NULL;
 }
 
 static int package_disk(struct cfs_source *content, enum cfs_fmt fmt, const char *name,
-                        const struct ovf_defaults *ovf, const struct props *props, int zip,
+                        const struct ovf_defaults *ovf, const struct src_props *sp, int zip,
                         const char *label, struct cfs_package *out)
 {
     struct pkg_disk d;
@@ -222,8 +218,8 @@ static int package_disk(struct cfs_source *content, enum cfs_fmt fmt, const char
         .vmdk_size = d.src->size,
         .capacity = d.capacity,
         .populated = d.populated,
-        .prop = props->v ? props_lookup : NULL,
-        .prop_ctx = props,
+        .prop = sp->v ? src_prop : NULL,
+        .prop_ctx = sp,
         .defaults = ovf,
     };
     err = ovf_build(&p, &out->ovf, &out->warnings);
@@ -270,17 +266,10 @@ static const char *not_raw(struct cfs_source *content)
 }
 
 int cfs_package_make(struct cfs_source *content, const char *fname, const char *name,
-                     const struct ovf_defaults *ovf, int zip, const char *label,
-                     struct cfs_package *out)
+                     const struct ovf_defaults *ovf, const char *props, size_t props_len, int zip,
+                     const char *label, struct cfs_package *out)
 {
-    return cfs_package_make_props(content, fname, name, ovf, NULL, 0, zip, label, out);
-}
-
-int cfs_package_make_props(struct cfs_source *content, const char *fname, const char *name,
-                           const struct ovf_defaults *ovf, const char *props, size_t props_len,
-                           int zip, const char *label, struct cfs_package *out)
-{
-    const struct props pairs = { props, props ? props_len : 0 };
+    const struct src_props sp = { props, props ? props_len : 0 };
     enum cfs_fmt fmt;
     const char *why;
     char name_why[300];
@@ -314,7 +303,7 @@ int cfs_package_make_props(struct cfs_source *content, const char *fname, const 
          * the VM sees it as one. (vCD's media items would take it as a CD,
          * but a catalog directory holds templates.) */
         cfs_log_info("%s: an ISO 9660 image: imported as a raw disk", label);
-        err = package_disk(content, CFS_FMT_RAW, name, ovf, &pairs, zip, label, out);
+        err = package_disk(content, CFS_FMT_RAW, name, ovf, &sp, zip, label, out);
         break;
     case CFS_FMT_OVA:
         err = pkg_ova(content, zip, label, out);
@@ -326,7 +315,7 @@ int cfs_package_make_props(struct cfs_source *content, const char *fname, const 
         }
         /* fall through */
     default:
-        err = package_disk(content, fmt, name, ovf, &pairs, zip, label, out);
+        err = package_disk(content, fmt, name, ovf, &sp, zip, label, out);
         break;
     }
     if (err)

@@ -17,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(copy);
         return 0;
     }
-    if (cfs_package_make(content, NULL, "fuzz", &hw, 0, "fuzz", &pkg) == 0) {
+    if (cfs_package_make(content, NULL, "fuzz", &hw, NULL, 0, 0, "fuzz", &pkg) == 0) {
         if (pkg.ovf_len != strlen(pkg.ovf))
             abort();
         for (size_t i = 0; i < pkg.n_files; i++) {

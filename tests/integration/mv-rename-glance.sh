@@ -3,13 +3,14 @@
 # id, no upload, every view follows (x.vmdk becomes y.vmdk), one log line.
 # Renames that cannot be made fail and leave the image as it was: onto
 # another image's name (EEXIST), from by-id/ (EPERM); to another extension
-# it is a conversion (EXDEV: mv copies, which the name rule refuses here).
+# it is a conversion (EXDEV: mv copies, converting to the name's format,
+# and its unlink is refused without allow_delete).
 . "$(dirname "$0")/lib.sh"
 
 TOK=$(os_token)
 [ -n "$TOK" ] || fail "no Keystone token"
 P=mvg-$$-$RANDOM
-trap 'for n in "$P-a" "$P-b" "$P-c"; do for id in $(ids "$n"); do
+trap 'for n in "$P-a" "$P-b" "$P-c" "$P-x"; do for id in $(ids "$n"); do
         curl -s -o /dev/null -X DELETE -H "X-Auth-Token: $TOK" "$CLOUDS_GLANCE_URL/v2/images/$id"; done; done
       cleanup' EXIT
 ids() {
@@ -40,11 +41,15 @@ mv -T "$dir/$P-b.qcow2" "$dir/$P-c.qcow2" 2>"$WORK/err" && fail "mv onto $P-c.qc
 [ "$(glance_image "$id" "$TOK" | json_get name)" = "$P-b" ] || fail "a failed mv renamed the image"
 [ "$(glance_image "$idc" "$TOK" | json_get status)" = active ] || fail "a failed mv changed $P-c"
 # Another extension is a conversion, not a rename: EXDEV (mv copies, the
-# qcow2 bytes are refused under .raw, mv fails), the image keeps its name.
-mv "$dir/$P-b.qcow2" "$dir/$P-x.raw" 2>"$WORK/err" && fail "mv to another extension succeeded"
+# copy converts the qcow2 to raw, mv's unlink is refused: mv fails), the
+# image keeps its name and id.
+mv "$dir/$P-b.qcow2" "$dir/$P-x.raw" 2>"$WORK/err" && fail "mv to another extension succeeded without allow_delete"
 grep -q "keeps the extension" "$LOG" || fail "no log line says why .raw was not a rename"
 [ "$(glance_image "$id" "$TOK" | json_get name)" = "$P-b" ] || fail "mv to .raw renamed the image"
-[ -z "$(ids "$P-x")" ] || fail "mv to .raw left an image $P-x"
+x=$(ids "$P-x")
+[ "$(echo "$x" | wc -w)" = 1 ] || fail "mv to .raw: expected one copy $P-x, found: $x"
+[ "$x" != "$id" ] && [ "$(glance_image "$x" "$TOK" | json_get disk_format)" = raw ] ||
+    fail "mv to .raw: the copy is not a new raw image"
 # by-id/: EPERM.
 mv "$dir/by-id/$id.qcow2" "$dir/by-id/x.qcow2" 2>"$WORK/err" && fail "mv within by-id/ succeeded"
 grep -q "not permitted" "$WORK/err" || fail "mv within by-id/: not EPERM: $(cat "$WORK/err")"

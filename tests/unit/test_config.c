@@ -142,6 +142,23 @@ int main(void)
     CHECK(vc && strcmp(vc->type, "vcloud") == 0);
     cfs_config_free(&cfg);
 
+    /* An OpenStack cloud of cloudfs.yaml without auth adds its keys to
+     * clouds.yaml's cloud of that name; one with auth stays apart. */
+    char cpath[sizeof path];
+    snprintf(cpath, sizeof cpath, "%s/ov-clouds.yaml", dir);
+    write_file(cpath, "clouds:\n  os: {auth: {auth_url: 'http://o/v3'}, upload_format: qcow2}\n"
+                      "  own: {auth: {auth_url: 'http://c/v3'}}\n");
+    write_file(path, "clouds:\n  os: {upload_format: raw, ova: keep}\n"
+                     "  own: {auth: {auth_url: 'http://y/v3'}}\n");
+    CHECK(cfs_config_load(path, cpath, &cfg) == 0);
+    const struct cfs_cloud_config *ov = find(&cfg, "os");
+    CHECK(cfg.n == 2 && ov != NULL);
+    CHECK_STR(cfs_cloud_str(ov, "auth.auth_url"), "http://o/v3");
+    CHECK_STR(cfs_cloud_str(ov, "upload_format"), "raw");
+    CHECK_STR(cfs_cloud_str(ov, "ova"), "keep");
+    CHECK_STR(cfs_cloud_str(find(&cfg, "own"), "auth.auth_url"), "http://y/v3");
+    cfs_config_free(&cfg);
+
     /* A malformed file is an error, not a silent empty config. */
     write_file(path, "clouds: [\n");
     CHECK(cfs_config_load(path, NULL, &cfg) != 0);

@@ -2,6 +2,7 @@
  * stored mtime's text (mtime.c): no network. */
 #include "mtime.h"
 #include "openstack.h"
+#include "views.h"
 #include "unit.h"
 
 #include <errno.h>
@@ -22,21 +23,49 @@ static void test_targets(void)
     CHECK_STR(t.name, "centos");
     CHECK_STR(t.disk_format, "qcow2");
     CHECK_STR(t.container_format, "bare");
+    CHECK(t.convert == -1);
     glance_target_free(&t);
 
-    /* The extension must agree with the content. */
+    /* Raw content under another format's name cannot be told from
+     * garbage: refused. */
     CHECK(target("x.qcow2", CFS_FMT_RAW, &t, why) == -EINVAL);
     CHECK_STR(why, "x.qcow2 holds a raw disk");
-    CHECK(target("x.raw", CFS_FMT_QCOW2, &t, why) == -EINVAL);
-    CHECK(target("x.vhd", CFS_FMT_VMDK_STREAM, &t, why) == -EINVAL);
+    CHECK(target("X.QCOW2", CFS_FMT_RAW, &t, why) == -EINVAL);
+    CHECK(target("x.vmdk", CFS_FMT_ISO, &t, why) == -EINVAL);
     CHECK(target("x.iso", CFS_FMT_RAW, &t, why) == -EINVAL);
     CHECK(target("x.ova", CFS_FMT_QCOW2, &t, why) == -EINVAL);
-    CHECK(target("X.QCOW2", CFS_FMT_RAW, &t, why) == -EINVAL);
+
+    /* A container under another disk format's name: converted to it. */
+    CHECK(target("x.raw", CFS_FMT_QCOW2, &t, why) == 0);
+    CHECK_STR(t.name, "x");
+    CHECK_STR(t.disk_format, "raw");
+    CHECK_STR(t.container_format, "bare");
+    CHECK(t.convert == CFS_VIEW_RAW);
+    glance_target_free(&t);
+    CHECK(target("x.vhd", CFS_FMT_VMDK_STREAM, &t, why) == 0);
+    CHECK_STR(t.disk_format, "vhd");
+    CHECK(t.convert == CFS_VIEW_VHD);
+    glance_target_free(&t);
+    CHECK(target("a.b.QCOW2", CFS_FMT_VMDK_SPARSE, &t, why) == 0);
+    CHECK_STR(t.name, "a.b");
+    CHECK_STR(t.disk_format, "qcow2");
+    CHECK(t.convert == CFS_VIEW_QCOW2);
+    glance_target_free(&t);
+    CHECK(target("x.vmdk", CFS_FMT_VHD, &t, why) == 0);
+    CHECK_STR(t.disk_format, "vmdk");
+    CHECK(t.convert == CFS_VIEW_VMDK);
+    glance_target_free(&t);
+    CHECK(target("x.qcow2", CFS_FMT_VMDK_DESC, &t, why) == -EINVAL);
 
     /* .img takes anything, and keeps the content's format. */
     CHECK(target("cirros.img", CFS_FMT_QCOW2, &t, why) == 0);
     CHECK_STR(t.name, "cirros");
     CHECK_STR(t.disk_format, "qcow2");
+    CHECK(t.convert == -1);
+    glance_target_free(&t);
+    CHECK(target("v.img", CFS_FMT_VMDK_STREAM, &t, why) == 0);
+    CHECK_STR(t.disk_format, "vmdk");
+    CHECK(t.convert == -1);
     glance_target_free(&t);
 
     /* .raw takes an ISO, stored as raw; .iso as iso. */

@@ -175,7 +175,7 @@ static void check_disk(const char *input, enum cfs_fmt want, const char *fmt, bo
     CHECK(sniff_of(input) == want);
     if (!src)
         return;
-    CHECK(cfs_package_make(src, NULL, "My VM \xc3\xbc/1", &hw, 0, input, &pkg) == 0);
+    CHECK(cfs_package_make(src, NULL, "My VM \xc3\xbc/1", &hw, NULL, 0, 0, input, &pkg) == 0);
     if (pkg.n_files == 1) {
         CHECK_STR(pkg.files[0].href, "My_VM_1.vmdk");
         write_source(pkg.files[0].src, "out.vmdk");
@@ -323,7 +323,7 @@ static int package_of(const char *name, struct cfs_package *pkg)
     struct cfs_source *src = open_in(name);
     if (!src)
         return -ENOENT;
-    int err = cfs_package_make(src, NULL, "vm", &hw, 0, name, pkg);
+    int err = cfs_package_make(src, NULL, "vm", &hw, NULL, 0, 0, name, pkg);
     if (err == 0) {
         for (size_t i = 0; i < pkg->n_files; i++)
             write_source(pkg->files[i].src, pkg->files[i].href);
@@ -336,6 +336,27 @@ static int package_of(const char *name, struct cfs_package *pkg)
 
 /* The OVA's own descriptor kept, its disk converted and the descriptor
  * saying so; the manifest left behind. */
+/* The source image's properties reach the generated OVF (a Glance image
+ * copied into a catalog): its disk bus, NIC and firmware, not the mount's
+ * defaults. */
+static void test_props(void)
+{
+    static const char props[] = "hw_disk_bus\0sata\0hw_vif_model\0e1000e\0"
+                                "hw_firmware_type\0uefi\0";
+    struct cfs_package pkg;
+    make_raw("p.raw", 2 * MiB);
+    struct cfs_source *src = open_in("p.raw");
+    if (!src)
+        return;
+    CHECK(cfs_package_make(src, NULL, "vm", &hw, props, sizeof props - 1, 0, "p.raw", &pkg) == 0);
+    CHECK(pkg.ovf && strstr(pkg.ovf, "vmware.sata.ahci") != NULL);
+    CHECK(pkg.ovf && strstr(pkg.ovf, ">E1000e<") != NULL);
+    CHECK(pkg.ovf && strstr(pkg.ovf, "vmw:value=\"efi\"") != NULL);
+    CHECK(pkg.ovf && strstr(pkg.ovf, "lsilogic") == NULL);
+    cfs_package_free(&pkg);
+    cfs_source_close(src);
+}
+
 static void test_ova_convert(void)
 {
     struct cfs_package pkg;
@@ -553,6 +574,46 @@ static void test_corpus(void)
     }
 }
 
+/* The disks of an OVA for Glance (ova_disks.c): only the files the
+ * DiskSection names, where they lie in the archive, their format; the
+ * descriptor; the refusals of the vCD path. */
+static void test_ova_disks(void)
+{
+    struct cfs_ova_disk disks[OVF_MAX_ITEMS];
+    size_t n = 0;
+    char *ovf = NULL;
+    struct cfs_source *src = open_in("vm.ova");
+
+    CHECK(cfs_ova_disks(src, "vm.ova", disks, &n, &ovf) == 0);
+    CHECK(n == 1);
+    CHECK_STR(disks[0].href, "disk1.vmdk");
+    CHECK(disks[0].fmt == CFS_FMT_VMDK_SPARSE);
+    CHECK(disks[0].len == file_size("in-sparse.vmdk"));
+    CHECK(sh("cmp -s -i 0:%llu -n %llu in-sparse.vmdk vm.ova", (unsigned long long)disks[0].off,
+             (unsigned long long)disks[0].len) == 0);
+    CHECK(ovf && strstr(ovf, "<Envelope") != NULL);
+    free(ovf);
+    cfs_ova_disks_free(disks, &n);
+    CHECK(n == 0);
+    cfs_source_close(src);
+
+    /* A missing file that is no disk does not matter here (missing.ova);
+     * a missing disk does. */
+    src = open_in("missing.ova");
+    CHECK(cfs_ova_disks(src, "missing.ova", disks, &n, NULL) == 0 && n == 1);
+    cfs_ova_disks_free(disks, &n);
+    cfs_source_close(src);
+    write_ovf("ova/a.ovf", "gone.vmdk", "x", 1);
+    CHECK(sh("tar --format=ustar -C ova -cf gone.ova a.ovf notes.txt") == 0);
+    static const char *const refused[] = { "gone.ova", "desc.ova", "cut.ova" };
+    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+        src = open_in(refused[i]);
+        CHECK(cfs_ova_disks(src, refused[i], disks, &n, NULL) == -EINVAL);
+        CHECK(n == 0);
+        cfs_source_close(src);
+    }
+}
+
 int main(void)
 {
     if (system("qemu-img --version >/dev/null 2>&1 && xmllint --version >/dev/null 2>&1") != 0) {
@@ -570,9 +631,11 @@ int main(void)
     test_slice();
     test_disks();
     test_sniff();
+    test_props();
     test_ova_convert();
     test_ova_as_is();
     test_refusals();
+    test_ova_disks();
     test_corpus();
 
     if (unit_failures)

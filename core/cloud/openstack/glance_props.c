@@ -3,8 +3,12 @@
  * sniffed content, and the properties of the create request.
  *
  * Decisions (documented in cloudfs(1)):
- * - The format is the content's, and the name must agree with it
- *   (cfs_fmt_fits_name, core/format/fmt_name.c).
+ * - The target's name chooses the format: "x.qcow2", "x.raw", "x.vmdk",
+ *   "x.vhd" land in that format, a container of another (qcow2, VMDK,
+ *   VHD) converted while it is sent (glance_upload.c). Raw content under
+ *   another format's name is refused: it cannot be told from garbage.
+ *   ".img" and names without a disk extension keep the content's format
+ *   (cfs_fmt_fits_name, cfs_fmt_name_view: core/format/fmt_name.c).
  * - Only a disk extension is taken off for the image's name: a file
  *   "ubuntu-22.04" keeps its dots.
  * - Properties: user.glance.<key> attributes of the written file win
@@ -17,6 +21,7 @@
  *   is logged and kept as the property cloudfs_warnings. */
 #define _GNU_SOURCE
 #include "openstack.h"
+#include "convert.h"
 #include "log.h"
 #include "mtime.h"
 #include "util.h"
@@ -39,7 +44,16 @@ int glance_target_for(const char *fname, enum cfs_fmt fmt, struct glance_target 
     size_t name_len;
 
     memset(out, 0, sizeof *out);
+    out->convert = -1;
     int err = cfs_fmt_fits_name(fname, fmt, false, &name_len, why, why_len);
+    int named = cfs_fmt_name_view(fname);
+    if (err == -EINVAL && named >= 0 && fmt != CFS_FMT_RAW &&
+        cfs_convert_possible(fmt, (enum cfs_view)named)) {
+        out->convert = named;
+        name_len = (size_t)(dot - fname);
+        why[0] = '\0';
+        err = 0;
+    }
     if (err)
         return err;
     /* Raw stays raw under ".raw", even when it is an ISO. */
@@ -74,6 +88,9 @@ int glance_target_for(const char *fname, enum cfs_fmt fmt, struct glance_target 
         snprintf(why, why_len, "%s is an OVF descriptor alone: copy the .ova or the disk", fname);
         return -EINVAL;
     }
+    /* Converted (glance_upload.c): what the name says. */
+    if (out->convert >= 0)
+        out->disk_format = cfs_view_ext((enum cfs_view)out->convert);
     if (!out->container_format)
         out->container_format = "bare";
     if (name_len == 0) {

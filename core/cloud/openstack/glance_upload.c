@@ -12,8 +12,12 @@
  *   PATCH remove /cloudfs_upload          the image is complete
  *   DELETE the replaced image(s)
  * Any failure after the POST deletes the image; each clean-up step is
- * logged. */
+ * logged. A container written under another disk format's name
+ * (glance_target_for) is converted on the way: the view of that format is
+ * opened over the content (include/convert.h) and is what is sent and
+ * hashed, so Glance's checksum is that of the converted bytes. */
 #define _GNU_SOURCE
+#include "convert.h"
 #include "digest.h"
 #include "log.h"
 #include "openstack.h"
@@ -123,6 +127,9 @@ struct upload {
     char *id; /* the image made, once the POST succeeded */
     char *old[MAX_REPLACED];
     size_t n_old;
+    char *own_label; /* label, when it is made here (a disk of an OVA) */
+    double t0;       /* when the data began */
+    uint64_t size;   /* the bytes sent */
 };
 
 static bool cancelled(const struct upload *u)
@@ -213,7 +220,12 @@ static int create_image(struct upload *u)
         struct cfs_http_req r = {
             .method = "POST", .url = url, .headers = hdrs, .body = body, .body_len = strlen(body)
         };
-        err = request(u, "creating the image", &r, &resp);
+        /* Not cancellable: a POST cut short may still have made the image,
+         * which only its id lets us delete. The request has its timeout;
+         * a cancel is seen right after it, and the image deleted. */
+        char *w = cfs_printf("upload of %s: creating the image", u->label);
+        err = openstack_request(u->os, w ? w : "creating the image", &r, &resp);
+        free(w);
     }
     if (!err) {
         json_t *doc = json_loadb(resp.body ? resp.body : "", resp.body_len, 0, NULL);
@@ -383,8 +395,11 @@ static int untag(struct upload *u)
     return err;
 }
 
+/* Deletes the image made (u->id, then NULL); nothing if there is none. */
 static void clean_up(struct upload *u)
 {
+    if (!u->id)
+        return;
     char *what = cfs_printf("upload of %s: clean-up: deleting image %s", u->label, u->id);
     /* Not cancellable: cancelling is what asked for this. */
     int err = glance_delete_image(u->os, u->id, what ? what : "clean-up");
@@ -392,6 +407,8 @@ static void clean_up(struct upload *u)
     if (!err || err == -ENOENT)
         cfs_log_info("glance: cloud %s: upload of %s: clean-up: deleted image %s", u->os->base.name,
                      u->label, u->id);
+    free(u->id);
+    u->id = NULL;
 }
 
 static int replace_old(struct upload *u)
@@ -413,14 +430,139 @@ static int replace_old(struct upload *u)
     return first_err;
 }
 
+/* A property of the new image: the file's user.glance.* first, then the
+ * source's (as glance_create_body orders them), or NULL. */
+static const char *put_prop(const struct cfs_put *req, const char *key)
+{
+    for (size_t off = 0; req->xattrs && off < req->xattrs_len;) {
+        const char *name = req->xattrs + off, *value = name + strlen(name) + 1;
+        off = (size_t)(value - req->xattrs) + strlen(value) + 1;
+        if (strncmp(name, "user.glance.", 12) == 0 && strcmp(name + 12, key) == 0)
+            return value;
+    }
+    for (size_t off = 0; req->src_props && off < req->src_props_len;) {
+        const char *name = req->src_props + off, *value = name + strlen(name) + 1;
+        off = (size_t)(value - req->src_props) + strlen(value) + 1;
+        if (strcmp(name, key) == 0)
+            return value;
+    }
+    return NULL;
+}
+
+/* The view of u->t.convert over [off, off + len) of the content, which
+ * sniffed as fmt. */
+static int convert(struct upload *u, uint64_t off, uint64_t len, enum cfs_fmt fmt,
+                   struct cfs_source **out)
+{
+    const char *bus = put_prop(u->req, "hw_disk_bus");
+    struct cfs_convert how = {
+        .name = u->t.name,
+        .adapter = bus && strcmp(bus, "ide") == 0 ? "ide" : "lsilogic",
+        .vmdk_zip = u->req->vmdk_zip,
+        .vhd = u->req->vhd,
+        .vhd_azure = u->req->vhd_azure,
+        .label = u->label,
+    };
+    int err =
+        cfs_convert_open(u->req->content, off, len, fmt, (enum cfs_view)u->t.convert, &how, out);
+    /* A decoder's refusal is logged by it, naming label. */
+    if (err == -ENOMEM)
+        cfs_log_error("glance: cloud %s: upload of %s: cannot convert %s to %s: %s",
+                      u->os->base.name, u->label, cfs_fmt_ext(fmt), u->t.disk_format,
+                      strerror(-err));
+    else if (!err)
+        cfs_log_info("glance: cloud %s: upload of %s: %s converted to %s while it is sent "
+                     "(%llu bytes become %llu)",
+                     u->os->base.name, u->label, cfs_fmt_ext(fmt), u->t.disk_format,
+                     (unsigned long long)len, (unsigned long long)(*out)->size);
+    return err;
+}
+
+/* Makes u's image from [off, off + len) of the content (format fmt): the
+ * POST, the data, active, the checksums. The marker stays until finish().
+ * On failure the image made is deleted. */
+static int make(struct upload *u, uint64_t off, uint64_t len, enum cfs_fmt fmt)
+{
+    struct cfs_source *body = NULL;
+    struct hashing_source *h = NULL;
+    json_t *img = NULL;
+    int err;
+
+    if (u->t.convert >= 0)
+        err = convert(u, off, len, fmt, &body);
+    else
+        err = cfs_slice_source_open(u->req->content, off, len, &body);
+    if (!err)
+        err = hashing_open(body, &h);
+    if (!err)
+        err = cancelled(u) ? -ECANCELED : create_image(u);
+    if (err)
+        goto out;
+    cfs_log_info("glance: cloud %s: uploading %s as image %s (%s, %s/%s, %llu bytes)",
+                 u->os->base.name, u->label, u->t.name, u->id, u->t.disk_format,
+                 u->t.container_format, (unsigned long long)h->base.size);
+    u->t0 = cfs_now();
+    u->size = h->base.size;
+    err = send_data(u, h);
+    if (!err)
+        err = wait_active(u, &img);
+    if (!err)
+        err = verify(u, h, img);
+    if (err && u->id)
+        clean_up(u);
+out:
+    json_decref(img);
+    if (h)
+        hashing_close(&h->base);
+    cfs_source_close(body);
+    return err;
+}
+
+/* The image is complete: its marker goes. On failure it is deleted. */
+static int finish(struct upload *u)
+{
+    int err = 0;
+    if (u->req->marker)
+        err = patch(u, u->id, "removing the upload marker",
+                    "[{\"op\":\"remove\",\"path\":\"/" GLANCE_MARKER_KEY "\"}]");
+    if (!err && u->req->marker)
+        err = untag(u);
+    if (!err && cancelled(u))
+        err = -ECANCELED;
+    if (err) {
+        clean_up(u);
+        return err;
+    }
+    double s = cfs_now() - u->t0;
+    cfs_log_info("glance: cloud %s: %s is image %s after %.1f s (%.1f MiB/s)", u->os->base.name,
+                 u->label, u->id, s, s > 0 ? (double)u->size / 1048576.0 / s : 0.0);
+    return 0;
+}
+
+static void upload_free(struct upload *u)
+{
+    for (size_t i = 0; i < u->n_old; i++)
+        free(u->old[i]);
+    free(u->id);
+    free(u->base);
+    free(u->own_label);
+    glance_target_free(&u->t);
+}
+
+/* The source's proof that it read what its digest covers
+ * (cfs_put.confirm), once every byte was sent. */
+static int confirm(const struct cfs_put *req)
+{
+    return req->confirm ? req->confirm(req->confirm_ctx) : 0;
+}
+
+static int put_ova(struct openstack *os, const struct cfs_put *req, const char *label);
+
 int glance_put(struct openstack *os, const struct cfs_put *req)
 {
     struct upload u = { .os = os, .req = req, .label = req->label ? req->label : req->fname };
-    struct hashing_source *h = NULL;
-    json_t *img = NULL;
     enum cfs_fmt fmt;
     char why[300];
-    double t0;
     int err;
 
     err = cfs_sniff(req->content, &fmt);
@@ -429,6 +571,10 @@ int glance_put(struct openstack *os, const struct cfs_put *req)
                       strerror(-err));
         return err;
     }
+    /* An OVA becomes its disks' images unless ova: keep stores it as it
+     * is; a disk format's name always asks for disks. */
+    if (fmt == CFS_FMT_OVA && (!os->ova_keep || cfs_fmt_name_view(req->fname) >= 0))
+        return put_ova(os, req, u.label);
     err = glance_target_for(req->fname, fmt, &u.t, why, sizeof why);
     if (err) {
         if (err == -EINVAL)
@@ -440,47 +586,118 @@ int glance_put(struct openstack *os, const struct cfs_put *req)
     if (!err)
         err = cancelled(&u) ? -ECANCELED : find_existing(&u);
     if (!err)
-        err = hashing_open(req->content, &h);
-    if (!err)
-        err = cancelled(&u) ? -ECANCELED : create_image(&u);
-    if (err)
-        goto out;
-    cfs_log_info("glance: cloud %s: uploading %s as image %s (%s, %s/%s, %llu bytes)",
-                 os->base.name, u.label, u.t.name, u.id, u.t.disk_format, u.t.container_format,
-                 (unsigned long long)req->content->size);
-    t0 = cfs_now();
-    err = send_data(&u, h);
-    if (!err && req->confirm)
-        err = req->confirm(req->confirm_ctx);
-    if (!err)
-        err = wait_active(&u, &img);
-    if (!err)
-        err = verify(&u, h, img);
-    if (!err && req->marker)
-        err = patch(&u, u.id, "removing the upload marker",
-                    "[{\"op\":\"remove\",\"path\":\"/" GLANCE_MARKER_KEY "\"}]");
-    if (!err && req->marker)
-        err = untag(&u);
-    if (!err && cancelled(&u))
-        err = -ECANCELED;
-    if (err) {
+        err = make(&u, 0, req->content->size, fmt);
+    if (!err && (err = confirm(req)))
         clean_up(&u);
-        goto out;
-    }
-    double s = cfs_now() - t0;
-    cfs_log_info("glance: cloud %s: %s is image %s after %.1f s (%.1f MiB/s)", os->base.name,
-                 u.label, u.id, s, s > 0 ? (double)req->content->size / 1048576.0 / s : 0.0);
-    err = replace_old(&u);
-out:
+    if (!err)
+        err = finish(&u);
+    if (!err)
+        err = replace_old(&u);
     if (err == -ECANCELED)
         cfs_log_info("glance: cloud %s: upload of %s cancelled", os->base.name, u.label);
-    json_decref(img);
-    if (h)
-        hashing_close(&h->base);
-    for (size_t i = 0; i < u.n_old; i++)
-        free(u.old[i]);
-    free(u.id);
-    free(u.base);
-    glance_target_free(&u.t);
+    upload_free(&u);
+    return err;
+}
+
+/* ---- an OVA: each disk one bare image ----
+ * The first disk is NAME, the others NAME-disk2, NAME-disk3 ... (NAME the
+ * file name without its extension), in the format the name asks for, or
+ * the cloud's upload_format (qcow2 unless configured; keep: the disk's
+ * own). Every name is checked before any byte is sent; the images are
+ * made one after the other and completed (markers removed, namesakes
+ * replaced) only once all of them are active: a failure deletes every
+ * image this upload made, and close() gets its errno. */
+static int put_ova(struct openstack *os, const struct cfs_put *req, const char *label)
+{
+    struct cfs_ova_disk disks[OVF_MAX_ITEMS];
+    struct upload *u = NULL;
+    size_t n = 0, name_len;
+    const char *dot = strrchr(req->fname, '.');
+    int named = cfs_fmt_name_view(req->fname);
+    char why[300];
+    int err;
+
+    /* .ova, .img, a disk format's extension or none: the rest refused. */
+    err = cfs_fmt_fits_name(req->fname, CFS_FMT_OVA, false, &name_len, why, sizeof why);
+    if (err && named >= 0) {
+        err = 0;
+        name_len = (size_t)(dot - req->fname);
+    }
+    if (!err && name_len == 0) {
+        snprintf(why, sizeof why, "%s leaves no image name", req->fname);
+        err = -EINVAL;
+    }
+    if (err) {
+        cfs_log_error("glance: cloud %s: upload of %s refused: %s", os->base.name, label, why);
+        return err;
+    }
+    err = cfs_ova_disks(req->content, label, disks, &n, NULL);
+    if (err)
+        return err;
+    u = calloc(n, sizeof *u);
+    if (!u) {
+        cfs_ova_disks_free(disks, &n);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < n && !err; i++) {
+        struct upload *d = &u[i];
+        d->os = os;
+        d->req = req;
+        d->label = label;
+        d->t.convert = -1;
+        d->t.container_format = "bare";
+        d->t.disk_format = cfs_fmt_ext(disks[i].fmt);
+        int to = named >= 0 ? named : os->upload_format;
+        if (to >= 0 && strcmp(cfs_view_ext((enum cfs_view)to), d->t.disk_format) != 0) {
+            if (!cfs_convert_possible(disks[i].fmt, (enum cfs_view)to)) {
+                cfs_log_error("glance: cloud %s: upload of %s: its disk %s (%s) cannot become %s",
+                              os->base.name, label, disks[i].href, cfs_fmt_ext(disks[i].fmt),
+                              cfs_view_ext((enum cfs_view)to));
+                err = -EINVAL;
+                break;
+            }
+            d->t.convert = to;
+            d->t.disk_format = cfs_view_ext((enum cfs_view)to);
+        }
+        d->t.name = i == 0 ? strndup(req->fname, name_len)
+                           : cfs_printf("%.*s-disk%zu", (int)name_len, req->fname, i + 1);
+        if (n > 1)
+            d->own_label = cfs_printf("%s (disk %zu of %zu, %s)", label, i + 1, n, disks[i].href);
+        if (!d->t.name || (n > 1 && !d->own_label))
+            err = -ENOMEM;
+        else if (d->own_label)
+            d->label = d->own_label;
+        if (!err)
+            err = openstack_image_url(os, &d->base);
+        if (!err)
+            err = cancelled(d) ? -ECANCELED : find_existing(d);
+    }
+    if (!err)
+        cfs_log_info("glance: cloud %s: upload of %s: an OVA of %zu disk%s, each a bare image",
+                     os->base.name, label, n, n > 1 ? "s" : "");
+    /* One after the other: the content is read in order (a copy's source
+     * streams). make() deletes its own image when it fails. */
+    for (size_t i = 0; !err && i < n; i++)
+        err = make(&u[i], disks[i].off, disks[i].len, disks[i].fmt);
+    if (!err)
+        err = confirm(req);
+    for (size_t i = 0; !err && i < n; i++)
+        err = finish(&u[i]);
+    /* Nothing half-made stays: every image of this upload goes. */
+    for (size_t i = 0; err && i < n; i++)
+        clean_up(&u[i]);
+    /* All complete: their namesakes go, each tried. */
+    bool complete = !err;
+    for (size_t i = 0; complete && i < n; i++) {
+        int e = replace_old(&u[i]);
+        if (e && !err)
+            err = e;
+    }
+    if (err == -ECANCELED)
+        cfs_log_info("glance: cloud %s: upload of %s cancelled", os->base.name, label);
+    for (size_t i = 0; i < n; i++)
+        upload_free(&u[i]);
+    free(u);
+    cfs_ova_disks_free(disks, &n);
     return err;
 }

@@ -6,6 +6,7 @@
 #include "openstack.h"
 #include "log.h"
 #include "nova.h"
+#include "views.h"
 #include "util.h"
 
 #include <errno.h>
@@ -189,6 +190,22 @@ static int os_create(const struct cfs_cloud_config *cfg, struct cfs_cloud **out)
                      cfg->name);
     if ((v = cfs_cloud_str(cfg, "image_endpoint_override")) && *v)
         os->image_override = strdup(v);
+    /* What an OVA into images/ becomes (cloudfs(1), upload_format, ova). */
+    v = cfs_cloud_str(cfg, "upload_format");
+    os->upload_format = !v || strcmp(v, "qcow2") == 0 ? CFS_VIEW_QCOW2
+                        : strcmp(v, "raw") == 0       ? CFS_VIEW_RAW
+                        : strcmp(v, "keep") == 0      ? -1
+                                                      : -2;
+    const char *ova = cfs_cloud_str(cfg, "ova");
+    os->ova_keep = ova && strcmp(ova, "keep") == 0;
+    if (os->upload_format == -2 || (ova && !os->ova_keep && strcmp(ova, "unpack") != 0)) {
+        cfs_log_error("openstack: cloud %s: %s takes %s, not \"%s\"", cfg->name,
+                      os->upload_format == -2 ? "upload_format" : "ova",
+                      os->upload_format == -2 ? "qcow2, raw or keep" : "unpack or keep",
+                      os->upload_format == -2 ? v : ova);
+        os_destroy(&os->base);
+        return -EINVAL;
+    }
     os->auth.header = os_auth_header;
     os->nova = nova_create(cfg);
     if (!os->nova || !os->base.name) {

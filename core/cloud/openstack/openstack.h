@@ -20,6 +20,13 @@ struct openstack {
     char *image_override;      /* clouds.yaml image_endpoint_override */
     struct nova *nova;         /* servers/ (nova.c) */
 
+    /* What an OVA written into images/ becomes (glance_upload.c): the
+     * enum cfs_view its disks are converted to (upload_format: qcow2, raw),
+     * or -1 (keep: each disk in its own format); ova_keep (ova: keep): the
+     * OVA is stored as it is, container_format ova. */
+    int upload_format;
+    bool ova_keep;
+
     pthread_mutex_t lock;
     char *image_url; /* Glance base URL without /v2, once known */
 };
@@ -89,11 +96,14 @@ int glance_image_state(struct openstack *os, const char *id, char *status, size_
 struct glance_target {
     char *name;
     const char *disk_format, *container_format;
+    int convert; /* the enum cfs_view the content is converted to, or -1: sent as it is */
 };
 
-/* The target for a file fname whose content cfs_sniff found to be fmt.
+/* The target for a file fname whose content cfs_sniff found to be fmt:
+ * the name's disk format (cfs_fmt_name_view), a container of another
+ * format converted to it; .img and other names the content's format.
  * -EINVAL with why (a sentence for the log: "x.qcow2 holds a raw disk")
- * when the extension and the content disagree or the content cannot be
+ * for raw content under another format's name, or content that cannot be
  * an image; -ENOMEM. */
 int glance_target_for(const char *fname, enum cfs_fmt fmt, struct glance_target *out, char *why,
                       size_t why_len);

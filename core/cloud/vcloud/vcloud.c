@@ -329,8 +329,8 @@ static int vcd_put(struct cfs_cloud *cloud, const struct cfs_put *req)
         }
     }
     if (!err) {
-        err = cfs_package_make_props(req->content, req->fname, name, req->ovf, req->src_props,
-                                     req->src_props_len, req->vmdk_zip, req->label, &pkg);
+        err = cfs_package_make(req->content, req->fname, name, req->ovf, req->src_props,
+                               req->src_props_len, req->vmdk_zip, req->label, &pkg);
         if (!err) {
             err = vcd_upload(c, href, name, &pkg, req);
             cfs_package_free(&pkg);
