@@ -21,6 +21,7 @@
  *                                    the id has one: debian12_64Guest) */
 #define _GNU_SOURCE
 #include "ovf_glance.h"
+#include "ovf_warn.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -105,8 +106,7 @@ static const struct os_row {
 struct out {
     char *props;
     size_t len;
-    char *warnings;
-    size_t wlen;
+    struct ovf_warnings w;
     int err;
 };
 
@@ -129,39 +129,6 @@ static void put_u64(struct out *o, const char *key, uint64_t value)
     char b[24];
     snprintf(b, sizeof b, "%llu", (unsigned long long)value);
     put(o, key, b);
-}
-
-static void warn(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void warn(struct out *o, const char *fmt, ...)
-{
-    char *msg = NULL;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vasprintf(&msg, fmt, ap);
-    va_end(ap);
-    char *w = n < 0 || o->err ? NULL : realloc(o->warnings, o->wlen + 2 + (size_t)n + 1);
-    if (!w) {
-        free(msg);
-        o->err = -ENOMEM;
-        return;
-    }
-    if (o->wlen)
-        memcpy(w + o->wlen, "; ", 2), o->wlen += 2;
-    memcpy(w + o->wlen, msg, (size_t)n + 1);
-    o->wlen += (size_t)n;
-    o->warnings = w;
-    free(msg);
-}
-
-/* A descriptor's text as a warning may quote it: printable ASCII, short. */
-static void shown(const char *v, char out[48])
-{
-    size_t n = 0;
-    for (; v[n] && n < 40; n++)
-        out[n] = v[n] >= 0x20 && v[n] < 0x7f ? v[n] : '?';
-    if (v[n])
-        memcpy(out + n, "...", 3), n += 3;
-    out[n] = '\0';
 }
 
 static const struct bus_row *bus_of(const struct ovf_disk *d)
@@ -188,14 +155,15 @@ static void map_disk(const struct ovf_info *info, size_t disk, bool q35, struct 
         return; /* no controller found: Nova's default */
     const char *bus = r->bus;
     if (r->why && !r->subtype && d->controller_subtype) {
-        shown(d->controller_subtype, s);
-        warn(o, "controller %s: %s", s, r->why);
+        ovf_shown(d->controller_subtype, s);
+        ovf_warn(&o->w, "controller %s: %s", s, r->why);
     } else if (r->why) {
-        warn(o, "%s", r->why);
+        ovf_warn(&o->w, "%s", r->why);
     }
     if (q35 && strcmp(bus, "ide") == 0) {
-        warn(o, "an IDE disk on a secure-boot VM: q35, which Nova needs for secure boot, has no "
-                "IDE; the disk is on SATA (AHCI)");
+        ovf_warn(&o->w,
+                 "an IDE disk on a secure-boot VM: q35, which Nova needs for secure boot, has no "
+                 "IDE; the disk is on SATA (AHCI)");
         bus = "sata";
     }
     put(o, "hw_disk_bus", bus);
@@ -213,10 +181,10 @@ static void map_nic(const char *nic, struct out *o)
         if (r->subtype && strcasecmp(r->subtype, nic) != 0)
             continue;
         if (r->why && !r->subtype) {
-            shown(nic, s);
-            warn(o, "NIC %s: %s", s, r->why);
+            ovf_shown(nic, s);
+            ovf_warn(&o->w, "NIC %s: %s", s, r->why);
         } else if (r->why) {
-            warn(o, "%s", r->why);
+            ovf_warn(&o->w, "%s", r->why);
         }
         put(o, "hw_vif_model", r->model);
         return;
@@ -265,8 +233,9 @@ int ovf_glance_map(const struct ovf_info *info, size_t disk, struct ovf_glance *
     if (vm->cpus) {
         unsigned cores = vm->cores_per_socket;
         if (cores && vm->cpus % cores != 0) {
-            warn(&o, "%u vCPUs in sockets of %u cores: not whole sockets; %u sockets of 1 core",
-                 vm->cpus, cores, vm->cpus);
+            ovf_warn(&o.w,
+                     "%u vCPUs in sockets of %u cores: not whole sockets; %u sockets of 1 core",
+                     vm->cpus, cores, vm->cpus);
             cores = 1;
         }
         if (!cores)
@@ -283,14 +252,14 @@ int ovf_glance_map(const struct ovf_info *info, size_t disk, struct ovf_glance *
         put(&o, "hw_machine_type", "q35");
     }
     map_os(vm->os_type, &o);
-    if (o.err) {
+    if (o.err || o.w.err) {
         free(o.props);
-        free(o.warnings);
-        return o.err;
+        free(o.w.text);
+        return o.err ? o.err : o.w.err;
     }
     g->props = o.props;
     g->props_len = o.len;
-    g->warnings = o.warnings;
+    g->warnings = o.w.text;
     return 0;
 }
 

@@ -27,6 +27,7 @@
  *       for LSI parallel or vmxnet3. */
 #define _GNU_SOURCE
 #include "ovf_map.h"
+#include "ovf_warn.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -155,55 +156,10 @@ static const struct {
     { "", "windows7_64Guest", 105, 4 },
 };
 
-struct warnings {
-    char *text;
-    size_t len;
-    int err;
-};
-
 static const char *prop(const struct ovf_params *p, const char *key)
 {
     const char *v = p->prop ? p->prop(p->prop_ctx, key) : NULL;
     return v && *v ? v : NULL;
-}
-
-/* A property value as a warning may quote it: printable ASCII, cut short. */
-static void shown(const char *v, char out[48])
-{
-    size_t n = 0;
-    for (; v[n] && n < 40; n++)
-        out[n] = v[n] >= 0x20 && v[n] < 0x7f ? v[n] : '?';
-    if (v[n])
-        memcpy(out + n, "...", 3), n += 3;
-    out[n] = '\0';
-}
-
-static void warn(struct warnings *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void warn(struct warnings *w, const char *fmt, ...)
-{
-    char *msg;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vasprintf(&msg, fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-        w->err = -ENOMEM;
-        return;
-    }
-    char *t = realloc(w->text, w->len + 2 + (size_t)n + 1);
-    if (!t) {
-        free(msg);
-        w->err = -ENOMEM;
-        return;
-    }
-    if (w->len) {
-        memcpy(t + w->len, "; ", 2);
-        w->len += 2;
-    }
-    memcpy(t + w->len, msg, (size_t)n + 1);
-    w->len += (size_t)n;
-    w->text = t;
-    free(msg);
 }
 
 /* A whole decimal number in [1, max], or 0. */
@@ -280,7 +236,7 @@ static void map_windows(const char *version, struct ovf_hw *hw)
     }
 }
 
-static void map_os(const struct ovf_params *p, struct ovf_hw *hw, struct warnings *w)
+static void map_os(const struct ovf_params *p, struct ovf_hw *hw, struct ovf_warnings *w)
 {
     const char *vmw = prop(p, "vmware_ostype"), *distro = prop(p, "os_distro");
     const char *type = prop(p, "os_type"), *arch = prop(p, "architecture");
@@ -288,8 +244,8 @@ static void map_os(const struct ovf_params *p, struct ovf_hw *hw, struct warning
 
     if (arch && strcasecmp(arch, "x86_64") != 0 && strcasecmp(arch, "amd64") != 0 &&
         strcasecmp(arch, "i686") != 0 && strcasecmp(arch, "i386") != 0) {
-        shown(arch, s);
-        warn(w, "architecture=%s: ESXi runs x86 guests; this image will not boot there", s);
+        ovf_shown(arch, s);
+        ovf_warn(w, "architecture=%s: ESXi runs x86 guests; this image will not boot there", s);
     }
 
     /* An image made on VMware says which guest it is. */
@@ -307,8 +263,8 @@ static void map_os(const struct ovf_params *p, struct ovf_hw *hw, struct warning
             hw->cim = 102;
             return;
         }
-        shown(vmw, s);
-        warn(w, "vmware_ostype=%s: not a guest id; guessing from os_distro and os_type", s);
+        ovf_shown(vmw, s);
+        ovf_warn(w, "vmware_ostype=%s: not a guest id; guessing from os_distro and os_type", s);
     }
 
     const char *family = NULL;
@@ -347,7 +303,7 @@ static void map_os(const struct ovf_params *p, struct ovf_hw *hw, struct warning
 }
 
 static void map_cpu_memory(const struct ovf_params *p, const struct ovf_defaults *d,
-                           struct ovf_hw *hw, struct warnings *w)
+                           struct ovf_hw *hw, struct ovf_warnings *w)
 {
     static const char *const keys[] = { "hw_cpu_sockets", "hw_cpu_cores", "hw_cpu_threads" };
     unsigned part[3];
@@ -359,15 +315,15 @@ static void map_cpu_memory(const struct ovf_params *p, const struct ovf_defaults
         part[i] = v ? number(v, MAX_CPUS) : 1;
         given |= v != NULL;
         if (!part[i]) {
-            shown(v, s);
-            warn(w, "%s=%s: not a number from 1 to %u", keys[i], s, MAX_CPUS);
+            ovf_shown(v, s);
+            ovf_warn(w, "%s=%s: not a number from 1 to %u", keys[i], s, MAX_CPUS);
             bad = true;
         }
     }
     unsigned long long total = (unsigned long long)part[0] * part[1] * part[2];
     if (given && !bad && total > MAX_CPUS) {
-        warn(w, "hw_cpu_sockets * hw_cpu_cores * hw_cpu_threads = %llu: over %u vCPUs", total,
-             MAX_CPUS);
+        ovf_warn(w, "hw_cpu_sockets * hw_cpu_cores * hw_cpu_threads = %llu: over %u vCPUs", total,
+                 MAX_CPUS);
         bad = true;
     }
     hw->cpus = d->cpus;
@@ -384,16 +340,16 @@ static void map_cpu_memory(const struct ovf_params *p, const struct ovf_defaults
         if (mb)
             hw->memory_mb = mb;
         else {
-            shown(ram, s);
-            warn(w, "min_ram=%s: not a number of MiB up to %u; %u MiB it is", s, MAX_MEMORY,
-                 d->memory_mb);
+            ovf_shown(ram, s);
+            ovf_warn(w, "min_ram=%s: not a number of MiB up to %u; %u MiB it is", s, MAX_MEMORY,
+                     d->memory_mb);
         }
     }
     hw->memory_mb = (hw->memory_mb + 3) / 4 * 4;
 }
 
 static void map_devices(const struct ovf_params *p, const char *default_scsi,
-                        const char *default_nic, struct ovf_hw *hw, struct warnings *w)
+                        const char *default_nic, struct ovf_hw *hw, struct ovf_warnings *w)
 {
     const char *bus = prop(p, "hw_disk_bus"), *model = prop(p, "hw_scsi_model");
     const char *adapter = prop(p, "vmware_adaptertype"), *vif = prop(p, "hw_vif_model");
@@ -411,37 +367,37 @@ static void map_devices(const struct ovf_params *p, const char *default_scsi,
         else if (scsi_model(adapter))
             hw->scsi = scsi_model(adapter);
         else {
-            shown(adapter, s);
-            warn(w, "vmware_adaptertype=%s: unknown; the disk is on %s SCSI", s, hw->scsi);
+            ovf_shown(adapter, s);
+            ovf_warn(w, "vmware_adaptertype=%s: unknown; the disk is on %s SCSI", s, hw->scsi);
         }
     } else if (bus && strcasecmp(bus, "ide") == 0) {
         hw->controller = 5;
     } else if (bus && strcasecmp(bus, "sata") == 0) {
         hw->controller = 20;
         if (hw->version < 10) {
-            warn(w,
-                 "hw_disk_bus=sata: needs vmx-10 or later, not vmx-%02u; the disk is on "
-                 "IDE",
-                 hw->version);
+            ovf_warn(w,
+                     "hw_disk_bus=sata: needs vmx-10 or later, not vmx-%02u; the disk is on "
+                     "IDE",
+                     hw->version);
             hw->controller = 5;
         }
     } else if (bus && strcasecmp(bus, "scsi") != 0) {
-        shown(bus, s);
-        warn(w,
-             "hw_disk_bus=%s: VMware has no such disk bus; the disk is on %s SCSI, which "
-             "the guest may have no driver for",
-             s, hw->scsi);
+        ovf_shown(bus, s);
+        ovf_warn(w,
+                 "hw_disk_bus=%s: VMware has no such disk bus; the disk is on %s SCSI, which "
+                 "the guest may have no driver for",
+                 s, hw->scsi);
         bus = NULL; /* hw_scsi_model does not apply to what was not SCSI */
     }
     if (hw->controller == 6 && model && !adapter) {
         if (scsi_model(model)) {
             hw->scsi = scsi_model(model);
         } else if (bus) {
-            shown(model, s);
-            warn(w,
-                 "hw_scsi_model=%s: VMware has no such SCSI controller; the disk is on %s, "
-                 "which the guest may have no driver for",
-                 s, hw->scsi);
+            ovf_shown(model, s);
+            ovf_warn(w,
+                     "hw_scsi_model=%s: VMware has no such SCSI controller; the disk is on %s, "
+                     "which the guest may have no driver for",
+                     s, hw->scsi);
         }
     }
 
@@ -451,11 +407,11 @@ static void map_devices(const struct ovf_params *p, const char *default_scsi,
     if (vif && nic_model(vif)) {
         hw->nic = nic_model(vif);
     } else if (vif) {
-        shown(vif, s);
-        warn(w,
-             "hw_vif_model=%s: VMware has no such NIC; the NIC is %s, which the guest may "
-             "have no driver for",
-             s, hw->nic);
+        ovf_shown(vif, s);
+        ovf_warn(w,
+                 "hw_vif_model=%s: VMware has no such NIC; the NIC is %s, which the guest may "
+                 "have no driver for",
+                 s, hw->nic);
     }
 
     const char *fw = prop(p, "hw_firmware_type");
@@ -466,12 +422,12 @@ static void map_devices(const struct ovf_params *p, const char *default_scsi,
             if (hw->version >= 13)
                 hw->secure_boot = true;
             else
-                warn(w, "os_secure_boot=required: needs vmx-13 or later, not vmx-%02u",
-                     hw->version);
+                ovf_warn(w, "os_secure_boot=required: needs vmx-13 or later, not vmx-%02u",
+                         hw->version);
         }
     } else if (fw && strcasecmp(fw, "bios") != 0) {
-        shown(fw, s);
-        warn(w, "hw_firmware_type=%s: unknown; the VM boots with BIOS", s);
+        ovf_shown(fw, s);
+        ovf_warn(w, "hw_firmware_type=%s: unknown; the VM boots with BIOS", s);
     }
 }
 
@@ -479,7 +435,7 @@ int ovf_map_hardware(const struct ovf_params *p, struct ovf_hw *hw, char **warni
 {
     static const struct ovf_defaults builtin = { 1, 1024, 13, "lsilogic", "vmxnet3" };
     struct ovf_defaults d = p->defaults ? *p->defaults : builtin;
-    struct warnings w = { 0 };
+    struct ovf_warnings w = { 0 };
 
     *warnings = NULL;
     *hw = (struct ovf_hw){ .guest = "otherGuest64", .cim = 102 };
