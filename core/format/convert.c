@@ -16,15 +16,6 @@ bool cfs_convert_possible(enum cfs_fmt from, enum cfs_view to)
                          to == CFS_VIEW_VHD);
 }
 
-/* Stable per name, as a view's content ids are per image. */
-static uint32_t seed_of(const char *s)
-{
-    uint32_t h = 2166136261u;
-    for (; s && *s; s++)
-        h = (h ^ (unsigned char)*s) * 16777619u;
-    return h;
-}
-
 int cfs_convert_open(struct cfs_source *content, uint64_t off, uint64_t len, enum cfs_fmt from,
                      enum cfs_view to, const struct cfs_convert *how, struct cfs_source **out)
 {
@@ -35,25 +26,11 @@ int cfs_convert_open(struct cfs_source *content, uint64_t off, uint64_t len, enu
     int err = cfs_slice_source_open(content, off, len, &file);
     if (err)
         return err;
-    /* Each decoder owns file from here, also when it fails. */
-    switch (from) {
-    case CFS_FMT_QCOW2:
-        err = qcow2_open(file, how->label, &disk);
-        break;
-    case CFS_FMT_VMDK_STREAM:
-    case CFS_FMT_VMDK_SPARSE:
-        err = vmdk_open(file, how->label, &disk);
-        break;
-    case CFS_FMT_VHD:
-        err = vhd_open(file, how->label, &disk);
-        break;
-    default:
-        disk = file; /* raw: the bytes are the guest disk */
-        break;
-    }
+    /* The decoder owns file from here, also when it fails. */
+    err = pkg_decode(file, from, how->label, &disk);
     if (err)
         return err;
-    uint32_t seed = seed_of(how->name);
+    uint32_t seed = pkg_name_seed(how->name ? how->name : "");
     switch (to) {
     case CFS_VIEW_QCOW2:
         return qcow2_view_open(disk, out);

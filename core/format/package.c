@@ -72,7 +72,7 @@ static int stream_fit(struct cfs_source *file, const char **why)
     return 1;
 }
 
-static uint32_t fnv1a(const char *s)
+uint32_t pkg_name_seed(const char *s)
 {
     uint32_t h = 2166136261u;
     for (; *s; s++)
@@ -80,8 +80,8 @@ static uint32_t fnv1a(const char *s)
     return h;
 }
 
-static int decode(struct cfs_source *file, enum cfs_fmt fmt, const char *label,
-                  struct cfs_source **disk)
+int pkg_decode(struct cfs_source *file, enum cfs_fmt fmt, const char *label,
+               struct cfs_source **disk)
 {
     switch (fmt) {
     case CFS_FMT_QCOW2:
@@ -131,7 +131,7 @@ int pkg_disk_open(struct cfs_source *content, uint64_t off, uint64_t len, enum c
     if (fmt == CFS_FMT_VMDK_STREAM && !fit)
         cfs_log_info("%s: a streamOptimized VMDK vCD would refuse (%s): converted", label, why);
     /* The decoder owns file from here; it also checks a stream sent as is. */
-    err = decode(file, fmt, label, &disk);
+    err = pkg_decode(file, fmt, label, &disk);
     if (err)
         return err; /* logged by the decoder */
     if (fit) {
@@ -150,7 +150,8 @@ int pkg_disk_open(struct cfs_source *content, uint64_t off, uint64_t len, enum c
         out->capacity = CFS_GRAIN_BYTES;
     out->populated = populated(disk);
     out->converted = true;
-    return vmdk_stream_zip_open(disk, file_name, fnv1a(file_name), "lsilogic", zip, &out->src);
+    return vmdk_stream_zip_open(disk, file_name, pkg_name_seed(file_name), "lsilogic", zip,
+                                &out->src);
 failed:
     cfs_log_error("%s: %s", label, strerror(-err));
     return err;

@@ -30,6 +30,14 @@ int pkg_ova(struct cfs_source *content, int zip, const char *label, struct cfs_p
 /* True for a name made of [A-Za-z0-9._-] only, not "." or "..". */
 bool pkg_plain_name(const char *s);
 
+/* The guest disk of file holding fmt (qcow2, VMDK, VHD decoded; raw as
+ * it is); owns file, also on failure (-EINVAL for other formats). */
+int pkg_decode(struct cfs_source *file, enum cfs_fmt fmt, const char *label,
+               struct cfs_source **disk);
+
+/* A seed for a generated disk's ids, stable per name (FNV-1a). */
+uint32_t pkg_name_seed(const char *s);
+
 /* sniff.c: the createType of a sparse VMDK's embedded descriptor, or "". */
 int cfs_sniff_create_type(struct cfs_source *src, char *type, size_t cap);
 
