@@ -34,11 +34,7 @@ class TemplateMixin:
             return self.error(415, "UNSUPPORTED_MEDIA_TYPE", "Unsupported media type: %s" % (ct or "(none)"))
         if t.catalog.read_only or not self.user.can_upload:
             return self.forbidden("com.vmware.vcloud.entity.vapptemplate:" + tid)
-        self.em.model.lock.release()            # do not hold the lock while reading from the network
-        try:
-            data = self.read_body(512 * 1024)
-        finally:
-            self.em.model.lock.acquire()
+        data = self._read_xml()                 # metadata.py: the body, without holding the lock
         if data is None:
             return self.error(400, "BAD_REQUEST", "The request body could not be read.")
         edit, why = parse_template_edit(data)
