@@ -391,7 +391,7 @@ int main(int argc, char *argv[])
         goto out;
     }
     m.ovf = (struct ovf_defaults){ m.opts.ovf_cpus, m.opts.ovf_memory, m.opts.ovf_hw_version,
-                                   m.opts.ovf_controller ? m.opts.ovf_controller : "lsilogic",
+                                   m.opts.ovf_controller ? m.opts.ovf_controller : "pvscsi",
                                    m.opts.ovf_nic ? m.opts.ovf_nic : "vmxnet3" };
     if (!m.ovf.cpus || !m.ovf.memory_mb || m.ovf.hw_version < 4) {
         fprintf(stderr, "cloudfs: ovf_cpus and ovf_memory must be at least 1, "

@@ -115,7 +115,7 @@ void cfs_options_usage(const char *prog)
         "    -o ovf_memory=MIB      memory in an OVF when the image has no min_ram (default 1024)\n"
         "    -o ovf_hw_version=N    virtual hardware version vmx-N of an OVF (default 13)\n"
         "    -o ovf_controller=C    disk controller without hw_disk_bus/hw_scsi_model:\n"
-        "                           lsilogic (default), lsilogicsas, buslogic, pvscsi\n"
+        "                           pvscsi (default), lsilogicsas, lsilogic, buslogic\n"
         "    -o ovf_nic=N           NIC without hw_vif_model: vmxnet3 (default), e1000, e1000e,\n"
         "                           pcnet\n"
         "    -o vhd=KIND            .vhd views: fixed (default) or dynamic\n"

@@ -98,7 +98,7 @@ struct ovf_defaults {
     unsigned cpus; /* when the image says nothing */
     unsigned memory_mb;
     unsigned hw_version; /* vmx-NN */
-    const char *scsi;    /* controller when hw_scsi_model is absent: lsilogic */
+    const char *scsi;    /* controller when hw_scsi_model is absent: pvscsi */
     const char *nic;     /* NIC when hw_vif_model is absent: vmxnet3 */
 };
 

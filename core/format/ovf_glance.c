@@ -143,7 +143,17 @@ static const struct bus_row *bus_of(const struct ovf_disk *d)
     return NULL;
 }
 
-static void map_disk(const struct ovf_info *info, size_t disk, bool q35, struct out *o)
+/* Why lsilogicsas warns unless the guest is Windows: Nova gives disks no
+ * WWN (no <wwn> in the libvirt XML it writes), and on QEMU's SAS1068
+ * (mptsas1068) Linux's mptsas driver brings the adapter up but shows no
+ * disk without one; ESXi gives every disk a SAS address (tests/boot/). */
+#define SAS_NO_WWN                                                                                \
+    "controller lsilogicsas: it is lsisas1068, but Nova gives disks no WWN, without which "       \
+    "Linux's mptsas finds no disk on QEMU's SAS1068; a Linux guest boots once ahci or virtio is " \
+    "in its initramfs and hw_disk_bus is set to match"
+
+static void map_disk(const struct ovf_info *info, size_t disk, bool q35, bool windows,
+                     struct out *o)
 {
     const struct ovf_disk *d = disk < info->n_disks ? &info->disks[disk] : NULL;
     const struct bus_row *r = d ? bus_of(d) : NULL;
@@ -167,8 +177,11 @@ static void map_disk(const struct ovf_info *info, size_t disk, bool q35, struct 
         bus = "sata";
     }
     put(o, "hw_disk_bus", bus);
-    if (r->scsi_model && strcmp(bus, "scsi") == 0)
+    if (r->scsi_model && strcmp(bus, "scsi") == 0) {
         put(o, "hw_scsi_model", r->scsi_model);
+        if (strcmp(r->scsi_model, "lsisas1068") == 0 && !windows)
+            ovf_warn(&o->w, SAS_NO_WWN);
+    }
 }
 
 static void map_nic(const char *nic, struct out *o)
@@ -243,7 +256,7 @@ int ovf_glance_map(const struct ovf_info *info, size_t disk, struct ovf_glance *
         put_u64(&o, "hw_cpu_sockets", vm->cpus / cores);
         put_u64(&o, "hw_cpu_cores", cores);
     }
-    map_disk(info, disk, q35, &o);
+    map_disk(info, disk, q35, vm->os_type && strncmp(vm->os_type, "win", 3) == 0, &o);
     map_nic(vm->nic, &o);
     if (vm->efi)
         put(&o, "hw_firmware_type", "uefi");

@@ -12,8 +12,9 @@
  *   min_ram (MiB) > 0 -> memory, else ovf_defaults.memory_mb; rounded up
  *       to 4 MiB as vSphere wants
  *   vmware_adaptertype, else hw_disk_bus + hw_scsi_model -> controller:
- *       scsi (default)  SCSI HBA (6): lsilogic | lsilogicsas (lsisas1068)
- *                       | buslogic | VirtualSCSI (pvscsi, paraVirtual)
+ *       scsi (default)  SCSI HBA (6): VirtualSCSI (pvscsi, paraVirtual;
+ *                       the default) | lsilogicsas (lsisas1068) | lsilogic
+ *                       | buslogic
  *       ide             IDE controller (5)
  *       sata            SATA AHCI (20, vmware.sata.ahci; vmx-10 and later)
  *       virtio, virtio-scsi, others -> warning, the default SCSI HBA
@@ -22,9 +23,15 @@
  *   hw_firmware_type=uefi -> vmw:Config firmware=efi; with
  *       os_secure_boot=required also bootOptions.efiSecureBootEnabled
  *   Windows guests whose properties name no SCSI model or NIC get
- *       lsilogicsas and E1000e instead of the lsilogic and VmxNet3
- *       defaults: Windows since Vista has inbox drivers for those, not
- *       for LSI parallel or vmxnet3. */
+ *       lsilogicsas and E1000e instead of a VirtualSCSI or lsilogic and
+ *       VmxNet3 default: Windows since Vista has inbox drivers for those,
+ *       while pvscsi and vmxnet3 come with VMware Tools, which a migrated
+ *       image does not have yet.
+ * Why VirtualSCSI by default (cloudfs(1), ovf_controller=): the Linux
+ * cloud images that fill Glance carry its driver even in the smallest
+ * kernels (Debian 12's cloud kernel has vmw_pvscsi, and neither mptspi,
+ * mptsas nor ahci); VMware recommends it for current guests; and unlike
+ * lsilogic (an LSI 53C1030, which QEMU lacks) tests/boot/ can boot it. */
 #define _GNU_SOURCE
 #include "ovf_map.h"
 #include "ovf_warn.h"
@@ -358,7 +365,7 @@ static void map_devices(const struct ovf_params *p, const char *default_scsi,
 
     hw->controller = 6;
     hw->scsi = default_scsi;
-    if (windows && strcmp(default_scsi, "lsilogic") == 0)
+    if (windows && (strcmp(default_scsi, "VirtualSCSI") == 0 || strcmp(default_scsi, "lsilogic") == 0))
         hw->scsi = "lsilogicsas";
 
     if (adapter) { /* the image was made on VMware: its own word wins */
@@ -433,7 +440,7 @@ static void map_devices(const struct ovf_params *p, const char *default_scsi,
 
 int ovf_map_hardware(const struct ovf_params *p, struct ovf_hw *hw, char **warnings)
 {
-    static const struct ovf_defaults builtin = { 1, 1024, 13, "lsilogic", "vmxnet3" };
+    static const struct ovf_defaults builtin = { 1, 1024, 13, "pvscsi", "vmxnet3" };
     struct ovf_defaults d = p->defaults ? *p->defaults : builtin;
     struct ovf_warnings w = { 0 };
 

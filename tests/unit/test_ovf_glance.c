@@ -131,6 +131,8 @@ static void test_vmware(void)
     } t[] = {
         { "6", "lsilogicsas", "E1000e", "windows9Server64Guest", "scsi", "lsisas1068", "e1000e",
           "windows", "windows", NULL, false },
+        { "6", "lsilogicsas", "VmxNet3", "centos64Guest", "scsi", "lsisas1068", "vmxnet3", "linux",
+          "centos", NULL, true },
         { "20", "vmware.sata.ahci", "E1000", "centos64Guest", "sata", NULL, "e1000", "linux",
           "centos", NULL, false },
         { "5", "", "PCNet32", "otherLinux64Guest", "ide", NULL, "pcnet", "linux", NULL, NULL,
@@ -172,6 +174,8 @@ static void test_vmware(void)
             CHECK(g.warnings != NULL);
         if (strcmp(t[i].sub, "lsilogic") == 0)
             CHECK(g.warnings && strstr(g.warnings, "53C1030") && strstr(g.warnings, "SATA"));
+        if (strcmp(t[i].sub, "lsilogicsas") == 0 && t[i].warned)
+            CHECK(g.warnings && strstr(g.warnings, "WWN"));
         ovf_glance_free(&g);
         free(x);
     }

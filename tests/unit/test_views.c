@@ -429,7 +429,7 @@ static void ovf_cases(void)
                                { "count(" ITEM("3") "/vmw:CoresPerSocket)", "0" },
                                { ITEM("4") "/rasd:VirtualQuantity", "1024" },
                                { CTL "/rasd:ResourceType", "6" },
-                               { CTL "/rasd:ResourceSubType", "lsilogic" },
+                               { CTL "/rasd:ResourceSubType", "VirtualSCSI" },
                                { ITEM("17") "/rasd:Parent", "3" },
                                { ITEM("17") "/rasd:HostResource", "ovf:/disk/vmdisk1" },
                                { ITEM("10") "/rasd:ResourceSubType", "VmxNet3" },
@@ -534,7 +534,7 @@ static void ovf_cases(void)
     {
         const char *props[] = { "hw_disk_bus", "scsi", NULL };
         struct expect ex[] = { { CTL "/rasd:ResourceType", "6" },
-                               { CTL "/rasd:ResourceSubType", "lsilogic" },
+                               { CTL "/rasd:ResourceSubType", "VirtualSCSI" },
                                { NULL, NULL } };
         ovf_case("bus scsi", props, NULL, ex, NULL);
     }
@@ -557,7 +557,7 @@ static void ovf_cases(void)
     {
         const char *props[] = { "hw_disk_bus", "virtio", NULL };
         struct expect ex[] = { { CTL "/rasd:ResourceType", "6" },
-                               { CTL "/rasd:ResourceSubType", "lsilogic" },
+                               { CTL "/rasd:ResourceSubType", "VirtualSCSI" },
                                { NULL, NULL } };
         ovf_case("bus virtio", props, NULL, ex, "hw_disk_bus=virtio");
     }
@@ -569,7 +569,7 @@ static void ovf_cases(void)
     }
     {
         const char *props[] = { "hw_disk_bus", "scsi", "hw_scsi_model", "virtio-scsi", NULL };
-        struct expect ex[] = { { CTL "/rasd:ResourceSubType", "lsilogic" }, { NULL, NULL } };
+        struct expect ex[] = { { CTL "/rasd:ResourceSubType", "VirtualSCSI" }, { NULL, NULL } };
         ovf_case("scsi virtio-scsi", props, NULL, ex, "hw_scsi_model=virtio-scsi");
     }
     {
