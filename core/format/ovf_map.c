@@ -365,7 +365,8 @@ static void map_devices(const struct ovf_params *p, const char *default_scsi,
 
     hw->controller = 6;
     hw->scsi = default_scsi;
-    if (windows && (strcmp(default_scsi, "VirtualSCSI") == 0 || strcmp(default_scsi, "lsilogic") == 0))
+    if (windows &&
+        (strcmp(default_scsi, "VirtualSCSI") == 0 || strcmp(default_scsi, "lsilogic") == 0))
         hw->scsi = "lsilogicsas";
 
     if (adapter) { /* the image was made on VMware: its own word wins */
