@@ -244,11 +244,12 @@ static int open_source(struct cfs_mount *m, const char *path, struct cfs_copy *c
         return -EOPNOTSUPP;
     }
     const struct cfs_object *o = node.entry->obj;
-    bool checked = o->digest_algo && o->digest_hex;
+    bool checked = m->verify && o->digest_algo && o->digest_hex;
     if (node.entry->view == CFS_NATIVE) {
-        err = node.mc->cloud->provider->open(node.mc->cloud, cfs_node_dir(&node), o,
-                                             CFS_OPEN_NO_FILL | (checked ? CFS_OPEN_CHECKED : 0),
-                                             &c->src);
+        unsigned flags =
+            !m->verify ? CFS_OPEN_UNCHECKED : CFS_OPEN_NO_FILL | (checked ? CFS_OPEN_CHECKED : 0);
+        err =
+            node.mc->cloud->provider->open(node.mc->cloud, cfs_node_dir(&node), o, flags, &c->src);
         /* The target may not read every byte (a qcow2 converted for vCD
          * skips its refcounts): confirm() hashes what it left. */
         if (!err && checked)

@@ -409,6 +409,14 @@ int main(int argc, char *argv[])
         fprintf(stderr, "cloudfs: vmdk_compress= takes none, fast or auto\n");
         goto out;
     }
+    m.verify = !m.opts.verify || strcmp(m.opts.verify, "all") == 0;
+    if (m.opts.verify && !m.verify && strcmp(m.opts.verify, "none") != 0) {
+        fprintf(stderr, "cloudfs: verify= takes all or none\n");
+        goto out;
+    }
+    if (!m.verify)
+        cfs_log_warn("verify=none: what is read of images is not checked against their clouds' "
+                     "digests, and nothing read is stored in the block cache");
     if (m.opts.vhd_azure && m.vhd == VHD_DYNAMIC) {
         fprintf(stderr, "cloudfs: vhd_azure wants fixed .vhd views (Azure takes no other)\n");
         goto out;

@@ -34,13 +34,14 @@ struct cfs_mount {
     gid_t gid;
     mode_t umask; /* umask=: cleared from every mode the mount shows */
     struct timespec started;
-    unsigned views;                     /* enum cfs_view bits shown with each image */
-    struct ovf_defaults ovf;            /* OVF hardware when an image says nothing */
-    enum vhd_kind vhd;                  /* .vhd views: fixed or dynamic */
-    int vmdk_compress;                  /* DEFLATE level for vCD uploads, or VMDK_COMPRESS_AUTO */
-    struct cfs_viewinfo *viewinfo;      /* sizes of views, by image */
-    struct cfs_verified *verified;      /* images read whole and checked */
-    struct cfs_subdirs *subdirs;        /* listings of catalogs and other subdirectories */
+    unsigned views;                /* enum cfs_view bits shown with each image */
+    struct ovf_defaults ovf;       /* OVF hardware when an image says nothing */
+    enum vhd_kind vhd;             /* .vhd views: fixed or dynamic */
+    int vmdk_compress;             /* DEFLATE level for vCD uploads, or VMDK_COMPRESS_AUTO */
+    bool verify;                   /* reads are checked against the clouds' digests (verify=all) */
+    struct cfs_viewinfo *viewinfo; /* sizes of views, by image */
+    struct cfs_verified *verified; /* images read whole and checked */
+    struct cfs_subdirs *subdirs;   /* listings of catalogs and other subdirectories */
     struct cfs_pending_table *pending;  /* files being written */
     struct cfs_opensize *opensize;      /* sizes found by open() (size_at_open objects) */
     struct cfs_cache *block_cache;      /* chunks of immutable images on disk, or NULL */

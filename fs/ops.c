@@ -343,7 +343,8 @@ static int cfs_open(const char *path, struct fuse_file_info *fi)
     }
     const struct cfs_provider *p = node.mc->cloud->provider;
     if (node.entry->view == CFS_NATIVE)
-        err = p->open(node.mc->cloud, cfs_node_dir(&node), node.entry->obj, 0, &h->src);
+        err = p->open(node.mc->cloud, cfs_node_dir(&node), node.entry->obj,
+                      m->verify ? 0 : CFS_OPEN_UNCHECKED, &h->src);
     else
         err = cfs_view_open_node(m, &node, 0, &h->src, NULL);
     if (err) {
@@ -357,7 +358,7 @@ static int cfs_open(const char *path, struct fuse_file_info *fi)
      * read of a view checks the image too; the views of an object with no
      * digest (a vCD export, checked as it arrives) keep their pages. */
     fi->keep_cache = node.entry->obj->immutable &&
-                     (cfs_verified_has(m, node.entry->obj, node.entry->view) ||
+                     (!m->verify || cfs_verified_has(m, node.entry->obj, node.entry->view) ||
                       (node.entry->view != CFS_NATIVE && !node.entry->obj->digest_hex));
     h->obj_key = cfs_verified_key(node.entry->obj, node.entry->view);
     if (node.entry->obj->size_at_open)

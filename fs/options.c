@@ -41,6 +41,7 @@ const struct fuse_opt cfs_option_spec[] = { OPT("config=%s", config),
                                             OPT("snapshot_timeout=%u", snap_timeout),
                                             OPT("snapshot_reuse=%u", snap_reuse),
                                             OPT("vmdk_compress=%s", vmdk_compress),
+                                            OPT("verify=%s", verify),
                                             FUSE_OPT_KEY("umask=", CFS_KEY_UMASK),
                                             FUSE_OPT_KEY("allow_other", CFS_KEY_ALLOW_OTHER),
                                             FUSE_OPT_KEY("max_read=", CFS_KEY_MAX_READ),
@@ -144,6 +145,8 @@ void cfs_options_usage(const char *prog)
         "    -o vmdk_compress=MODE  disks converted to VMDK for a vCD upload: none (default:\n"
         "                           stored grains), fast (DEFLATE level 1: fewer bytes, more\n"
         "                           CPU), auto (fast while uploads run below 128 MiB/s)\n"
+        "    -o verify=MODE         all (default): what is read of an image is checked against\n"
+        "                           its cloud's digest; none: not checked, and not cached\n"
         "\n",
         prog);
 }

@@ -34,6 +34,7 @@ struct cfs_options {
     unsigned stale_upload_age;
     unsigned snap_timeout; /* snapshot_timeout=: seconds a server's snapshot may take */
     char *vmdk_compress;   /* vmdk_compress=: none, fast or auto */
+    char *verify;          /* verify=: all (default) or none */
     unsigned snap_reuse;   /* snapshot_reuse=: seconds a snapshot serves later opens */
     /* umask=: bits cleared from the modes of the mount's files and
      * directories (0444, 0555, 0777 where files can be created). */

@@ -126,14 +126,19 @@ int cfs_view_open_node(struct cfs_mount *m, const struct cfs_node *node, unsigne
         .prop = glance_prop,
         .prop_ctx = o,
         .defaults = &ovf,
-        .digest_algo = o->digest_algo,
-        .digest_hex = o->digest_hex,
+        .digest_algo = m->verify ? o->digest_algo : NULL,
+        .digest_hex = m->verify ? o->digest_hex : NULL,
         .vhd = m->vhd,
         .vhd_azure = m->opts.vhd_azure,
     };
-    /* The view checks what its decoder reads (include/verify.h). */
-    err = p->open(node->mc->cloud, cfs_node_dir(node), o,
-                  CFS_OPEN_DECODE | flags | (o->digest_hex ? CFS_OPEN_CHECKED : 0), &file);
+    /* The view checks what its decoder reads (include/verify.h). With
+     * verify=none nothing does, and what is read unchecked must not reach
+     * the block cache, whose chunks later mounts trust. */
+    if (!m->verify)
+        flags |= CFS_OPEN_UNCHECKED;
+    else if (o->digest_hex)
+        flags |= CFS_OPEN_CHECKED;
+    err = p->open(node->mc->cloud, cfs_node_dir(node), o, CFS_OPEN_DECODE | flags, &file);
     if (!err)
         err = cfs_view_open(file, o->ext, (enum cfs_view)e->view, &spec, out, warnings);
 out:

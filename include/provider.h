@@ -113,6 +113,9 @@ struct cfs_put {
 /* The caller checks the bytes against the object's digest itself
  * (include/verify.h): the download need not hash them a second time. */
 #define CFS_OPEN_CHECKED 4u
+/* verify=none: nobody checks the bytes, so none of them may be stored in
+ * the block cache, whose chunks later mounts trust as verified. */
+#define CFS_OPEN_UNCHECKED (CFS_OPEN_CHECKED | CFS_OPEN_NO_FILL)
 
 struct cfs_provider {
     const char *type;        /* "openstack" */
