@@ -5,7 +5,7 @@
 # metadata; the server's task_state shows the snapshot; after snapshot_delay it becomes active
 # with the server's disk bytes (sha256 of GET /v2/images/ID/file = the disk file's).
 . "$(dirname "$0")/lib.sh"
-knobs '{"snapshot_delay":1.5}'
+knobs '{"snapshot_delay":5}' # long enough to observe under load (CI runs at load 6)
 web1=$(sid web1)
 snapshot "$web1" "$NAME_PREFIX-web1" '{"purpose":"nova-tests"}'
 expect_match "Location" "^$CLOUDS_GLANCE_URL/images/[0-9a-f-]{36}\$" "$(hdr Location)"
@@ -33,7 +33,7 @@ expect "owner = the caller's project" "$pid" "$(jq -r .owner "$W/img.json")"
 nova POST "/servers/$web1/action" -H 'Content-Type: application/json' -d '{"createImage":{"name":"x"}}'
 expect "createImage during a snapshot" 409 "$CODE"
 expect_match "409 message" "task_state image_" "$(j .conflictingRequest.message)"
-wait_image "$IMAGE" active 15
+wait_image "$IMAGE" active 25
 expect "size" "$(stat -c %s "$(disk web1)")" "$(image_field "$IMAGE" size)"
 curl -s -H "X-Auth-Token: $TOKEN" "$CLOUDS_GLANCE_URL/v2/images/$IMAGE/file" -o "$W/file"
 expect "sha256 of the image data = the disk file's" "$(sha256sum <"$(disk web1)")" "$(sha256sum <"$W/file")"

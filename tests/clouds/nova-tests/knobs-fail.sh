@@ -3,7 +3,7 @@
 # failed snapshot) and the server's task_state goes back to null; as an object it hits only the
 # servers named (web1 fails, app-02 succeeds).
 . "$(dirname "$0")/lib.sh"
-knobs '{"snapshot_fail":{"web1":true},"snapshot_delay":0.5}'
+knobs '{"snapshot_fail":{"web1":true},"snapshot_delay":3}' # observable under load
 web1=$(sid web1)
 snapshot "$web1" "$NAME_PREFIX-fail"
 bad=$IMAGE
