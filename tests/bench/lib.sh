@@ -12,7 +12,8 @@
 #   BENCH_BIG_GIB  the big image of read.sh, uploaded streamed, never on local disk (8)
 #   LIST_IMAGES    images listed by list.sh (1000)
 # BENCH_CLOUDS=DIR: measure against the running instance of tests/clouds/up
-# DIR (left running, its images kept) instead of starting one per script.
+# DIR --no-samples (left running) instead of starting one per script; the
+# samples' names (big) would collide with the scripts' images.
 set -euo pipefail
 shopt -s inherit_errexit # a failure inside $(...) fails the script too
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
