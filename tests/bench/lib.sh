@@ -1,7 +1,8 @@
 # shellcheck shell=bash disable=SC2034 # its variables are for the scripts that source it
 # tests/bench/lib.sh: what the benchmark scripts share, sourced by each of
 # them: a local clouds instance of their own, a Keystone token, Glance
-# uploads, wall times and medians, dropping the page cache, cloudfs mounts
+# uploads, a vCD session and its templates, the migration image, wall times
+# and medians, peak local disk, dropping the page cache, cloudfs mounts
 # with their peak RSS, and bench_row, which appends one row of the table
 # (tests/bench/table.sh) to $BENCH_RESULTS.
 #
@@ -10,6 +11,9 @@
 #   BENCH_GIB      the "1 GiB" data of read.sh, cache.sh, migrate.sh and views.sh (1)
 #   BENCH_BIG_GIB  the big image of read.sh, uploaded streamed, never on local disk (8)
 #   LIST_IMAGES    images listed by list.sh (1000)
+# BENCH_CLOUDS=DIR: measure against the running instance of tests/clouds/up
+# DIR --no-samples (left running) instead of starting one per script; the
+# samples' names (big) would collide with the scripts' images.
 set -euo pipefail
 shopt -s inherit_errexit # a failure inside $(...) fails the script too
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -50,13 +54,19 @@ trap on_exit EXIT
 # .bench/clouds-NAME, stopped at exit (their logs kept, Glance's images not:
 # they may be 9 GiB), and sources their environment.
 clouds_up() {
-    clouds=$state/clouds-$name
-    tests/clouds/down "$clouds" >/dev/null 2>&1 || true
-    rm -rf "$clouds"
-    say "starting local clouds in $clouds"
-    tests/clouds/up "$clouds" --no-samples >"$clouds.log" 2>&1 || { tail -20 "$clouds.log"; exit 1; }
-    at_exit rm -rf "$clouds/glance/images"
-    at_exit tests/clouds/down "$clouds"
+    if [ -n "${BENCH_CLOUDS:-}" ]; then
+        clouds=$BENCH_CLOUDS
+        [ -f "$clouds/env" ] || { say "no local clouds in $clouds"; exit 1; }
+        say "using the local clouds in $clouds"
+    else
+        clouds=$state/clouds-$name
+        tests/clouds/down "$clouds" >/dev/null 2>&1 || true
+        rm -rf "$clouds"
+        say "starting local clouds in $clouds"
+        tests/clouds/up "$clouds" --no-samples >"$clouds.log" 2>&1 || { tail -20 "$clouds.log"; exit 1; }
+        at_exit rm -rf "$clouds/glance/images"
+        at_exit tests/clouds/down "$clouds"
+    fi
     # shellcheck disable=SC1091
     . "$clouds/env"
     unset CLOUDFS_CONFIG # each row mounts the clouds it measures
@@ -89,10 +99,70 @@ glance_upload() {
     return 1
 }
 glance_rm() { curl -sf -X DELETE -H "X-Auth-Token: $1" "$CLOUDS_GLANCE_URL/v2/images/$2" >/dev/null || true; }
+glance_id() { # TOKEN NAME: the id of the image of that name, if any
+    curl -sf -H "X-Auth-Token: $1" "$CLOUDS_GLANCE_URL/v2/images?name=$2" | "$PY" -c '
+import json, sys
+ims = json.load(sys.stdin)["images"]
+print(ims[0]["id"] if ims else "")'
+}
 
 # vcd_put_stats: the vCD emulator's total bytes and seconds of disk PUTs so far.
 vcd_put_stats() {
     curl -sf "$CLOUDS_VCD_CONTROL/stats" | "$PY" -c 'import json,sys; s=json.load(sys.stdin); print(s["put_bytes"], s["put_seconds"])'
+}
+# vcd_login: a session of the vCD user (plain HTTP) in vcd_auth, for vcd_api.
+vcd_login() {
+    vcd_auth=$(curl -sf -D - -o /dev/null -X POST -u "$CLOUDS_VCD_USER@$CLOUDS_VCD_ORG:$CLOUDS_VCD_PASSWORD" \
+        -H 'Accept: application/*+xml;version=36.0' "$CLOUDS_VCD_HTTP_URL/api/sessions" |
+        awk 'tolower($1) == "x-vcloud-authorization:" { print $2 }' | tr -d '\r')
+    [ -n "$vcd_auth" ] || { say "vCD login failed"; exit 1; }
+}
+vcd_api() { # METHOD PATH: a vCD API call, PATH after /api/, its answer on stdout
+    curl -sf -X "$1" -H "x-vcloud-authorization: $vcd_auth" -H 'Accept: application/*+xml;version=36.0' \
+        "$CLOUDS_VCD_HTTP_URL/api/$2"
+}
+vcd_template() { # NAME KEY: a field of the emulator's record of template NAME in catalog migrated
+    curl -sf "$CLOUDS_VCD_CONTROL/state" | "$PY" -c '
+import json, sys
+t = [t for t in json.load(sys.stdin)["templates"] if t["catalog"] == "migrated" and t["name"] == sys.argv[1]]
+print(t[0][sys.argv[2]] if t and t[0][sys.argv[2]] is not None else "")' "$1" "$2"
+}
+vcd_template_rm() { # NAME: that template of catalog migrated deleted, if there
+    local id
+    id=$(vcd_template "$1" id)
+    [ -n "$id" ] || return 0
+    vcd_api DELETE "vAppTemplate/vappTemplate-$id" >/dev/null || true
+    for _ in $(seq 100); do
+        [ -z "$(vcd_template "$1" id)" ] && return 0
+        sleep 0.1
+    done
+}
+
+# migrate_image: img = the image migrate.sh and vcd-glance.sh move between
+# clouds, built once: a qcow2 of a sparse raw of 2 x BENCH_GIB GiB with 16
+# regions of BENCH_GIB / 16 GiB of pseudo-random data (fixed seed).
+migrate_image() {
+    local dir=${CLOUDS_CACHE:-/var/tmp/cloudfs-clouds-cache}/bench
+    img=$dir/migrate-2g-v1.qcow2
+    [ "$gib" = 1 ] || img=$dir/migrate-${gib}g-data-v1.qcow2
+    [ ! -f "$img" ] || return 0
+    say "building $img (once)"
+    mkdir -p "$dir"
+    "$PY" - "$img.raw" "$(bytes_of_gib "$gib")" <<'EOF'
+import random, sys
+MiB, data = 1 << 20, int(sys.argv[2])
+region = data // 16
+rnd = random.Random(7)
+with open(sys.argv[1], "wb") as f:
+    f.truncate(2 * data)
+    for k in range(16):                 # data in every other region
+        f.seek(k * 2 * region + (k % 4) * region // 4)
+        for at in range(0, region, 4 * MiB):
+            f.write(rnd.randbytes(min(4 * MiB, region - at)))
+EOF
+    qemu-img convert -f raw -O qcow2 "$img.raw" "$img.tmp"
+    rm -f "$img.raw"
+    mv "$img.tmp" "$img"
 }
 
 secs() { # CMD...: its wall seconds (its stdout is dropped)
@@ -113,6 +183,69 @@ in_turn() {
     local fns=("$@")
     for ((i = 0; i < ${#fns[@]}; i++)); do "${fns[(r - 1 + i) % ${#fns[@]}]}" "$r"; done
 }
+
+# measure LABEL DIR PID CMD...: runs CMD, appends its wall seconds to
+# $res/LABEL.wall and the peak bytes of local disk it took to $res/LABEL.disk:
+# what DIR holds, plus the files in DIR that process PID (0: none) holds open
+# after unlinking them (cloudfs's spool files), sampled every 0.2 s. DIR/blocks
+# is left out: cloudfs's block cache is optional (cache_size=0 turns it off,
+# and the copy runs the same); what it held is reported on its own.
+measure() {
+    local label=$1 dir=$2 pid=$3 flag=$res/sampling t0 t1 sampler
+    shift 3
+    touch "$flag"
+    "$PY" - "$flag" "$res/peak" "$dir" "$pid" <<'EOF' &
+import os, sys, time
+flag, out, top, pid = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+fds = "/proc/%d/fd" % pid
+peak = 0
+while os.path.exists(flag):
+    seen = {}                       # (dev, inode) -> bytes: a file opened twice counts once
+    for d, dirs, files in os.walk(top):
+        if d == top:
+            dirs[:] = [x for x in dirs if x != "blocks"]
+        for f in files:
+            try:
+                st = os.lstat(os.path.join(d, f))
+                seen[(st.st_dev, st.st_ino)] = st.st_blocks * 512
+            except OSError:
+                pass
+    for fd in os.listdir(fds) if pid and os.path.isdir(fds) else []:
+        try:
+            target = os.readlink(os.path.join(fds, fd))
+            if target.startswith(top + "/") and target.endswith(" (deleted)"):
+                st = os.stat(os.path.join(fds, fd))
+                seen[(st.st_dev, st.st_ino)] = st.st_blocks * 512
+        except OSError:
+            pass
+    peak = max(peak, sum(seen.values()))
+    time.sleep(0.2)
+with open(out, "w") as f:
+    f.write("%d\n" % peak)
+EOF
+    sampler=$!
+    t0=$(date +%s.%N)
+    "$@" >"$res/$label.out" 2>&1 || { say "$label failed:"; cat "$res/$label.out"; rm -f "$flag"; exit 1; }
+    t1=$(date +%s.%N)
+    rm -f "$flag"
+    wait $sampler
+    echo "$t1 - $t0" | bc -l >>"$res/$label.wall"
+    cat "$res/peak" >>"$res/$label.disk"
+}
+# What measure kept, for bench_row's note and ok=: LABEL's median peak local
+# disk, the block cache after it, its largest peak RSS, whether no run took
+# any disk; phase LABEL NAME: the median seconds of one pipeline phase, from
+# LABEL.phases (lines of "NAME S NAME S ...").
+mib() { printf '%.0f' "$(calc "$1 / 1048576")"; }
+disk() { echo "$(mib "$(median "$res/$1.disk")") MiB"; }
+blocks() { echo "$(mib "$(median "$res/$1.blocks")") MiB"; }
+rss() { sort -g "$res/$1.rss" | tail -1; }
+no_disk() { holds "$(sort -g "$res/$1.disk" | tail -1) == 0"; }
+phase() {
+    awk -v k="$2" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }' "$res/$1.phases" >"$res/phase.$1.$2"
+    printf '%.1f' "$(median "$res/phase.$1.$2")"
+}
+
 
 # The page cache (of the whole machine: the servers' files too), dropped
 # where a figure is meant cold; needs root.

@@ -19,60 +19,11 @@ cache=$res/cache
 tmp=$res/pipeline-tmp
 mkdir -p "$tmp"
 
-# The image, built once: a sparse raw with 16 regions of 64 MiB (BENCH_GIB /
-# 16 GiB) of pseudo-random data (fixed seed), converted to qcow2.
-img_dir=${CLOUDS_CACHE:-/var/tmp/cloudfs-clouds-cache}/bench
-img=$img_dir/migrate-2g-v1.qcow2
-[ "$gib" = 1 ] || img=$img_dir/migrate-${gib}g-data-v1.qcow2
-if [ ! -f "$img" ]; then
-    say "building $img (once)"
-    mkdir -p "$img_dir"
-    "$PY" - "$img.raw" "$(bytes_of_gib "$gib")" <<'EOF'
-import random, sys
-MiB, data = 1 << 20, int(sys.argv[2])
-region = data // 16
-rnd = random.Random(7)
-with open(sys.argv[1], "wb") as f:
-    f.truncate(2 * data)
-    for k in range(16):                 # data in every other region
-        f.seek(k * 2 * region + (k % 4) * region // 4)
-        for at in range(0, region, 4 * MiB):
-            f.write(rnd.randbytes(min(4 * MiB, region - at)))
-EOF
-    qemu-img convert -f raw -O qcow2 "$img.raw" "$img.tmp"
-    rm -f "$img.raw"
-    mv "$img.tmp" "$img"
-fi
-
+migrate_image
 clouds_up
+vcd_login
 tok1=$(keystone_token 1)
 tok2=$(keystone_token 2)
-glance_id() { # TOKEN NAME: the id of the image of that name, if any
-    curl -sf -H "X-Auth-Token: $1" "$CLOUDS_GLANCE_URL/v2/images?name=$2" | "$PY" -c '
-import json, sys
-ims = json.load(sys.stdin)["images"]
-print(ims[0]["id"] if ims else "")'
-}
-template() { # NAME KEY: a field of the emulator's record of the migrated template NAME
-    curl -sf "$CLOUDS_VCD_CONTROL/state" | "$PY" -c '
-import json, sys
-t = [t for t in json.load(sys.stdin)["templates"] if t["catalog"] == "migrated" and t["name"] == sys.argv[1]]
-print(t[0][sys.argv[2]] if t else "")' "$1" "$2"
-}
-vcd_auth=$(curl -sf -D - -o /dev/null -X POST -u "$CLOUDS_VCD_USER@$CLOUDS_VCD_ORG:$CLOUDS_VCD_PASSWORD" \
-    -H 'Accept: application/*+xml;version=36.0' "$CLOUDS_VCD_HTTP_URL/api/sessions" |
-    awk 'tolower($1) == "x-vcloud-authorization:" { print $2 }' | tr -d '\r')
-template_rm() {
-    local id
-    id=$(template "$1" id)
-    [ -n "$id" ] || return 0
-    curl -sf -X DELETE -H "x-vcloud-authorization: $vcd_auth" -H 'Accept: application/*+xml;version=36.0' \
-        "$CLOUDS_VCD_HTTP_URL/api/vAppTemplate/vappTemplate-$id" >/dev/null || true
-    for _ in $(seq 100); do
-        [ -z "$(template "$1" id)" ] && return 0
-        sleep 0.1
-    done
-}
 # rate BEFORE: the emulator's mean receive rate (MiB/s) over the disk PUTs
 # since BEFORE (vcd_put_stats); last_receive_rate_mib_s would be the last
 # ranged piece's only.
@@ -82,55 +33,7 @@ rate() {
 
 say "uploading $(basename "$img") ($(($(stat -c %s "$img") >> 20)) MiB) to Glance"
 src_id=$(glance_upload "$tok1" big qcow2 "$img")
-
-# measure LABEL DIR PID CMD...: runs CMD, appends its wall seconds to
-# $res/LABEL.wall and the peak bytes of local disk it took to $res/LABEL.disk:
-# what DIR holds, plus the files in DIR that process PID (0: none) holds open
-# after unlinking them (cloudfs's spool files), sampled every 0.2 s. DIR/blocks
-# is left out: cloudfs's block cache is optional (cache_size=0 turns it off,
-# and the copy runs the same); what it held is reported on its own.
-measure() {
-    local label=$1 dir=$2 pid=$3 flag=$res/sampling t0 t1 sampler
-    shift 3
-    touch "$flag"
-    "$PY" - "$flag" "$res/peak" "$dir" "$pid" <<'EOF' &
-import os, sys, time
-flag, out, top, pid = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-fds = "/proc/%d/fd" % pid
-peak = 0
-while os.path.exists(flag):
-    seen = {}                       # (dev, inode) -> bytes: a file opened twice counts once
-    for d, dirs, files in os.walk(top):
-        if d == top:
-            dirs[:] = [x for x in dirs if x != "blocks"]
-        for f in files:
-            try:
-                st = os.lstat(os.path.join(d, f))
-                seen[(st.st_dev, st.st_ino)] = st.st_blocks * 512
-            except OSError:
-                pass
-    for fd in os.listdir(fds) if pid and os.path.isdir(fds) else []:
-        try:
-            target = os.readlink(os.path.join(fds, fd))
-            if target.startswith(top + "/") and target.endswith(" (deleted)"):
-                st = os.stat(os.path.join(fds, fd))
-                seen[(st.st_dev, st.st_ino)] = st.st_blocks * 512
-        except OSError:
-            pass
-    peak = max(peak, sum(seen.values()))
-    time.sleep(0.2)
-with open(out, "w") as f:
-    f.write("%d\n" % peak)
-EOF
-    sampler=$!
-    t0=$(date +%s.%N)
-    "$@" >"$res/$label.out" 2>&1 || { say "$label failed:"; cat "$res/$label.out"; rm -f "$flag"; exit 1; }
-    t1=$(date +%s.%N)
-    rm -f "$flag"
-    wait $sampler
-    echo "$t1 - $t0" | bc -l >>"$res/$label.wall"
-    cat "$res/peak" >>"$res/$label.disk"
-}
+at_exit glance_rm "$tok1" "$src_id"
 
 # cfs LABEL SOURCE TARGET: cp through a fresh mount with an empty cache_dir,
 # so that every round reads the image from Glance as the pipeline does (the
@@ -149,9 +52,9 @@ v_cfs() { # ROUND
     local before
     before=$(vcd_put_stats)
     cfs v_cfs big.vmdk "vcloud/catalogs/migrated/bc$1.vmdk"
-    [ "$(template "bc$1" status)" = 8 ] || { say "template bc$1 is not complete"; exit 1; }
+    [ "$(vcd_template "bc$1" status)" = 8 ] || { say "template bc$1 is not complete"; exit 1; }
     rate "$before" >>"$res/v_cfs.rate"
-    template_rm "bc$1"
+    vcd_template_rm "bc$1"
 }
 v_pipe() {
     local before
@@ -160,11 +63,11 @@ v_pipe() {
         VCD_URL="$CLOUDS_VCD_URL" VCD_CACERT="$CLOUDS_DIR/tls/ca.pem" VCD_USER="$CLOUDS_VCD_USER" \
         VCD_ORG="$CLOUDS_VCD_ORG" VCD_PASSWORD="$CLOUDS_VCD_PASSWORD" VCD_CATALOG=migrated \
         tests/bench/vcd-pipeline.sh "$tmp" "bp$1"
-    [ "$(template "bp$1" status)" = 8 ] || { say "template bp$1 is not complete"; exit 1; }
+    [ "$(vcd_template "bp$1" status)" = 8 ] || { say "template bp$1 is not complete"; exit 1; }
     rate "$before" >>"$res/v_pipe.rate"
     tail -1 "$res/v_pipe.out" >>"$res/v_pipe.phases"
     rm -f "$tmp"/*
-    template_rm "bp$1"
+    vcd_template_rm "bp$1"
 }
 g_cfs() {
     cfs g_cfs big.qcow2 "openstack2/images/gc$1.qcow2"
@@ -189,15 +92,6 @@ for r in $(seq "$rounds"); do
     say "round $r of $rounds done"
 done
 
-mib() { printf '%.0f' "$(calc "$1 / 1048576")"; }
-phase() { # NAME: median seconds of one pipeline phase
-    awk -v k="$1" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }' "$res/v_pipe.phases" >"$res/phase.$1"
-    printf '%.1f' "$(median "$res/phase.$1")"
-}
-disk() { echo "$(mib "$(median "$res/$1.disk")") MiB"; }       # LABEL: its median peak local disk
-blocks() { echo "$(mib "$(median "$res/$1.blocks")") MiB"; }   # LABEL: the block cache after it
-rss() { sort -g "$res/$1.rss" | tail -1; }                      # LABEL: the largest peak RSS
-no_disk() { holds "$(sort -g "$res/$1.disk" | tail -1) == 0"; } # LABEL: yes when no run took any
 vc=$(median "$res/v_cfs.wall") vp=$(median "$res/v_pipe.wall")
 # The emulator waits before it offers the disk's upload link and before it
 # ends the import, as vCD takes its time; both sides include those seconds.
@@ -207,7 +101,7 @@ what="$(calc "2 * $gib") GiB image, $gib GiB of data, qcow2 of $(($(stat -c %s "
 bench_row id=migrate-vcd label="Glance → vCD cp of the .vmdk" value="$vc" unit=s \
     anchor="vcd-pipeline.sh" anchor_value="$vp" \
     target="≥ 10×, no local disk" min=10 ok="$(no_disk v_cfs)" rss="$(rss v_cfs)" \
-    note="cp MNT/openstack/images/big.vmdk MNT/vcloud/catalogs/migrated/ vs tests/bench/vcd-pipeline.sh (curl, qemu-img convert, curl); $what; peak local disk $(disk v_cfs) (cloudfs: cache_dir and its unlinked spool files; the optional block cache held $(blocks v_cfs) after the cp) vs $(disk v_pipe); vCD receive $(printf '%.0f' "$(median "$res/v_cfs.rate")") vs $(printf '%.0f' "$(median "$res/v_pipe.rate")") MiB/s; pipeline: download $(phase download) s, convert $(phase convert) s, upload $(phase upload) s; both include the emulator's waits (descriptor $dd s + import $id s), without them $(printf '%.2f' "$(calc "($vp - $dd - $id) / ($vc - $dd - $id)")")×"
+    note="cp MNT/openstack/images/big.vmdk MNT/vcloud/catalogs/migrated/ vs tests/bench/vcd-pipeline.sh (curl, qemu-img convert, curl); $what; peak local disk $(disk v_cfs) (cloudfs: cache_dir and its unlinked spool files; the optional block cache held $(blocks v_cfs) after the cp) vs $(disk v_pipe); vCD receive $(printf '%.0f' "$(median "$res/v_cfs.rate")") vs $(printf '%.0f' "$(median "$res/v_pipe.rate")") MiB/s; pipeline: download $(phase v_pipe download) s, convert $(phase v_pipe convert) s, upload $(phase v_pipe upload) s; both include the emulator's waits (descriptor $dd s + import $id s), without them $(printf '%.2f' "$(calc "($vp - $dd - $id) / ($vc - $dd - $id)")")×"
 bench_row id=migrate-glance label="Glance → Glance cp of the .qcow2" value="$(median "$res/g_cfs.wall")" unit=s \
     anchor="curl download + upload" anchor_value="$(median "$res/g_pipe.wall")" \
     target="≥ 1.0×, no local disk" min=1.0 ok="$(no_disk g_cfs)" rss="$(rss g_cfs)" \

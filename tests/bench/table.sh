@@ -21,9 +21,13 @@ import datetime, sys
 path, form, rev, cpus = sys.argv[1:5]
 keys = ("id label value unit anchor anchor_value ratio target met rss rounds note").split()
 rows = [dict(zip(keys, line.rstrip("\n").split("\t"))) for line in open(path, encoding="utf-8") if line.strip()]
-# In the suite's order, whichever script ran last (a row id starts with its script's name).
-suite = ["read", "views", "migrate", "cache", "fuse", "list"]
-rows.sort(key=lambda r: suite.index(r["id"].split("-")[0]) if r["id"].split("-")[0] in suite else len(suite))
+# In the suite's order, whichever script ran last (a row id is its script's
+# name, or starts with it and "-"; the longest such name wins).
+suite = ["read", "views", "migrate", "vcd-glance", "cache", "fuse", "list"]
+def script(r):
+    names = [s for s in suite if r["id"] == s or r["id"].startswith(s + "-")]
+    return suite.index(max(names, key=len)) if names else len(suite)
+rows.sort(key=script)
 
 def num(v, unit):
     return f"{float(v):.2f} s" if unit == "s" else f"{float(v):.0f} {unit}"
