@@ -61,6 +61,7 @@ d=$(mibs defaults)
 row() { # ID LABEL FILE NOTE
     bench_row id="fuse-$1" label="FUSE: $2" value="$(mibs "$3")" unit=MiB/s \
         anchor="cloudfs's defaults" anchor_value="$d" rss="$(sort -g "$res/$3.rss" 2>/dev/null | tail -1)" \
+        cpu="$res/$3.cpu" anchor_cpu="$res/defaults.cpu" bytes="$size" \
         note="second read of a ${gib} GiB image from the block cache after a remount, page cache dropped; $4"
 }
 row maxread "max_read=131072" maxread "reads of 128 KiB instead of 1 MiB"
@@ -69,4 +70,5 @@ row ra128 "read_ahead=128" ra128 "the kernel's default read-ahead instead of 102
 row ra4096 "read_ahead=4096" ra4096 "4 MiB of read-ahead instead of 1 MiB"
 bench_row id=fuse-pagecache label="FUSE: kept page cache" value="$(mibs pagecache)" unit=MiB/s \
     anchor="cloudfs's defaults" anchor_value="$d" rss="$(sort -g "$res/defaults.rss" | tail -1)" \
+    cpu="$res/pagecache.cpu" anchor_cpu="$res/defaults.cpu" bytes="$size" \
     note="a second cat on the same mount: the verified image's pages stay (keep_cache); the defaults' row is the first cat after the remount"

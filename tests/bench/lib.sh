@@ -165,12 +165,50 @@ EOF
     mv "$img.tmp" "$img"
 }
 
-secs() { # CMD...: its wall seconds (its stdout is dropped)
-    local t0 t1
+# CPU seconds, for the rows' CPU column: children_cpu sets cpu_children to
+# what the commands this shell waited for used so far (bash's times, which
+# must run in this shell, not in $(...): a subshell's children are its
+# own); cfs_cpu prints what the mount cfs_pid used so far (/proc/PID/stat
+# utime + stime; a bindfs anchor's too), 0 when it is gone.
+children_cpu() {
+    times >"$res/.times"
+    cpu_children=$(awk 'NR == 2 { n = 0; for (i = 1; i <= 2; i++) { split($i, a, "m"); n += a[1] * 60 + a[2] } print n }' "$res/.times")
+}
+clk_tck=$(getconf CLK_TCK)
+cfs_cpu() { # [PID]: of that process instead
+    local pid=${1:-${cfs_pid:-0}}
+    local f=/proc/$pid/stat
+    if [ "$pid" != 0 ] && [[ $(cat "/proc/$pid/comm" 2>/dev/null) == @(cloudfs|bindfs) ]]; then
+        awk -v hz="$clk_tck" '{ sub(/^.*\) /, ""); print ($12 + $13) / hz }' "$f"
+    else
+        echo 0
+    fi
+}
+# cpu_since CHILDREN CFS FILE: appends to FILE the CPU seconds used since
+# children_cpu and cfs_cpu gave CHILDREN and CFS, the commands' and the
+# mount's: "CMD CFS" (the mount's 0 when it is gone since).
+cpu_since() { # ... [PID]: the mount PID's instead of cfs_pid's
+    local f
+    children_cpu
+    f=$(cfs_cpu "${4:-}")
+    if [ "$f" = 0 ]; then f=$2; fi
+    echo "$(calc "$cpu_children - $1") $(calc "$f - $2")" >>"$3"
+}
+
+# secs CMD... >>FILE: its wall seconds on stdout (CMD's own stdout is
+# dropped), and "CMD-CPU MOUNT-CPU" seconds appended to FILE.cpu (FILE: what
+# stdout is, read off /proc) for bench_row's cpu=.
+secs() {
+    local t0 t1 c0 f0 out me=$BASHPID # this shell, not the $(...) below
+    out=$(readlink "/proc/$me/fd/1")
+    children_cpu
+    c0=$cpu_children
+    f0=$(cfs_cpu)
     t0=$(date +%s.%N)
     "$@" >/dev/null
     t1=$(date +%s.%N)
     echo "$t1 - $t0" | bc -l
+    if [ -f "$out" ]; then cpu_since "$c0" "$f0" "$out.cpu"; fi
 }
 median() { sort -g "$1" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; } # FILE of numbers
 calc() { awk "BEGIN { printf \"%.6g\", ($1) }"; }              # EXPR: its value
@@ -224,9 +262,14 @@ with open(out, "w") as f:
     f.write("%d\n" % peak)
 EOF
     sampler=$!
+    local c0 f0
+    children_cpu
+    c0=$cpu_children
+    f0=$(cfs_cpu "$pid")
     t0=$(date +%s.%N)
     "$@" >"$res/$label.out" 2>&1 || { say "$label failed:"; cat "$res/$label.out"; rm -f "$flag"; exit 1; }
     t1=$(date +%s.%N)
+    cpu_since "$c0" "$f0" "$res/$label.cpu" "$pid" # before the sampler is waited for: not its CPU
     rm -f "$flag"
     wait $sampler
     echo "$t1 - $t0" | bc -l >>"$res/$label.wall"
@@ -305,16 +348,31 @@ cfs_umount() {
     wait "$cfs_pid" || true
 }
 
+# cpu_of FILE [BYTES]: the median CPU seconds of the runs in FILE (lines of
+# secs's or measure's "CMD MOUNT"), both together, per GiB of BYTES.
+cpu_of() {
+    awk '{ print $1 + $2 }' "$1" >"$1.sum"
+    if [ -n "${2:-}" ]; then calc "$(median "$1.sum") / ($2 / 1073741824)"; else median "$1.sum"; fi
+}
+
 # bench_row id=ID label=TEXT value=N anchor=TEXT anchor_value=N unit=s|MiB/s
 #           [target=TEXT min=RATIO] [ok=yes|no] [rss=MIB] [note=TEXT]
+#           [cpu=FILE anchor_cpu=FILE [bytes=N]]
 # One row of the table, replacing an earlier row of the same id. The ratio
 # is oriented so that above 1 cloudfs is better: anchor/value for seconds,
 # value/anchor for MiB/s. met: ratio >= min and ok (the rest of the
-# target: memory, disk, requests, size), "-" without a min.
+# target: memory, disk, requests, size), "-" without a min. cpu and
+# anchor_cpu: the .cpu files of secs or measure for the two sides; the
+# row's CPU column is their medians (the commands' CPU, with the mount's
+# for cloudfs's side), per GiB of bytes, else per run.
 bench_row() {
     local id="" label="" value="" anchor="" anchor_value="" unit="" target="-" min="" ok=yes rss="-" note=""
+    local cpu="" anchor_cpu="" bytes=""
     local "$@"
-    local ratio met=-
+    local ratio met=- cpu_text=-
+    if [ -s "$cpu" ] && [ -s "$anchor_cpu" ]; then
+        cpu_text="$(printf '%.2f / %.2f' "$(cpu_of "$cpu" "$bytes")" "$(cpu_of "$anchor_cpu" "$bytes")") s${bytes:+/GiB}"
+    fi
     if [ "$unit" = s ]; then
         ratio=$(calc "$anchor_value / $value")
     else
@@ -324,7 +382,7 @@ bench_row() {
     mkdir -p "$(dirname "$BENCH_RESULTS")"
     touch "$BENCH_RESULTS"
     awk -F'\t' -v id="$id" '$1 != id' "$BENCH_RESULTS" >"$BENCH_RESULTS.tmp"
-    local fields=("$id" "$label" "$value" "$unit" "$anchor" "$anchor_value" "$ratio" "$target" "$met" "$rss" "$rounds" "$note")
+    local fields=("$id" "$label" "$value" "$unit" "$anchor" "$anchor_value" "$ratio" "$target" "$met" "$rss" "$rounds" "$note" "$cpu_text")
     (IFS=$'\t' && echo "${fields[*]//$'\t'/ }") >>"$BENCH_RESULTS.tmp"
     mv "$BENCH_RESULTS.tmp" "$BENCH_RESULTS"
     say "$label: $value $unit, $anchor: $anchor_value $unit, ratio $ratio${min:+, met $met}"

@@ -56,7 +56,7 @@ run_cli() { secs cli >>"$res/cli"; }
 # and cloudfs alike: 10 as the test clouds have it (as some clouds do), and
 # Glance's own default of 1000.
 for cap in ${LIST_PAGE_CAPS:-10 1000}; do
-    rm -f "$res/cold" "$res/cached" "$res/cli" "$res/cold.rss" "$res/cached.rss"
+    rm -f "$res/cold" "$res/cached" "$res/cli" "$res/cold.rss" "$res/cached.rss" "$res"/*.cpu
     export CLOUDS_GLANCE_PAGE_MAX=$cap
     clouds_up
     token=$(keystone_token 1)
@@ -76,9 +76,11 @@ for cap in ${LIST_PAGE_CAPS:-10 1000}; do
     note="$nimages images, Glance pages of $cap; the CLI listed $(wc -l <"$res/cli.out")"
     bench_row id="list-cold-$cap" label="ls -l $nimages images, pages of $cap, fresh mount" value="$(median "$res/cold")" unit=s \
         anchor="openstack image list --long" anchor_value="$o" rss="$(sort -g "$res/cold.rss" | tail -1)" \
+        cpu="$res/cold.cpu" anchor_cpu="$res/cli.cpu" \
         note="$note; ls showed $files_cold files, every view sized from its image"
     bench_row id="list-cached-$cap" label="ls -l $nimages images, pages of $cap, maps cached" value="$(median "$res/cached")" unit=s \
         anchor="openstack image list --long" anchor_value="$o" target="≥ 5×" min=5 rss="$(sort -g "$res/cached.rss" | tail -1)" \
+        cpu="$res/cached.cpu" anchor_cpu="$res/cli.cpu" \
         note="$note; the same mount again after list_ttl=1 s: the listing refetched, the views' sizes cached; ls showed $files_cached files"
     tests/clouds/down "$clouds" >/dev/null 2>&1 || true
 done

@@ -101,8 +101,10 @@ what="$(calc "2 * $gib") GiB image, $gib GiB of data, qcow2 of $(($(stat -c %s "
 bench_row id=migrate-vcd label="Glance → vCD cp of the .vmdk" value="$vc" unit=s \
     anchor="vcd-pipeline.sh" anchor_value="$vp" \
     target="≥ 10×, no local disk" min=10 ok="$(no_disk v_cfs)" rss="$(rss v_cfs)" \
+    cpu="$res/v_cfs.cpu" anchor_cpu="$res/v_pipe.cpu" bytes="$(bytes_of_gib "$gib")" \
     note="cp MNT/openstack/images/big.vmdk MNT/vcloud/catalogs/migrated/ vs tests/bench/vcd-pipeline.sh (curl, qemu-img convert, curl); $what; peak local disk $(disk v_cfs) (cloudfs: cache_dir and its unlinked spool files; the optional block cache held $(blocks v_cfs) after the cp) vs $(disk v_pipe); vCD receive $(printf '%.0f' "$(median "$res/v_cfs.rate")") vs $(printf '%.0f' "$(median "$res/v_pipe.rate")") MiB/s; pipeline: download $(phase v_pipe download) s, convert $(phase v_pipe convert) s, upload $(phase v_pipe upload) s; both include the emulator's waits (descriptor $dd s + import $id s), without them $(printf '%.2f' "$(calc "($vp - $dd - $id) / ($vc - $dd - $id)")")×"
 bench_row id=migrate-glance label="Glance → Glance cp of the .qcow2" value="$(median "$res/g_cfs.wall")" unit=s \
     anchor="curl download + upload" anchor_value="$(median "$res/g_pipe.wall")" \
     target="≥ 1.0×, no local disk" min=1.0 ok="$(no_disk g_cfs)" rss="$(rss g_cfs)" \
+    cpu="$res/g_cfs.cpu" anchor_cpu="$res/g_pipe.cpu" bytes="$(bytes_of_gib "$gib")" \
     note="cp MNT/openstack/images/big.qcow2 MNT/openstack2/images/ vs curl download, then curl upload; $what; peak local disk $(disk g_cfs) (the optional block cache held $(blocks g_cfs) after the cp) vs $(disk g_pipe)"

@@ -88,9 +88,11 @@ rows() { # IMAGE MODE
     fi
     [ "$1" = small ] || note="$note; RSS target: ≤ 64 MiB and no more than 10 % over the $small_label image's ($small_rss MiB): memory does not grow with the image"
     bench_row id="read-$key" label="first read $label, $2" value="$cat" unit=MiB/s \
-        anchor="curl > /dev/null" anchor_value="$curl" target="$target" min="$min" ok="$ok" rss="$rss" note="$note"
+        anchor="curl > /dev/null" anchor_value="$curl" target="$target" min="$min" ok="$ok" rss="$rss" note="$note" \
+        cpu="$res/$key.cat.cpu" anchor_cpu="$res/$key.curl.cpu" bytes="$bytes"
     bench_row id="read-$key-sha" label="first read $label, $2" value="$cat" unit=MiB/s \
         anchor="curl | sha512sum" anchor_value="$hash" rss="$rss" \
+        cpu="$res/$key.cat.cpu" anchor_cpu="$res/$key.hash.cpu" bytes="$bytes" \
         note="a checked download, as cloudfs checks the image's sha512 (os_hash_value)"
 }
 for m in $modes; do rows small "$m"; done

@@ -19,8 +19,10 @@ mkdir -p .bench
 import datetime, sys
 
 path, form, rev, cpus = sys.argv[1:5]
-keys = ("id label value unit anchor anchor_value ratio target met rss rounds note").split()
+keys = ("id label value unit anchor anchor_value ratio target met rss rounds note cpu").split()
 rows = [dict(zip(keys, line.rstrip("\n").split("\t"))) for line in open(path, encoding="utf-8") if line.strip()]
+for r in rows:
+    r.setdefault("cpu", "-")  # rows of a run before the CPU column
 # In the suite's order, whichever script ran last (a row id is its script's
 # name, or starts with it and "-"; the longest such name wins).
 suite = ["read", "views", "migrate", "vcd-glance", "cache", "fuse", "list"]
@@ -33,17 +35,18 @@ def num(v, unit):
     return f"{float(v):.2f} s" if unit == "s" else f"{float(v):.0f} {unit}"
 
 rounds = sorted({r["rounds"] for r in rows})
-head = ["#", "measurement", "cloudfs", "anchor", "anchor's", "ratio", "target", "met", "RSS MiB"]
+head = ["#", "measurement", "cloudfs", "anchor", "anchor's", "ratio", "target", "met", "RSS MiB", "CPU cloudfs / anchor"]
 if len(rounds) > 1:
     head.append("runs")
 cells = []
 for i, r in enumerate(rows, 1):
     c = [str(i), r["label"], num(r["value"], r["unit"]), r["anchor"], num(r["anchor_value"], r["unit"]),
-         f"{float(r['ratio']):.2f}×", r["target"], r["met"], r["rss"] if r["rss"] == "-" else f"{float(r['rss']):.1f}"]
+         f"{float(r['ratio']):.2f}×", r["target"], r["met"], r["rss"] if r["rss"] == "-" else f"{float(r['rss']):.1f}",
+         r["cpu"]]
     if len(rounds) > 1:
         c.append(r["rounds"])
     cells.append(c)
-right = {0, 2, 4, 5, 8, 9}
+right = {0, 2, 4, 5, 8, 10}
 title = (f"make bench, {datetime.datetime.now():%Y-%m-%d %H:%M}, {rev}, {cpus} cores: "
          + (f"medians of {rounds[0]} round(s)" if len(rounds) == 1 else "medians") +
          "; ratio = how many times better than the anchor (its time / cloudfs's)")

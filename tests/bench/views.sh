@@ -144,12 +144,15 @@ fi
 cfs_umount "$mnt"
 
 mb() { printf '%.1f' "$(calc "$1 / 1048576")"; } # BYTES: MiB
+data_bytes=$(calc "$mib * 1048576")
 rows() { # EXT TARGET MIN QEMU-IMG SIZES
     bench_row id="views-$1-local" label=".$1 view of a qcow2, local" value="$(median "$res/v_$1")" unit=s \
         anchor="qemu-img $4" anchor_value="$(median "$res/q_$1")" target="$2" min="$3" \
+        cpu="$res/v_$1.cpu" anchor_cpu="$res/q_$1.cpu" bytes="$data_bytes" \
         note="build/viewcat on the qcow2 vs qemu-img convert on it; $(printf '%.0f' "$mib") MiB of data (ext4 of /usr/lib); outputs in tmpfs; $5"
     bench_row id="views-$1-mount" label=".$1 view of a qcow2, mount" value="$(median "$res/m_$1")" unit=s \
         anchor="curl + qemu-img $4" anchor_value="$(median "$res/fq_$1")" target="$2" min="$3" \
+        cpu="$res/m_$1.cpu" anchor_cpu="$res/fq_$1.cpu" bytes="$data_bytes" \
         rss="$(sort -g "$res/m_$1.rss" | tail -1)" note="cat MNT/openstack/images/bench.$1 on a fresh mount with an empty cache_dir vs curl download, then qemu-img convert; outputs in tmpfs"
 }
 rows vmdk "≥ 20×" 20 streamOptimized "stored grains, $(mb "$s") MiB vs qemu-img's $(mb "$q") MiB"
@@ -159,5 +162,5 @@ T=$(calc "$mib / $t_plan")
 ratio_r=$(calc "$s / $z")
 bench_row id=views-zip label="compressed .vmdk (fast), local" value="$(median "$res/zip")" unit=s \
     anchor="qemu-img streamOptimized" anchor_value="$(median "$res/q_vmdk")" target="≥ 5×, size ≤ 1.15×" min=5 \
-    ok="$(holds "$z <= 1.15 * $q")" \
+    ok="$(holds "$z <= 1.15 * $q")" cpu="$res/zip.cpu" anchor_cpu="$res/q_vmdk.cpu" bytes="$data_bytes" \
     note="VIEWCAT_ZIP=1 build/viewcat, as a vCD upload with vmdk_compress=fast sends it; size $(printf '%.3f' "$(calc "$z / $q")")× qemu-img's ($(mb "$z") vs $(mb "$q") MiB); plan $(printf '%.1f' "$t_plan") s (T = $(printf '%.0f' "$T") MiB/s on $(nproc) cores), r = $(printf '%.2f' "$ratio_r"): compressing pays below T (1 - 1/r) = $(printf '%.0f' "$(calc "$T * (1 - 1 / $ratio_r)")") MiB/s of link; $auto"
