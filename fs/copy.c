@@ -52,6 +52,7 @@ struct cfs_copy {
     struct cfs_source *gate; /* src, read only as far as the calls went */
     struct cfs_source *meter;
     char *props, *xattrs, *warnings; /* for cfs_put */
+    char *digest_algo, *digest_hex;  /* ... the digest src is checked against */
     size_t props_len, xattrs_len;
     struct ovf_defaults ovf; /* for cfs_put: the source machine's hardware */
     struct cfs_transfer *xfer;
@@ -257,6 +258,9 @@ static int open_source(struct cfs_mount *m, const char *path, struct cfs_copy *c
                                   &c->src);
         if (err)
             c->src = NULL; /* cfs_verify_open closed it */
+        else if (checked && (!(c->digest_algo = strdup(o->digest_algo)) ||
+                             !(c->digest_hex = strdup(o->digest_hex))))
+            err = -ENOMEM;
     } else {
         err = cfs_view_open_node(m, &node, CFS_OPEN_NO_FILL, &c->src, NULL);
     }
@@ -301,6 +305,8 @@ static void *run(void *arg)
         .src_props = c->props,
         .src_props_len = c->props_len,
         .src_warnings = c->warnings,
+        .src_digest_algo = c->digest_algo,
+        .src_digest_hex = c->digest_hex,
         .replace = c->p->replace,
         .marker = c->m->marker,
         .cancelled = copy_cancelled,
@@ -339,6 +345,8 @@ static void copy_free(struct cfs_copy *c)
     cfs_source_close(c->src);
     free(c->props);
     free(c->warnings);
+    free(c->digest_algo);
+    free(c->digest_hex);
     free(c->xattrs);
     free(c->from_path);
     if (c->p)

@@ -84,6 +84,11 @@ struct cfs_put {
      * (its user.cloudfs.warnings), or NULL: logged once and kept with the
      * new object where the target can (Glance: user.cloudfs.warnings). */
     const char *src_warnings;
+    /* The digest of the object content is, byte for byte, a copy of (a
+     * native file copied between clouds), which confirm() proves it read;
+     * NULL otherwise. A target that stores the same digest may compare it
+     * with this instead of hashing every byte again. */
+    const char *src_digest_algo, *src_digest_hex;
     /* allow_delete: an object of the same name is replaced (the new one is
      * made first, the old one deleted after success); else EEXIST. */
     bool replace;

@@ -4,7 +4,8 @@
 # cp of a .vmdk view into a vCD catalog, of the native qcow2 (converted by
 # the vCD upload, which skips the qcow2's own tables) into the catalog, and
 # of the .vmdk view into Glance, and of the native qcow2 into Glance as
-# .raw (converted while it streams, tables skipped) all fail with EIO, the log names the
+# .raw (converted while it streams, tables skipped), and of the native qcow2 into Glance as
+# it is (whose sha512 is not computed again: the source's stands for it) all fail with EIO, the log names the
 # mismatch, and neither cloud keeps the new object. The proxy clean again,
 # the same copy imports a disk identical to the source.
 . "$(dirname "$0")/lib.sh"
@@ -17,7 +18,7 @@ mount_cfr
 [ -d "$MNT/t/images" ] || fail "no cloud t: $(ls "$MNT")"
 id=$(manifest openstack ext4 id)
 orig=$(manifest openstack ext4 path)
-a=corrupt$$ b=corruptn$$ c=corruptg$$ d=corruptr$$
+a=corrupt$$ b=corruptn$$ c=corruptg$$ d=corruptr$$ e=corruptq$$
 XFER_TEMPLATES=("migrated/$a" "migrated/$b")
 trap 'xfer_cleanup; vcd_knobs_reset; cleanup' EXIT
 ls "$MNT/t/images" >/dev/null || fail "listing failed"
@@ -43,7 +44,9 @@ copy_fails "$MNT/t/images/ext4.vmdk" "$MNT/t/images/$c.vmdk" "view into Glance"
 [ -z "$(glance_named "$TOK1" "$c")" ] || fail "view into Glance: the image stayed: $(glance_named "$TOK1" "$c")"
 copy_fails "$MNT/t/images/ext4.qcow2" "$MNT/t/images/$d.raw" "native qcow2 converted into Glance"
 [ -z "$(glance_named "$TOK1" "$d")" ] || fail "converted into Glance: the image stayed: $(glance_named "$TOK1" "$d")"
-[ "$(proxy_applied)" -ge 4 ] || fail "the proxy corrupted too little"
+copy_fails "$MNT/t/images/ext4.qcow2" "$MNT/t/images/$e.qcow2" "native qcow2 into Glance as it is"
+[ -z "$(glance_named "$TOK1" "$e")" ] || fail "native into Glance: the image stayed: $(glance_named "$TOK1" "$e")"
+[ "$(proxy_applied)" -ge 5 ] || fail "the proxy corrupted too little"
 proxy_ctl clear
 
 cfr_cp "$MNT/t/images/ext4.vmdk" "$MIGRATED/$a.vmdk"

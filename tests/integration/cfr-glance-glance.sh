@@ -33,6 +33,9 @@ ia=$(img "$a") || fail "openstack2 has no image $a"
 [ "$(echo "$ia" | json_get os_hash_value)" = "$(glance_image "$id" | json_get os_hash_value)" ] ||
     fail "$a: Glance's hash differs from the source's"
 [ "$(echo "$ia" | json_get disk_format)" = qcow2 ] || fail "$a: disk_format is not qcow2"
+# The source's sha512, checked on the way, stands for the copy's: hashed once.
+grep -q "uploading /openstack2/images/$a.qcow2 as image .*the source's checked sha512 stands for it" "$LOG" ||
+    fail "the copy hashed its bytes with sha512 again: $(grep "uploading /openstack2/images/$a" "$LOG")"
 [ "$(echo "$ia" | json_get os_distro)" = debian ] || fail "$a: os_distro was not carried over"
 [ "$(echo "$ia" | json_get hw_disk_bus)" = scsi ] || fail "$a: hw_disk_bus was not carried over"
 if [ -e "$big" ]; then

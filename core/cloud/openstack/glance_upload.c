@@ -38,12 +38,16 @@
  * curl reads the body in order; a rewind (a resend on a fresh
  * connection, a retry after 401) starts again at 0, which restarts the
  * digests. Any other jump means the digests no longer describe what was
- * sent: the upload is refused rather than checked against a wrong value. */
+ * sent: the upload is refused rather than checked against a wrong value.
+ * Without hash (a copy of an image whose sha512 is known and checked on
+ * the way, cfs_put.src_digest_*), only md5 is computed: Glance's
+ * os_hash_value is compared with the source's digest instead. */
 struct hashing_source {
     struct cfs_source base;
     struct cfs_source *inner; /* not owned */
     pthread_mutex_t lock;
-    struct cfs_digest *md5, *hash;
+    struct cfs_digest *md5, *hash; /* hash NULL: not computed (above) */
+    bool with_hash;
     uint64_t next; /* bytes hashed so far, in order */
     bool broken;   /* a read out of order */
     int err;       /* a digest could not be restarted */
@@ -57,7 +61,7 @@ static int digests_restart(struct hashing_source *h)
     h->next = 0;
     h->broken = false;
     int err = cfs_digest_new("md5", &h->md5);
-    if (!err)
+    if (!err && h->with_hash)
         err = cfs_digest_new(HASH_ALGO, &h->hash);
     return err;
 }
@@ -75,7 +79,8 @@ static ssize_t hashing_pread(struct cfs_source *src, void *buf, size_t len, uint
         h->broken = true;
     if (!h->broken && !h->err) {
         cfs_digest_update(h->md5, buf, (size_t)n);
-        cfs_digest_update(h->hash, buf, (size_t)n);
+        if (h->hash)
+            cfs_digest_update(h->hash, buf, (size_t)n);
         h->next += (uint64_t)n;
     }
     int err = h->err;
@@ -98,7 +103,7 @@ static const struct cfs_source_ops hashing_ops = {
     .close = hashing_close,
 };
 
-static int hashing_open(struct cfs_source *inner, struct hashing_source **out)
+static int hashing_open(struct cfs_source *inner, bool with_hash, struct hashing_source **out)
 {
     struct hashing_source *h = calloc(1, sizeof *h);
     if (!h)
@@ -106,6 +111,7 @@ static int hashing_open(struct cfs_source *inner, struct hashing_source **out)
     h->base.ops = &hashing_ops;
     h->base.size = inner->size;
     h->inner = inner;
+    h->with_hash = with_hash;
     pthread_mutex_init(&h->lock, NULL);
     int err = digests_restart(h);
     if (err) {
@@ -351,7 +357,8 @@ static int verify(struct upload *u, struct hashing_source *h, json_t *img)
     else if (!md5 || !cfs_digest_matches(h->md5, md5, ours))
         bad = "checksum (md5)";
     else if (algo && hash && strcasecmp(algo, HASH_ALGO) == 0 &&
-             !cfs_digest_matches(h->hash, hash, ours))
+             (h->hash ? !cfs_digest_matches(h->hash, hash, ours)
+                      : strcasecmp(hash, u->req->src_digest_hex) != 0))
         bad = "os_hash_value";
     if (bad) {
         cfs_log_error("glance: cloud %s: upload of %s: checksum mismatch: image %s's %s differs "
@@ -492,15 +499,21 @@ static int make(struct upload *u, uint64_t off, uint64_t len, enum cfs_fmt fmt)
         err = convert(u, off, len, fmt, &body);
     else
         err = cfs_slice_source_open(u->req->content, off, len, &body);
+    /* The content is the source image as it is: its checked sha512 stands
+     * for what was sent (hashing_source). */
+    const struct cfs_put *q = u->req;
+    bool same = u->t.convert < 0 && off == 0 && len == q->content->size && q->src_digest_algo &&
+                q->src_digest_hex && strcasecmp(q->src_digest_algo, HASH_ALGO) == 0;
     if (!err)
-        err = hashing_open(body, &h);
+        err = hashing_open(body, !same, &h);
     if (!err)
         err = cancelled(u) ? -ECANCELED : create_image(u);
     if (err)
         goto out;
-    cfs_log_info("glance: cloud %s: uploading %s as image %s (%s, %s/%s, %llu bytes)",
+    cfs_log_info("glance: cloud %s: uploading %s as image %s (%s, %s/%s, %llu bytes%s)",
                  u->os->base.name, u->label, u->t.name, u->id, u->t.disk_format,
-                 u->t.container_format, (unsigned long long)h->base.size);
+                 u->t.container_format, (unsigned long long)h->base.size,
+                 same ? "; the source's checked sha512 stands for it, md5 only is computed" : "");
     u->t0 = cfs_now();
     u->size = h->base.size;
     err = send_data(u, h);
