@@ -17,24 +17,12 @@ set -euo pipefail
 tmp=$1 name=$2
 : "${VCD_URL:?}" "${VCD_USER:?}" "${VCD_ORG:?}" "${VCD_PASSWORD:?}" "${VCD_CATALOG:?}" "${VCD_TEMPLATE:?}"
 : "${GLANCE_URL:?}" "${GLANCE_TOKEN:?}"
-accept='Accept: application/*+xml;version=36.0'
-tls=()
-[ -z "${VCD_CACERT:-}" ] || tls=(--cacert "$VCD_CACERT")
-now() { date +%s.%N; }
-xp() { xmllint --xpath "$1" - 2>/dev/null; } # XPATH: evaluated on stdin's XML
+ME=vcd-glance-pipeline
+. "$(dirname "$0")/vcd-curl.lib"
 jget() { /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
 
 t0=$(now)
-auth=$(curl -sf "${tls[@]}" -D - -o /dev/null -X POST -u "$VCD_USER@$VCD_ORG:$VCD_PASSWORD" -H "$accept" \
-    "$VCD_URL/api/sessions" | awk 'tolower($1) == "x-vcloud-authorization:" { print $2 }' | tr -d '\r')
-[ -n "$auth" ] || { echo "vcd-glance-pipeline: login failed" >&2; exit 1; }
-api() { # METHOD URL [curl args...]
-    local m=$1 u=$2
-    shift 2
-    curl -sf "${tls[@]}" -X "$m" -H "x-vcloud-authorization: $auth" -H "$accept" "$@" "$u"
-}
-catalog=$(api GET "$VCD_URL/api/query?type=catalog&format=records&filter=name==$VCD_CATALOG" |
-    xp 'string(//*[local-name()="CatalogRecord"]/@href)')
+vcd_login
 item=$(api GET "$catalog" | xp "string(//*[local-name()=\"CatalogItem\"][@name=\"$VCD_TEMPLATE\"]/@href)")
 [ -n "$item" ] || { echo "vcd-glance-pipeline: no $VCD_TEMPLATE in catalog $VCD_CATALOG" >&2; exit 1; }
 template=$(api GET "$item" | xp 'string(//*[local-name()="Entity"]/@href)')

@@ -13,11 +13,8 @@ set -euo pipefail
 tmp=$1 name=$2
 : "${GLANCE_URL:?}" "${GLANCE_TOKEN:?}" "${IMAGE_ID:?}" "${VCD_URL:?}" "${VCD_USER:?}" "${VCD_ORG:?}"
 : "${VCD_PASSWORD:?}" "${VCD_CATALOG:?}"
-accept='Accept: application/*+xml;version=36.0'
-tls=()
-[ -z "${VCD_CACERT:-}" ] || tls=(--cacert "$VCD_CACERT")
-now() { date +%s.%N; }
-xp() { xmllint --xpath "$1" - 2>/dev/null; } # XPATH: evaluated on stdin's XML
+ME=vcd-pipeline
+. "$(dirname "$0")/vcd-curl.lib"
 
 t0=$(now)
 curl -sf -H "X-Auth-Token: $GLANCE_TOKEN" "$GLANCE_URL/v2/images/$IMAGE_ID/file" -o "$tmp/src.qcow2"
@@ -110,16 +107,7 @@ cat >"$tmp/descriptor.ovf" <<EOF
 EOF
 
 # vCD: a session, the catalog's upload link, the new template.
-auth=$(curl -sf "${tls[@]}" -D - -o /dev/null -X POST -u "$VCD_USER@$VCD_ORG:$VCD_PASSWORD" -H "$accept" \
-    "$VCD_URL/api/sessions" | awk 'tolower($1) == "x-vcloud-authorization:" { print $2 }' | tr -d '\r')
-[ -n "$auth" ] || { echo "vcd-pipeline: login failed" >&2; exit 1; }
-api() { # METHOD URL [curl args...]
-    local m=$1 u=$2
-    shift 2
-    curl -sf "${tls[@]}" -X "$m" -H "x-vcloud-authorization: $auth" -H "$accept" "$@" "$u"
-}
-catalog=$(api GET "$VCD_URL/api/query?type=catalog&format=records&filter=name==$VCD_CATALOG" |
-    xp 'string(//*[local-name()="CatalogRecord"]/@href)')
+vcd_login
 upload=$(api GET "$catalog" |
     xp 'string(//*[local-name()="Link"][@rel="add" and @type="application/vnd.vmware.vcloud.uploadVAppTemplateParams+xml"]/@href)')
 [ -n "$upload" ] || { echo "vcd-pipeline: catalog $VCD_CATALOG has no upload link" >&2; exit 1; }
