@@ -289,7 +289,6 @@ phase() {
     printf '%.1f' "$(median "$res/phase.$1.$2")"
 }
 
-
 # The page cache (of the whole machine: the servers' files too), dropped
 # where a figure is meant cold; needs root.
 can_drop() { [ -w /proc/sys/vm/drop_caches ]; }
