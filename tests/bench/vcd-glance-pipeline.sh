@@ -29,15 +29,7 @@ template=$(api GET "$item" | xp 'string(//*[local-name()="Entity"]/@href)')
 
 # The export: a task, then the download links on the template.
 task=$(api POST "$template/action/enableDownload" | xp 'string(/*/@href)')
-for _ in $(seq 36000); do
-    st=$(api GET "$task" | xp 'string(/*/@status)')
-    case $st in
-    success) break ;;
-    error | aborted | canceled) echo "vcd-glance-pipeline: the export task ended: $st" >&2; exit 1 ;;
-    esac
-    sleep 0.1
-done
-[ "$st" = success ] || { echo "vcd-glance-pipeline: the export task did not end" >&2; exit 1; }
+vcd_wait "$task" "the export task" 3600
 te=$(now)
 desc_url=$(api GET "$template" | xp 'string(/*/*[local-name()="Link"][@rel="download:default"]/@href)')
 [ -n "$desc_url" ] || { echo "vcd-glance-pipeline: no download:default link" >&2; exit 1; }

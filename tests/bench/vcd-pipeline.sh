@@ -132,14 +132,6 @@ done
 [ -n "$disk_url" ] || { echo "vcd-pipeline: no upload link for the disk" >&2; exit 1; }
 curl -sf "${tls[@]}" -X PUT -H "x-vcloud-authorization: $auth" -H 'Content-Type: application/octet-stream' \
     -T "$tmp/disk.vmdk" "$disk_url" >/dev/null
-for _ in $(seq 6000); do
-    st=$(api GET "$task" | xp 'string(/*/@status)')
-    case $st in
-    success) break ;;
-    error | aborted | canceled) echo "vcd-pipeline: the upload task ended: $st" >&2; exit 1 ;;
-    esac
-    sleep 0.1
-done
-[ "$st" = success ] || { echo "vcd-pipeline: the upload task did not end" >&2; exit 1; }
+vcd_wait "$task" "the upload task" 600
 t3=$(now)
 echo "download $(echo "$t1 - $t0" | bc -l) convert $(echo "$t2 - $t1" | bc -l) upload $(echo "$t3 - $t2" | bc -l)"
