@@ -39,6 +39,13 @@ const char *cfs_cloud_str(const struct cfs_cloud_config *c, const char *path);
 /* true/false/yes/no/on/off/1/0; dflt when absent; -EINVAL stays dflt and logs. */
 bool cfs_cloud_bool(const struct cfs_cloud_config *c, const char *path, bool dflt);
 
+/* The password in the file at path (an absolute path; trailing newlines
+ * dropped), malloc'd into *out; a file others can read is warned about.
+ * who prefixes log lines ("vcloud"). 0, -EINVAL or the open's -errno,
+ * one log line naming the cloud. */
+int cfs_cloud_password_file(const struct cfs_cloud_config *cfg, const char *who, const char *path,
+                            char **out);
+
 /* Parses a YAML document (no aliases to unknown anchors, scalars as
  * strings) into a jansson tree. err receives a message on failure. */
 int cfs_yaml_parse(const char *text, size_t len, struct json_t **out, char *err, size_t n);

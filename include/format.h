@@ -36,6 +36,29 @@ bool qcow2_probe(const void *head, size_t len);
 int vmdk_open(struct cfs_source *file, const char *label, struct cfs_source **disk);
 bool vmdk_probe(const void *head, size_t len);
 
+/* A VMDK text descriptor (vmdk_desc.c): the disk.vmdk a datastore keeps
+ * beside its extents (disk-flat.vmdk). Extent files are plain names in the
+ * descriptor's directory (one with a '/' is refused). */
+#define VMDK_DESC_MAX_BYTES   (64u << 10)
+#define VMDK_DESC_MAX_EXTENTS 64
+struct vmdk_extent {
+    bool writable;    /* RW (else RDONLY, NOACCESS) */
+    uint64_t sectors; /* of 512 bytes */
+    char type[16];    /* FLAT, VMFS, SPARSE, VMFSSPARSE, SESPARSE, ZERO, ... */
+    char file[256];   /* "" for ZERO */
+    uint64_t offset;  /* sectors into file (FLAT) */
+};
+struct vmdk_desc {
+    char create_type[64]; /* "vmfs", "monolithicFlat", "vmfsSparse", ... */
+    bool has_parent;      /* parentCID other than ffffffff: a delta disk */
+    char parent_hint[256];
+    struct vmdk_extent extents[VMDK_DESC_MAX_EXTENTS];
+    size_t n_extents;
+};
+/* 0, -EINVAL (not a descriptor, a hostile line; one log line naming
+ * label), -ENOMEM. */
+int vmdk_desc_parse(const char *text, size_t len, const char *label, struct vmdk_desc *out);
+
 /* Checks a streamOptimized VMDK as its bytes arrive (vmdk_check.c), for a
  * file that comes with no digest: header, descriptor, markers up to the
  * end-of-stream marker, each grain's zlib stream and Adler-32; then, once

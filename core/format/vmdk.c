@@ -178,29 +178,6 @@ static int check_geometry(struct vmdk *v, const struct header *h)
     return 0;
 }
 
-/* The value of key in a descriptor line "key = value" or "key=\"value\"". */
-static bool desc_value(const char *line, const char *key, char *val, size_t cap)
-{
-    size_t kl = strlen(key);
-    while (*line == ' ' || *line == '\t')
-        line++;
-    if (strncmp(line, key, kl) != 0)
-        return false;
-    line += kl;
-    while (*line == ' ' || *line == '\t')
-        line++;
-    if (*line++ != '=')
-        return false;
-    while (*line == ' ' || *line == '\t' || *line == '"')
-        line++;
-    size_t n = 0;
-    while (line[n] && line[n] != '"' && line[n] != '\r' && line[n] != ' ' && n + 1 < cap)
-        n++;
-    memcpy(val, line, n);
-    val[n] = '\0';
-    return true;
-}
-
 /* The embedded descriptor: a delta disk (parentCID) or a createType that
  * spreads the disk over other files is refused. */
 static int check_descriptor(struct opener *o)
@@ -230,8 +207,8 @@ static int check_descriptor(struct opener *o)
         next = strchr(line, '\n');
         if (next)
             *next++ = '\0';
-        desc_value(line, "createType", type, sizeof type);
-        desc_value(line, "parentCID", parent, sizeof parent);
+        vmdk_desc_value(line, "createType", type, sizeof type);
+        vmdk_desc_value(line, "parentCID", parent, sizeof parent);
         if (!strncmp(line, "RW ", 3) || !strncmp(line, "RDONLY ", 7) ||
             !strncmp(line, "NOACCESS ", 9))
             extents++;

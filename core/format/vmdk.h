@@ -42,6 +42,11 @@ struct vmdk {
     struct cfs_block_cache cache; /* decoded compressed blocks, keyed never 0 */
 };
 
+/* vmdk_desc.c: the value of key in a descriptor line "key = value" or
+ * "key=\"value\"" (at most cap - 1 bytes) into val; false if the line is
+ * not about key. */
+bool vmdk_desc_value(const char *line, const char *key, char *val, size_t cap);
+
 /* vmdk_read.c */
 ssize_t vmdk_disk_pread(struct cfs_source *src, void *buf, size_t len, uint64_t off);
 int vmdk_cache_init(struct vmdk *v);

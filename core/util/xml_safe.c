@@ -7,6 +7,9 @@
 #include <errno.h>
 #include <libxml/parser.h>
 #include <limits.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
 
 #ifndef XML_PARSE_NO_XXE
 #define XML_PARSE_NO_XXE 0 /* libxml2 < 2.13: no external entity is loaded without DTDLOAD */
@@ -62,4 +65,54 @@ int cfs_xml_read(const char *buf, size_t len, const char *url, int options, xmlD
         *why = reason;
     *out = doc;
     return err;
+}
+
+static bool matches(xmlNodePtr n, const char *ns, const char *name)
+{
+    if (n->type != XML_ELEMENT_NODE || strcmp((const char *)n->name, name) != 0)
+        return false;
+    if (!ns)
+        return true;
+    return n->ns && n->ns->href && strcmp((const char *)n->ns->href, ns) == 0;
+}
+
+xmlNodePtr cfs_xml_child(xmlNodePtr n, const char *ns, const char *name)
+{
+    for (xmlNodePtr c = n ? n->children : NULL; c; c = c->next)
+        if (matches(c, ns, name))
+            return c;
+    return NULL;
+}
+
+xmlNodePtr cfs_xml_next(xmlNodePtr after, const char *ns, const char *name)
+{
+    for (xmlNodePtr c = after ? after->next : NULL; c; c = c->next)
+        if (matches(c, ns, name))
+            return c;
+    return NULL;
+}
+
+char *cfs_xml_attr(xmlNodePtr n, const char *name)
+{
+    if (!n)
+        return NULL;
+    xmlChar *v = xmlGetNoNsProp(n, (const xmlChar *)name);
+    if (!v)
+        return NULL;
+    /* Copied with malloc so that callers free() it like every other string. */
+    char *s = strdup((const char *)v);
+    xmlFree(v);
+    return s;
+}
+
+char *cfs_xml_text(xmlNodePtr n)
+{
+    if (!n)
+        return NULL;
+    xmlChar *v = xmlNodeGetContent(n);
+    if (!v)
+        return NULL;
+    char *s = strdup((const char *)v);
+    xmlFree(v);
+    return s;
 }

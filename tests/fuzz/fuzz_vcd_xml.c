@@ -11,7 +11,7 @@
 
 static int record(void *ctx, xmlNodePtr rec)
 {
-    free(vcd_xml_attr(rec, "href"));
+    free(cfs_xml_attr(rec, "href"));
     free(vcd_xml_link(rec, "alternate", NULL));
     ++*(int *)ctx;
     return 0;
@@ -30,7 +30,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
         size_t n;
         int seen = 0;
         vcd_query_page(doc, record, &seen, &total, &more, &n);
-        free(vcd_xml_text(xmlDocGetRootElement(doc)));
+        free(cfs_xml_text(xmlDocGetRootElement(doc)));
         xmlFreeDoc(doc);
     }
     char *v = NULL;

@@ -57,8 +57,8 @@ static void test_params(void)
     if (!body)
         return;
     xmlNodePtr root = xmlDocGetRootElement(doc);
-    char *n = vcd_xml_attr(root, "name"), *m = vcd_xml_attr(root, "manifestRequired");
-    char *d = vcd_xml_text(vcd_xml_child(root, VCD_NS, "Description"));
+    char *n = cfs_xml_attr(root, "name"), *m = cfs_xml_attr(root, "manifestRequired");
+    char *d = cfs_xml_text(cfs_xml_child(root, VCD_NS, "Description"));
     CHECK_STR((const char *)root->name, "UploadVAppTemplateParams");
     CHECK_STR(n, name);
     CHECK_STR(m, "false");

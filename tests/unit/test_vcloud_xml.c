@@ -46,21 +46,21 @@ static void test_helpers(void)
         return;
     xmlNodePtr r = xmlDocGetRootElement(d);
     char *s;
-    CHECK_STR(s = vcd_xml_attr(r, "name"), "a&b");
+    CHECK_STR(s = cfs_xml_attr(r, "name"), "a&b");
     free(s);
-    CHECK(vcd_xml_attr(r, "missing") == NULL);
+    CHECK(cfs_xml_attr(r, "missing") == NULL);
     CHECK_STR(s = vcd_xml_link(r, "add", "t2"), "h2");
     free(s);
     CHECK_STR(s = vcd_xml_link(r, "add", NULL), "h1");
     free(s);
     CHECK(vcd_xml_link(r, "remove", NULL) == NULL);
-    CHECK(vcd_xml_child(r, VCD_NS, "Link") != NULL);
-    CHECK(vcd_xml_child(r, "urn:other", "Link") != NULL);
-    CHECK(vcd_xml_child(r, "urn:none", "Link") == NULL);
-    xmlNodePtr l = vcd_xml_child(r, VCD_NS, "Link");
-    CHECK(vcd_xml_next(l, VCD_NS, "Link") != NULL);
-    CHECK(vcd_xml_next(vcd_xml_next(l, VCD_NS, "Link"), VCD_NS, "Link") == NULL);
-    CHECK_STR(s = vcd_xml_text(vcd_xml_child(r, VCD_NS, "Description")), "  text ");
+    CHECK(cfs_xml_child(r, VCD_NS, "Link") != NULL);
+    CHECK(cfs_xml_child(r, "urn:other", "Link") != NULL);
+    CHECK(cfs_xml_child(r, "urn:none", "Link") == NULL);
+    xmlNodePtr l = cfs_xml_child(r, VCD_NS, "Link");
+    CHECK(cfs_xml_next(l, VCD_NS, "Link") != NULL);
+    CHECK(cfs_xml_next(cfs_xml_next(l, VCD_NS, "Link"), VCD_NS, "Link") == NULL);
+    CHECK_STR(s = cfs_xml_text(cfs_xml_child(r, VCD_NS, "Description")), "  text ");
     free(s);
     xmlFreeDoc(d);
 
@@ -107,7 +107,7 @@ static void test_versions(void)
 
 static int count(void *ctx, xmlNodePtr rec)
 {
-    char *name = vcd_xml_attr(rec, "name");
+    char *name = cfs_xml_attr(rec, "name");
     if (name && strcmp(name, "stop") == 0) {
         free(name);
         return -EINTR;

@@ -184,8 +184,8 @@ int vcd_api_error(struct vcd_cloud *c, const char *what, const struct cfs_http_r
     if (resp->body_len && vcd_xml_parse(resp->body, resp->body_len, &doc) == 0) {
         xmlNodePtr e = xmlDocGetRootElement(doc);
         if (strcmp((const char *)e->name, "Error") == 0) {
-            minor = vcd_xml_attr(e, "minorErrorCode");
-            message = vcd_xml_attr(e, "message");
+            minor = cfs_xml_attr(e, "minorErrorCode");
+            message = cfs_xml_attr(e, "message");
         }
         xmlFreeDoc(doc);
     }
@@ -245,7 +245,7 @@ char *vcd_task_of(const struct cfs_http_resp *resp)
     if (resp->body_len && vcd_xml_parse(resp->body, resp->body_len, &doc) == 0) {
         xmlNodePtr root = xmlDocGetRootElement(doc);
         if (root && xmlStrcmp(root->name, BAD_CAST "Task") == 0)
-            href = vcd_xml_attr(root, "href");
+            href = cfs_xml_attr(root, "href");
         xmlFreeDoc(doc);
     }
     return href;
@@ -279,7 +279,7 @@ int vcd_wait_task_cancel(struct vcd_cloud *c, const char *task_href, unsigned ti
         if (err)
             return err;
         xmlNodePtr t = xmlDocGetRootElement(doc);
-        char *status = vcd_xml_attr(t, "status");
+        char *status = cfs_xml_attr(t, "status");
         if (status && strcmp(status, "success") == 0) {
             free(status);
             xmlFreeDoc(doc);
@@ -288,9 +288,9 @@ int vcd_wait_task_cancel(struct vcd_cloud *c, const char *task_href, unsigned ti
         /* Only success is success: error, canceled and aborted are failures. */
         if (status && (strcmp(status, "error") == 0 || strcmp(status, "canceled") == 0 ||
                        strcmp(status, "aborted") == 0)) {
-            xmlNodePtr e = vcd_xml_child(t, VCD_NS, "Error");
-            char *minor = vcd_xml_attr(e, "minorErrorCode");
-            char *message = vcd_xml_attr(e, "message");
+            xmlNodePtr e = cfs_xml_child(t, VCD_NS, "Error");
+            char *minor = cfs_xml_attr(e, "minorErrorCode");
+            char *message = cfs_xml_attr(e, "message");
             bool failed = strcmp(status, "error") == 0;
             cfs_log_error("vcloud: %s: %s: task %s%s%s: %s", c->base.name, what, status,
                           minor ? " " : "", minor ? minor : "", message ? message : "(no message)");

@@ -87,7 +87,7 @@ static int add_xattr(struct cfs_object *o, const char *name, const char *value)
 
 static void set_time(struct cfs_object *o, xmlNodePtr rec)
 {
-    char *d = vcd_xml_attr(rec, "creationDate");
+    char *d = cfs_xml_attr(rec, "creationDate");
     if (!d || cfs_parse_iso8601(d, &o->mtime) != 0)
         o->mtime.tv_sec = 0, o->mtime.tv_nsec = 0;
     o->ctime = o->mtime;
@@ -105,7 +105,7 @@ struct catalogs {
 static int catalog_record(void *ctx, xmlNodePtr rec)
 {
     struct catalogs *cs = ctx;
-    char *name = vcd_xml_attr(rec, "name"), *href = vcd_xml_attr(rec, "href");
+    char *name = cfs_xml_attr(rec, "name"), *href = cfs_xml_attr(rec, "href");
     char id[80];
     struct cfs_object o = { 0 };
     int err = 0;
@@ -279,12 +279,12 @@ static int add_metadata(struct vcd_cloud *c, const char *item_href, struct cfs_o
     if (err)
         return err == -ENOMEM ? err : 0; /* logged; the files are still there */
     xmlNodePtr root = xmlDocGetRootElement(doc);
-    for (xmlNodePtr e = vcd_xml_child(root, VCD_NS, "MetadataEntry"); e && !err;
-         e = vcd_xml_next(e, VCD_NS, "MetadataEntry")) {
-        char *key = vcd_xml_text(vcd_xml_child(e, VCD_NS, "Key"));
-        xmlNodePtr tv = vcd_xml_child(e, VCD_NS, "TypedValue");
+    for (xmlNodePtr e = cfs_xml_child(root, VCD_NS, "MetadataEntry"); e && !err;
+         e = cfs_xml_next(e, VCD_NS, "MetadataEntry")) {
+        char *key = cfs_xml_text(cfs_xml_child(e, VCD_NS, "Key"));
+        xmlNodePtr tv = cfs_xml_child(e, VCD_NS, "TypedValue");
         /* 5.1+: TypedValue/Value; 1.5: Value directly. */
-        char *value = vcd_xml_text(vcd_xml_child(tv ? tv : e, VCD_NS, "Value"));
+        char *value = cfs_xml_text(cfs_xml_child(tv ? tv : e, VCD_NS, "Value"));
         if (key && value && *key && strlen(key) <= 200) {
             char *name = cfs_printf("user.vcloud.meta.%s", key);
             err = name ? add_xattr(o, name, value) : -ENOMEM;
@@ -306,7 +306,7 @@ struct templates {
 
 static bool usable(xmlNodePtr rec, const char *entity)
 {
-    char *type = vcd_xml_attr(rec, "entityType"), *status = vcd_xml_attr(rec, "status");
+    char *type = cfs_xml_attr(rec, "entityType"), *status = cfs_xml_attr(rec, "status");
     bool is_template =
         type ? strcasecmp(type, "vapptemplate") == 0 : strstr(entity, "/vAppTemplate/") != NULL;
     /* Uploads in progress (UNRESOLVED) and failed ones are not files. */
@@ -344,9 +344,9 @@ static int template_record(void *ctx, xmlNodePtr rec)
 {
     struct templates *ts = ctx;
     struct vcd_cloud *c = ts->c;
-    char *name = vcd_xml_attr(rec, "name"), *entity = vcd_xml_attr(rec, "entity");
-    char *item = vcd_xml_attr(rec, "href"), *status = vcd_xml_attr(rec, "status");
-    char *cat = vcd_xml_attr(rec, "catalog");
+    char *name = cfs_xml_attr(rec, "name"), *entity = cfs_xml_attr(rec, "entity");
+    char *item = cfs_xml_attr(rec, "href"), *status = cfs_xml_attr(rec, "status");
+    char *cat = cfs_xml_attr(rec, "catalog");
     char id[80], file[300];
     struct cfs_object proto = { 0 };
     struct ovf_info info = { 0 };

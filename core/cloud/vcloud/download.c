@@ -133,7 +133,7 @@ static int template_doc(struct vcd_cloud *c, const char *href, const char *what,
     if (err)
         return err;
     xmlNodePtr t = xmlDocGetRootElement(*doc);
-    char *status = vcd_xml_attr(t, "status");
+    char *status = cfs_xml_attr(t, "status");
     if (status && strcmp(status, "8") != 0) {
         cfs_log_error("vcloud: %s: %s: the template is not ready (status %s)", c->base.name, what,
                       status);
@@ -169,7 +169,7 @@ static int enable_download(struct vcd_cloud *c, xmlDocPtr doc, const char *what)
     }
     xmlDocPtr t = NULL;
     if (resp.body_len && vcd_xml_parse(resp.body, resp.body_len, &t) == 0)
-        task = vcd_xml_attr(xmlDocGetRootElement(t), "href");
+        task = cfs_xml_attr(xmlDocGetRootElement(t), "href");
     if (!task)
         task = cfs_http_header(&resp, "Location");
     xmlFreeDoc(t);
@@ -421,9 +421,9 @@ int vcd_ovf_rename(const char *xml, size_t len, const struct ovf_info *info, cha
     int err = vcd_xml_parse(xml, len, &doc);
     if (err)
         return -EINVAL;
-    xmlNodePtr refs = vcd_xml_child(xmlDocGetRootElement(doc), OVF_NS, "References");
-    for (xmlNodePtr f = vcd_xml_child(refs, OVF_NS, "File"); f;
-         f = vcd_xml_next(f, OVF_NS, "File")) {
+    xmlNodePtr refs = cfs_xml_child(xmlDocGetRootElement(doc), OVF_NS, "References");
+    for (xmlNodePtr f = cfs_xml_child(refs, OVF_NS, "File"); f;
+         f = cfs_xml_next(f, OVF_NS, "File")) {
         xmlAttrPtr id = xmlHasNsProp(f, (const xmlChar *)"id", (const xmlChar *)OVF_NS);
         xmlChar *idv = id ? xmlNodeGetContent((xmlNodePtr)id) : NULL;
         size_t i = 0;

@@ -37,7 +37,7 @@ int vcd_set_mtime(struct vcd_cloud *c, const struct cfs_object *obj, const struc
         xmlDocPtr doc;
         char *task = NULL;
         if (resp.body_len && vcd_xml_parse(resp.body, resp.body_len, &doc) == 0) {
-            task = vcd_xml_attr(xmlDocGetRootElement(doc), "href");
+            task = cfs_xml_attr(xmlDocGetRootElement(doc), "href");
             xmlFreeDoc(doc);
         }
         err = task ? vcd_wait_task(c, task, 0, what) : 0;

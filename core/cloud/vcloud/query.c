@@ -68,7 +68,7 @@ int vcd_query_page(xmlDocPtr doc, int (*cb)(void *ctx, xmlNodePtr record), void 
     if (!root || strcmp((const char *)root->name, "QueryResultRecords") != 0 || !root->ns ||
         strcmp((const char *)root->ns->href, VCD_NS) != 0)
         return -EPROTO;
-    char *t = vcd_xml_attr(root, "total");
+    char *t = cfs_xml_attr(root, "total");
     if (t) {
         char *end;
         unsigned long long v = strtoull(t, &end, 10);

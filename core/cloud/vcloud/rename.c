@@ -20,7 +20,7 @@ static char *description_of(struct vcd_cloud *c, const char *href, const char *w
     xmlDocPtr doc;
     if (vcd_get_xml(c, href, what, &doc) != 0)
         return NULL;
-    char *d = vcd_xml_text(vcd_xml_child(xmlDocGetRootElement(doc), VCD_NS, "Description"));
+    char *d = cfs_xml_text(cfs_xml_child(xmlDocGetRootElement(doc), VCD_NS, "Description"));
     xmlFreeDoc(doc);
     return d ? d : strdup("");
 }

@@ -54,7 +54,7 @@ static bool plain_version(const char *s)
 
 static char *trimmed_text(xmlNodePtr n)
 {
-    char *s = vcd_xml_text(n);
+    char *s = cfs_xml_text(n);
     if (!s)
         return NULL;
     char *b = s, *e = s + strlen(s);
@@ -85,10 +85,10 @@ int vcd_versions_pick(const char *body, size_t len, const char *want, char **out
         return -EPROTO;
     }
     /* Servers do not sort the list (5.5 comes after 31.0): compare all. */
-    for (xmlNodePtr vi = vcd_xml_child(root, VERSIONS_NS, "VersionInfo"); vi;
-         vi = vcd_xml_next(vi, VERSIONS_NS, "VersionInfo")) {
-        char *dep = vcd_xml_attr(vi, "deprecated");
-        char *v = trimmed_text(vcd_xml_child(vi, VERSIONS_NS, "Version"));
+    for (xmlNodePtr vi = cfs_xml_child(root, VERSIONS_NS, "VersionInfo"); vi;
+         vi = cfs_xml_next(vi, VERSIONS_NS, "VersionInfo")) {
+        char *dep = cfs_xml_attr(vi, "deprecated");
+        char *v = trimmed_text(cfs_xml_child(vi, VERSIONS_NS, "Version"));
         bool deprecated = dep && strcmp(dep, "true") == 0;
         free(dep);
         if (!v || !plain_version(v)) {
@@ -254,11 +254,11 @@ static int find_org(struct vcd_cloud *c, const char *auth, const char *version, 
         err = vcd_api_error(c, "GET /api/org/", &resp);
     else if (!err && vcd_xml_parse(resp.body, resp.body_len, &doc) != 0)
         err = -EPROTO;
-    for (xmlNodePtr o = doc ? vcd_xml_child(xmlDocGetRootElement(doc), VCD_NS, "Org") : NULL;
-         o && !*href; o = vcd_xml_next(o, VCD_NS, "Org")) {
-        char *name = vcd_xml_attr(o, "name");
+    for (xmlNodePtr o = doc ? cfs_xml_child(xmlDocGetRootElement(doc), VCD_NS, "Org") : NULL;
+         o && !*href; o = cfs_xml_next(o, VCD_NS, "Org")) {
+        char *name = cfs_xml_attr(o, "name");
         if (name && strcasecmp(name, c->org) == 0)
-            *href = vcd_xml_attr(o, "href");
+            *href = cfs_xml_attr(o, "href");
         free(name);
     }
     if (!err && !*href) {

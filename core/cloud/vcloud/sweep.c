@@ -40,7 +40,7 @@ static void candidate_free(struct candidate *k)
 static int on_record(void *ctx, xmlNodePtr rec)
 {
     struct sweep *s = ctx;
-    char *desc = vcd_xml_attr(rec, "description");
+    char *desc = cfs_xml_attr(rec, "description");
     /* The record's description is only a first sieve (some releases omit
      * the attribute): the template's own document decides. */
     bool maybe = !desc || cfs_marker_stale(desc, s->self, s->now);
@@ -55,9 +55,9 @@ static int on_record(void *ctx, xmlNodePtr rec)
         s->v = v, s->cap = cap;
     }
     struct candidate *k = &s->v[s->n];
-    k->href = vcd_xml_attr(rec, "href");
-    k->name = vcd_xml_attr(rec, "name");
-    k->catalog = vcd_xml_attr(rec, "catalogName");
+    k->href = cfs_xml_attr(rec, "href");
+    k->name = cfs_xml_attr(rec, "name");
+    k->catalog = cfs_xml_attr(rec, "catalogName");
     if (!k->href) {
         candidate_free(k);
         return 0;
@@ -76,7 +76,7 @@ static int inspect(struct sweep *s, struct vcd_upload *u, char **marker)
     if (err)
         return err == -ENOENT ? 1 : err; /* a cancel of its own may have removed it */
     xmlNodePtr root = xmlDocGetRootElement(doc);
-    *marker = vcd_xml_text(vcd_xml_child(root, VCD_NS, "Description"));
+    *marker = cfs_xml_text(cfs_xml_child(root, VCD_NS, "Description"));
     u->item_href = vcd_xml_link(root, "catalogItem", NULL);
     err = vcd_tmpl_parse(doc, &t);
     xmlFreeDoc(doc);

@@ -71,7 +71,7 @@ static int upload_link(struct vcd_upload *u, const char *catalog_href, char **li
         return err;
     xmlNodePtr root = xmlDocGetRootElement(doc);
     *link = vcd_xml_link(root, "add", VCD_UPLOAD_PARAMS_TYPE);
-    *catalog = vcd_xml_attr(root, "name");
+    *catalog = cfs_xml_attr(root, "name");
     xmlFreeDoc(doc);
     if (!*link) {
         cfs_log_error("vcloud: %s: upload of %s: catalog %s takes no uploads (read-only, or "
@@ -110,8 +110,8 @@ static int create(struct vcd_upload *u, const char *link, const char *name, cons
         free(w);
     } else if (vcd_xml_parse(resp.body, resp.body_len, &doc) == 0) {
         xmlNodePtr root = xmlDocGetRootElement(doc);
-        u->item_href = vcd_xml_attr(root, "href");
-        u->tmpl_href = vcd_xml_attr(vcd_xml_child(root, VCD_NS, "Entity"), "href");
+        u->item_href = cfs_xml_attr(root, "href");
+        u->tmpl_href = cfs_xml_attr(cfs_xml_child(root, VCD_NS, "Entity"), "href");
     }
     if (!err && !u->tmpl_href) {
         cfs_log_error("vcloud: %s: upload of %s: the new catalog item names no template",
@@ -157,8 +157,8 @@ static char *failure_reason(struct vcd_upload *u, struct vcd_tmpl *t)
     int err = u->task_href ? vcd_get_xml(u->c, u->task_href, w ? w : "upload", &doc) : -ENOENT;
     free(w);
     if (!err) {
-        xmlNodePtr e = vcd_xml_child(xmlDocGetRootElement(doc), VCD_NS, "Error");
-        char *msg = vcd_xml_attr(e, "message");
+        xmlNodePtr e = cfs_xml_child(xmlDocGetRootElement(doc), VCD_NS, "Error");
+        char *msg = cfs_xml_attr(e, "message");
         xmlFreeDoc(doc);
         if (msg)
             return msg;

@@ -22,7 +22,7 @@ static bool is_busy(const struct cfs_http_resp *r)
     bool busy = false;
     if (r->status != 400 || !r->body_len || vcd_xml_parse(r->body, r->body_len, &doc))
         return false;
-    char *minor = vcd_xml_attr(xmlDocGetRootElement(doc), "minorErrorCode");
+    char *minor = cfs_xml_attr(xmlDocGetRootElement(doc), "minorErrorCode");
     busy = minor && strcmp(minor, "BUSY_ENTITY") == 0;
     free(minor);
     xmlFreeDoc(doc);

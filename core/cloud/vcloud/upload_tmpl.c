@@ -15,7 +15,7 @@
  * than a whole number (the server's numbers are checked before use). */
 static int attr_i64(xmlNodePtr n, const char *name, int64_t dflt, int64_t *out)
 {
-    char *v = vcd_xml_attr(n, name), *end;
+    char *v = cfs_xml_attr(n, name), *end;
     int err = 0;
 
     if (!v) {
@@ -41,13 +41,13 @@ static void printable(char *s)
 
 static int parse_task(xmlNodePtr task, struct vcd_tmpl *t)
 {
-    t->task_href = vcd_xml_attr(task, "href");
+    t->task_href = cfs_xml_attr(task, "href");
     t->cancel_href = vcd_xml_link(task, "task:cancel", NULL);
-    t->task_status = vcd_xml_attr(task, "status");
-    xmlNodePtr e = vcd_xml_child(task, VCD_NS, "Error");
+    t->task_status = cfs_xml_attr(task, "status");
+    xmlNodePtr e = cfs_xml_child(task, VCD_NS, "Error");
     if (e) {
-        char *minor = vcd_xml_attr(e, "minorErrorCode");
-        char *msg = vcd_xml_attr(e, "message");
+        char *minor = cfs_xml_attr(e, "minorErrorCode");
+        char *msg = cfs_xml_attr(e, "message");
         t->task_error =
             cfs_printf("%s%s%s", minor ? minor : "", minor ? ": " : "", msg ? msg : "(no message)");
         printable(t->task_error);
@@ -61,7 +61,7 @@ static int parse_task(xmlNodePtr task, struct vcd_tmpl *t)
 
 static int parse_file(xmlNodePtr n, struct vcd_tmpl_file *f)
 {
-    f->name = vcd_xml_attr(n, "name");
+    f->name = cfs_xml_attr(n, "name");
     f->upload = vcd_xml_link(n, "upload:default", NULL);
     if (!f->name)
         return -EPROTO;
@@ -84,13 +84,13 @@ int vcd_tmpl_parse(xmlDocPtr doc, struct vcd_tmpl *t)
     if (attr_i64(root, "status", INT64_MIN, &status) || status < -1 || status > 100)
         return -EPROTO;
     t->status = (int)status;
-    char *up = vcd_xml_attr(root, "ovfDescriptorUploaded");
+    char *up = cfs_xml_attr(root, "ovfDescriptorUploaded");
     t->descriptor_uploaded = up && strcmp(up, "true") == 0;
     free(up);
 
-    xmlNodePtr files = vcd_xml_child(root, VCD_NS, "Files");
-    for (xmlNodePtr f = vcd_xml_child(files, VCD_NS, "File"); f;
-         f = vcd_xml_next(f, VCD_NS, "File")) {
+    xmlNodePtr files = cfs_xml_child(root, VCD_NS, "Files");
+    for (xmlNodePtr f = cfs_xml_child(files, VCD_NS, "File"); f;
+         f = cfs_xml_next(f, VCD_NS, "File")) {
         if (t->n_files == VCD_MAX_FILES) {
             err = -EPROTO;
             goto fail;
@@ -99,7 +99,7 @@ int vcd_tmpl_parse(xmlDocPtr doc, struct vcd_tmpl *t)
         if (err)
             goto fail;
     }
-    xmlNodePtr task = vcd_xml_child(vcd_xml_child(root, VCD_NS, "Tasks"), VCD_NS, "Task");
+    xmlNodePtr task = cfs_xml_child(cfs_xml_child(root, VCD_NS, "Tasks"), VCD_NS, "Task");
     if (task && (err = parse_task(task, t)))
         goto fail;
     return 0;

@@ -18,49 +18,11 @@
 #include <unistd.h>
 
 #define DEFAULT_TASK_TIMEOUT_S 3600
-#define MAX_PASSWORD_BYTES     4096
 
 static const char *str(const struct cfs_cloud_config *cfg, const char *key)
 {
     const char *v = cfs_cloud_str(cfg, key);
     return v && *v ? v : NULL;
-}
-
-static int read_password_file(const struct cfs_cloud_config *cfg, const char *path, char **out)
-{
-    struct stat st;
-    char buf[MAX_PASSWORD_BYTES + 1];
-    ssize_t n;
-
-    if (path[0] != '/') {
-        cfs_log_error("vcloud: %s: password_file must be an absolute path", cfg->name);
-        return -EINVAL;
-    }
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || fstat(fd, &st) != 0) {
-        int err = -errno;
-        cfs_log_error("vcloud: %s: cannot read password_file %s: %s", cfg->name, path,
-                      strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return err;
-    }
-    if (st.st_mode & (S_IRGRP | S_IROTH))
-        cfs_log_warn("vcloud: %s: password_file %s is readable by other users (mode %03o): "
-                     "chmod 600 it",
-                     cfg->name, path, (unsigned)(st.st_mode & 0777));
-    n = read(fd, buf, sizeof buf);
-    close(fd);
-    if (n < 0 || n > MAX_PASSWORD_BYTES) {
-        cfs_log_error("vcloud: %s: password_file %s is unreadable or too long", cfg->name, path);
-        return n < 0 ? -EIO : -EINVAL;
-    }
-    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-        n--;
-    buf[n] = '\0';
-    *out = strdup(buf);
-    explicit_bzero(buf, sizeof buf);
-    return *out ? 0 : -ENOMEM;
 }
 
 static bool version_syntax(const char *v)
@@ -162,7 +124,7 @@ static int configure(struct vcd_cloud *c, const struct cfs_cloud_config *cfg)
     for (char *p = strrchr(c->base.scope, '\x1f') + 1; *p; p++)
         *p = (char)tolower((unsigned char)*p);
     if (pw_file && !pw)
-        return read_password_file(cfg, pw_file, &c->password);
+        return cfs_cloud_password_file(cfg, "vcloud", pw_file, &c->password);
     return (c->password = strdup(pw)) ? 0 : -ENOMEM;
 }
 

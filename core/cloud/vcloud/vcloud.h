@@ -22,6 +22,7 @@
 #include "http.h"
 #include "package.h"
 #include "provider.h"
+#include "xml_safe.h"
 
 #define VCD_NS "http://www.vmware.com/vcloud/v1.5"
 
@@ -111,18 +112,12 @@ char *vcd_task_of(const struct cfs_http_resp *resp);
 /* Parses untrusted XML: no network, no entity expansion, no DTD, size
  * bounded. 0 or -EPROTO. */
 int vcd_xml_parse(const char *buf, size_t len, xmlDocPtr *out);
-/* The first child element of n named name in VCD_NS (or any namespace
- * when ns is NULL), or NULL. */
-xmlNodePtr vcd_xml_child(xmlNodePtr n, const char *ns, const char *name);
-xmlNodePtr vcd_xml_next(xmlNodePtr after, const char *ns, const char *name);
-/* Attribute value (no namespace), malloc'd, or NULL. */
-char *vcd_xml_attr(xmlNodePtr n, const char *name);
+/* Children, attributes and text: cfs_xml_child, cfs_xml_next, cfs_xml_attr,
+ * cfs_xml_text (include/xml_safe.h). */
 /* href of the first Link child with rel (and type, unless NULL), malloc'd or NULL. */
 char *vcd_xml_link(xmlNodePtr n, const char *rel, const char *type);
 /* s with & < > " ' escaped, malloc'd. */
 char *vcd_xml_escape(const char *s);
-/* The text content of n, malloc'd, or NULL. */
-char *vcd_xml_text(xmlNodePtr n);
 /* A request body <element name="name" attrs><Description/></element> in
  * VCD_NS, malloc'd; NULL when out of memory or when name holds a control
  * character (XML 1.0 cannot carry it). */

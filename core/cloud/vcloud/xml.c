@@ -23,53 +23,15 @@ int vcd_xml_parse(const char *buf, size_t len, xmlDocPtr *out)
     return cfs_xml_read(buf, len, "vcd.xml", XML_PARSE_NOCDATA, out, NULL);
 }
 
-static bool matches(xmlNodePtr n, const char *ns, const char *name)
-{
-    if (n->type != XML_ELEMENT_NODE || strcmp((const char *)n->name, name) != 0)
-        return false;
-    if (!ns)
-        return true;
-    return n->ns && n->ns->href && strcmp((const char *)n->ns->href, ns) == 0;
-}
-
-xmlNodePtr vcd_xml_child(xmlNodePtr n, const char *ns, const char *name)
-{
-    for (xmlNodePtr c = n ? n->children : NULL; c; c = c->next)
-        if (matches(c, ns, name))
-            return c;
-    return NULL;
-}
-
-xmlNodePtr vcd_xml_next(xmlNodePtr after, const char *ns, const char *name)
-{
-    for (xmlNodePtr c = after ? after->next : NULL; c; c = c->next)
-        if (matches(c, ns, name))
-            return c;
-    return NULL;
-}
-
-char *vcd_xml_attr(xmlNodePtr n, const char *name)
-{
-    if (!n)
-        return NULL;
-    xmlChar *v = xmlGetNoNsProp(n, (const xmlChar *)name);
-    if (!v)
-        return NULL;
-    /* Copied with malloc so that callers free() it like every other string. */
-    char *s = strdup((const char *)v);
-    xmlFree(v);
-    return s;
-}
-
 char *vcd_xml_link(xmlNodePtr n, const char *rel, const char *type)
 {
-    for (xmlNodePtr l = vcd_xml_child(n, VCD_NS, "Link"); l; l = vcd_xml_next(l, VCD_NS, "Link")) {
-        char *r = vcd_xml_attr(l, "rel"), *t = vcd_xml_attr(l, "type");
+    for (xmlNodePtr l = cfs_xml_child(n, VCD_NS, "Link"); l; l = cfs_xml_next(l, VCD_NS, "Link")) {
+        char *r = cfs_xml_attr(l, "rel"), *t = cfs_xml_attr(l, "type");
         bool hit = r && strcmp(r, rel) == 0 && (!type || (t && strcmp(t, type) == 0));
         free(r);
         free(t);
         if (hit)
-            return vcd_xml_attr(l, "href");
+            return cfs_xml_attr(l, "href");
     }
     return NULL;
 }
@@ -110,18 +72,6 @@ char *vcd_xml_escape(const char *s)
     }
     *o = '\0';
     return out;
-}
-
-char *vcd_xml_text(xmlNodePtr n)
-{
-    if (!n)
-        return NULL;
-    xmlChar *v = xmlNodeGetContent(n);
-    if (!v)
-        return NULL;
-    char *s = strdup((const char *)v);
-    xmlFree(v);
-    return s;
 }
 
 char *vcd_xml_named(const char *element, const char *attrs, const char *name,
