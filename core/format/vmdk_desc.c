@@ -8,9 +8,7 @@
 #include "log.h"
 #include "vmdk.h"
 
-#include <ctype.h>
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
