@@ -4,7 +4,8 @@ PKGS      := fuse3 libcurl jansson yaml-0.1 libcrypto zlib libdeflate libzstd li
 CC        ?= cc
 CFLAGS    ?= -O2 -g
 CFLAGS    += -std=gnu11 -Wall -Wextra -Werror -D_FILE_OFFSET_BITS=64 -pthread \
-             -Iinclude -Ifs -Icore/cloud/openstack -Icore/cloud/vcloud
+             -Iinclude -Ifs -Icore/cloud/openstack -Icore/cloud/vcloud \
+             -Icore/cloud/vsphere
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

@@ -84,10 +84,17 @@ static char *key_of(const struct cfs_node *node)
                       e->vmdk_name ? e->vmdk_name : "", e->view);
 }
 
+/* A Glance image's property, else the one its provider derived in the
+ * same vocabulary (a vSphere VM's hardware: user.cloudfs.props.*), so that
+ * the .ovf view maps both through one table, as copies do (copy.c). */
 static const char *glance_prop(const void *ctx, const char *key)
 {
     char name[256];
     snprintf(name, sizeof name, "user.glance.%s", key);
+    const char *v = cfs_object_xattr(ctx, name);
+    if (v)
+        return v;
+    snprintf(name, sizeof name, "user.cloudfs.props.%s", key);
     return cfs_object_xattr(ctx, name);
 }
 

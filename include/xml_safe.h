@@ -16,8 +16,9 @@
 int cfs_xml_read(const char *buf, size_t len, const char *url, int options, xmlDocPtr *out,
                  const char **why);
 
-/* The first child element of n named name in namespace ns (any namespace
- * when ns is NULL), or NULL; cfs_xml_next the next sibling after one. */
+/* The first child element of n named name (any element when name is
+ * NULL) in namespace ns (any namespace when ns is NULL), or NULL;
+ * cfs_xml_next the next such sibling after one. */
 xmlNodePtr cfs_xml_child(xmlNodePtr n, const char *ns, const char *name);
 xmlNodePtr cfs_xml_next(xmlNodePtr after, const char *ns, const char *name);
 /* An attribute's value (no namespace), or the text content of n:

@@ -8,10 +8,12 @@
 
 extern const struct cfs_provider openstack_provider;
 extern const struct cfs_provider vcloud_provider;
+extern const struct cfs_provider vsphere_provider;
 
 static const struct cfs_provider *const providers[] = {
     &openstack_provider,
     &vcloud_provider,
+    &vsphere_provider,
 };
 
 const struct cfs_provider *cfs_provider_find(const char *type)

@@ -91,6 +91,13 @@ int vmdk_desc_parse(const char *text, size_t len, const char *label, struct vmdk
     char parent[64] = "ffffffff";
 
     memset(out, 0, sizeof *out);
+    /* qemu-img pads the descriptor it writes to a whole sector with NULs. */
+    const char *nul = memchr(text, '\0', len);
+    size_t pad = nul ? len - (size_t)(nul - text) : 0;
+    while (nul && pad && !nul[pad - 1])
+        pad--;
+    if (nul && pad == 0)
+        len = (size_t)(nul - text);
     if (len > VMDK_DESC_MAX_BYTES || memchr(text, '\0', len)) {
         cfs_log_error("vmdk: %s: not a text descriptor (%zu bytes)", label, len);
         return -EINVAL;

@@ -69,7 +69,7 @@ int cfs_xml_read(const char *buf, size_t len, const char *url, int options, xmlD
 
 static bool matches(xmlNodePtr n, const char *ns, const char *name)
 {
-    if (n->type != XML_ELEMENT_NODE || strcmp((const char *)n->name, name) != 0)
+    if (n->type != XML_ELEMENT_NODE || (name && strcmp((const char *)n->name, name) != 0))
         return false;
     if (!ns)
         return true;

@@ -53,6 +53,11 @@ int main(void)
     CHECK(parse("createType=\"vmfs\"\nRW 8 FLAT \"x.vmdk\" zz\n", &d) == -EINVAL);
     CHECK(parse("createType=\"vmfs\"\n", &d) == -EINVAL);
     CHECK(parse("RW 8 VMFS \"x.vmdk\"\n", &d) == -EINVAL);
-    CHECK(vmdk_desc_parse("createType=\"vmfs\"\0", 18, "test", &d) == -EINVAL);
+    /* A NUL inside is binary; NULs only after the text are qemu-img's padding. */
+    CHECK(vmdk_desc_parse("createType=\"vmfs\"\0\nRW 8 VMFS \"x.vmdk\"\n", 38, "test", &d) ==
+          -EINVAL);
+    CHECK(vmdk_desc_parse("createType=\"vmfs\"\nRW 8 VMFS \"x.vmdk\"\n\0\0\0", 40, "test", &d) ==
+          0);
+    CHECK(d.n_extents == 1 && d.extents[0].sectors == 8);
     return UNIT_RESULT();
 }
