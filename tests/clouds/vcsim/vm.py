@@ -136,10 +136,13 @@ def cmd_disk(v, a):
     ref = find_vm(v, a.name)
     vmx = v.properties(ref, "VirtualMachine", ["config.files.vmPathName"])["config.files.vmPathName"].text
     dsname, vmdir = vmx[1:].split("] ", 1)[0], os.path.dirname(vmx.split("] ", 1)[1])
+    filename = "[%s] %s/%s" % (dsname, vmdir, os.path.basename(a.files[0]))
+    before = devices(v, ref)
+    if any(d["el"].findtext(q("backing") + "/" + q("fileName")) == filename for d in before):
+        sys.exit("vm.py disk: %s is a disk of %s already" % (filename, a.name))  # vcsim would take it twice
     for f in a.files:
         upload(v, dsname, vmdir, f)
     size = virtual_size(a.files[0])
-    before = devices(v, ref)
     disks = [d for d in before if d["type"] == "VirtualDisk"]
     by_key = {d["key"]: d for d in before}
     if a.controller:
@@ -165,7 +168,6 @@ def cmd_disk(v, a):
         ctl_key, unit = -100, 0
         changes.append('<device xsi:type="%s"><key>%d</key><busNumber>%d</busNumber>%s</device>'
                        % (ctl_type, ctl_key, bus, extra))
-    filename = "[%s] %s/%s" % (dsname, vmdir, os.path.basename(a.files[0]))
     changes.append('<device xsi:type="VirtualDisk"><key>-101</key>'
                    '<backing xsi:type="VirtualDiskFlatVer2BackingInfo"><fileName>%s</fileName>'
                    '<diskMode>persistent</diskMode></backing><controllerKey>%d</controllerKey>'
