@@ -86,11 +86,11 @@ procs_stop() {
     return 0
 }
 
-# Debian packages the local clouds need.  python3-glance ships no commands and no
+# Debian packages the local clouds need (the last two build vcsim, tests/clouds/vcsim).  python3-glance ships no commands and no
 # config (we run `python3 -m glance.cmd.*` and write the config); the daemon packages
 # keystone/glance-api are deliberately not used (they bind 0.0.0.0 and start services).
 CLOUDS_PACKAGES="python3-keystone python3-glance uwsgi-core uwsgi-plugin-python3 curl
-nginx-light openssl qemu-utils e2fsprogs"
+nginx-light openssl qemu-utils e2fsprogs golang-go golang-github-vmware-govmomi-dev"
 
 # ensure_packages: install what is missing, non-interactively, with a temporary
 # policy-rc.d (exit 101) so that no package script starts a daemon.

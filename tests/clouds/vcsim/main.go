@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/vmware/govmomi/simulator"
@@ -18,6 +19,9 @@ import (
 
 func main() {
 	listen := flag.String("l", "127.0.0.1:0", "address to listen on")
+	cert := flag.String("cert", "", "TLS certificate (PEM) to serve; vcsim's own if empty")
+	key := flag.String("key", "", "private key (PEM) of -cert")
+	login := flag.String("u", "", "USER:PASSWORD, the only SOAP login accepted; any if empty")
 	flag.Parse()
 	m := simulator.VPX()
 	defer m.Remove()
@@ -25,11 +29,25 @@ func main() {
 		log.Fatal(err)
 	}
 	m.Service.TLS = new(tls.Config)
+	if *cert != "" {
+		c, err := tls.LoadX509KeyPair(*cert, *key)
+		if err != nil {
+			log.Fatal(err)
+		}
+		m.Service.TLS.Certificates = []tls.Certificate{c}
+	}
 	m.Service.RegisterEndpoints = true
 	m.Service.Listen = &url.URL{Host: *listen}
+	if user, pass, ok := strings.Cut(*login, ":"); ok {
+		m.Service.Listen.User = url.UserPassword(user, pass)
+	} else if *login != "" {
+		log.Fatal("-u wants USER:PASSWORD")
+	}
 	s := m.Service.NewServer()
 	defer s.Close()
-	fmt.Println(s.URL.String())
+	u := *s.URL
+	u.User = nil // the password stays out of the log
+	fmt.Println(u.String())
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	<-sig
