@@ -138,9 +138,13 @@ static int read_head(struct vs_cloud *c, const char *url, const char *label, str
         *total = strtoull(cl, NULL, 10);
     else if (resp.status == 404)
         err = -ENOENT;
+    else if (resp.status == 416 && cr && !strcmp(cr, "bytes */0"))
+        err = -ENODATA; /* an empty file: vcsim's VMs have them */
     else
         err = resp.status == 401 || resp.status == 403 ? -EACCES : -EIO;
-    if (err)
+    if (err == -ENODATA)
+        cfs_log_info("vsphere: %s: %s: its disk file is empty, not listed", c->base.name, label);
+    else if (err)
         cfs_log_error("vsphere: %s: %s: its disk file answered HTTP %ld", c->base.name, label,
                       resp.status);
     free(cr);

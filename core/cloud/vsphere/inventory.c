@@ -216,7 +216,8 @@ int vs_datacenter(struct vs_cloud *c)
         else
             cfs_log_error("vsphere: %s: %s datacenters (%s): say which with datacenter:",
                           c->base.name, d.seen ? "several" : "no", d.names);
-        err = -ENOENT;
+        /* Not ENOENT: ls takes that from readdir for an empty directory. */
+        err = -ENXIO;
     }
     if (!err) {
         pthread_mutex_lock(&c->lock);

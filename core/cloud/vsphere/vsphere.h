@@ -118,7 +118,8 @@ int vs_devices_disks(xmlNodePtr val, struct vs_disk *disks, size_t *n);
 void vs_vm_free(struct vs_vm *vm);
 
 /* ---- inventory.c ---- */
-/* Finds the datacenter (by name, or the only one). 0, -ENOENT (logged). */
+/* Finds the datacenter (by name, or the only one). 0, -ENXIO (none such,
+ * or several and none named: logged). */
 int vs_datacenter(struct vs_cloud *c);
 /* Every VM of the datacenter (templates too). *vms malloc'd. */
 int vs_vms(struct vs_cloud *c, struct vs_vm **vms, size_t *n);
