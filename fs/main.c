@@ -176,7 +176,9 @@ static int create_clouds(struct cfs_mount *m, const struct cfs_config *cfg)
             mc->n_dirs++;
         mc->dirs = calloc(mc->n_dirs, sizeof *mc->dirs);
         for (size_t d = 0; mc->dirs && d < mc->n_dirs; d++)
-            mc->dirs[d] = cfs_dircache_new(mc->cloud, p->dirs[d], m->opts.list_ttl, m->views);
+            mc->dirs[d] =
+                cfs_dircache_new(mc->cloud, p->dirs[d], m->opts.list_ttl,
+                                 m->opts.views || !p->default_views ? m->views : p->default_views);
         m->n_clouds++;
     }
     qsort(m->clouds, m->n_clouds, sizeof *m->clouds, cmp_cloud);

@@ -125,6 +125,9 @@ struct cfs_put {
 struct cfs_provider {
     const char *type;        /* "openstack" */
     const char *const *dirs; /* directories under /<cloud>/, NULL-terminated */
+    /* The views (enum cfs_view bits) its files show when the mount says no
+     * views=; 0: the mount's default (CFS_VIEWS_DEFAULT). */
+    unsigned default_views;
     /* Must not touch the network: clouds authenticate on first use. */
     int (*create)(const struct cfs_cloud_config *cfg, struct cfs_cloud **out);
     void (*destroy)(struct cfs_cloud *cloud);

@@ -8,6 +8,7 @@
 #include "log.h"
 #include "ovf_glance.h"
 #include "util.h"
+#include "views.h"
 #include "vsphere.h"
 
 #include <ctype.h>
@@ -295,6 +296,8 @@ static const char *const vs_dirs[] = { "vms", NULL };
 const struct cfs_provider vsphere_provider = {
     .type = "vsphere",
     .dirs = vs_dirs,
+    /* A VM's disk leaves vSphere for OpenStack as qcow2 or raw most often. */
+    .default_views = CFS_VIEWS_DEFAULT | (1u << CFS_VIEW_QCOW2) | (1u << CFS_VIEW_RAW),
     .create = vs_create,
     .destroy = vs_destroy,
     .list = vs_list,
