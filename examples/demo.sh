@@ -1,6 +1,6 @@
 #!/bin/bash
 # make demo / make demo-stop: start the local clouds (real Keystone and
-# Glance, the vCD emulator; tests/clouds/up), mount them at ./mnt, list
+# Glance, the vCD emulator, vcsim; tests/clouds/up), mount them at ./mnt, list
 # them, copy an image out (checked against the uploaded original), and
 # migrate it from OpenStack to vCloud Director with one cp.
 set -euo pipefail
@@ -26,7 +26,7 @@ start() {
             curl -sf "${CLOUDS_VCD_CONTROL:-http://0/}/knobs" >/dev/null); then
         tests/clouds/down "$clouds" >/dev/null 2>&1 || true
         rm -rf "$clouds"
-        echo "demo: starting the local clouds (Keystone + Glance from Debian, the vCD emulator) in $clouds ..."
+        echo "demo: starting the local clouds (Keystone + Glance from Debian, the vCD emulator, vcsim) in $clouds ..."
         tests/clouds/up "$clouds" >"$state/clouds-up.log" 2>&1 ||
             { tail -20 "$state/clouds-up.log"; exit 1; }
     fi
@@ -86,8 +86,26 @@ print(t["status"], [f["path"] for f in t["files"]][0])' "$name")
     qemu-img compare "$state/ext4.qcow2" "$disk"
     [ "${st%% *}" = 8 ] || { echo "demo: the template is not ready!"; exit 1; }
     echo
+    echo "vSphere to OpenStack: a VM in the vCenter simulator (vcsim), its disk put on the"
+    echo "datastore as a vSphere user does, copied into Glance as qcow2 with its hardware:"
+    local vm=web-$(date +%H%M%S)
+    qemu-img convert -O vmdk -o subformat=monolithicFlat "$state/ext4.qcow2" "$state/$vm.vmdk"
+    /usr/bin/python3 tests/clouds/vcsim/vm.py create "$vm" >/dev/null
+    /usr/bin/python3 tests/clouds/vcsim/vm.py disk "$vm" "$state/$vm.vmdk" "$state/$vm-flat.vmdk" \
+        --controller pvscsi --nic vmxnet3 --cpus 2 --memory 1024 --guest debian10_64Guest >/dev/null
+    rm -f "$state/$vm.vmdk" "$state/$vm-flat.vmdk"
+    echo "\$ ls -l $mnt/vsphere/vms/ | grep $vm"
+    ls -l "$mnt/vsphere/vms/" | grep "$vm"
+    echo "\$ time cp $mnt/vsphere/vms/$vm.qcow2 $mnt/openstack/images/"
+    time cp "$mnt/vsphere/vms/$vm.qcow2" "$mnt/openstack/images/"
+    echo "\$ getfattr -d $mnt/openstack/images/$vm.qcow2 | grep -E 'hw_|min_ram|os_(type|distro|version)'"
+    getfattr --absolute-names -d "$mnt/openstack/images/$vm.qcow2" | grep -E 'hw_|min_ram|os_(type|distro|version)='
+    echo "\$ qemu-img compare $state/ext4.qcow2 $mnt/openstack/images/$vm.qcow2"
+    qemu-img compare "$state/ext4.qcow2" "$mnt/openstack/images/$vm.qcow2" ||
+        { echo "demo: the image in Glance differs from the VM's disk!"; exit 1; }
+    echo
     echo "demo: the clouds are mounted at $mnt (log: $state/cloudfs.log)."
-    echo "      Try: ls -l mnt/openstack/images; cp mnt/openstack/images/*.vmdk mnt/vcloud/catalogs/migrated/"
+    echo "      Try: ls -l mnt/openstack/images mnt/vsphere/vms; cp mnt/openstack/images/*.vmdk mnt/vcloud/catalogs/migrated/"
     echo "      Stop with: make demo-stop"
 }
 
