@@ -161,8 +161,35 @@ static char *sibling(const char *ds_path, const char *file)
     return cfs_printf("%.*s%s%s", (int)(end - ds_path), ds_path, slash ? "" : " ", file);
 }
 
+static int probe(struct vs_cloud *c, const char *ds_path, const char *label, unsigned depth,
+                 struct vs_extent *out);
+
+/* A delta disk (a VM with snapshots: disk-000001.vmdk): its base, found
+ * through parentFileNameHint, gives the disk's size and kind; the delta's
+ * own bytes cannot be read yet (vs_open refuses it where it matters). */
+static int base_of(struct vs_cloud *c, const char *ds_path, const struct vmdk_desc *d,
+                   const char *label, unsigned depth, struct vs_extent *out)
+{
+    if (!d->parent_hint[0] || strchr(d->parent_hint, '/') || depth >= 8) {
+        cfs_log_error("vsphere: %s: %s: a delta disk whose parent (%s) is not beside it",
+                      c->base.name, label, d->parent_hint[0] ? d->parent_hint : "unnamed");
+        return -ENOTSUP;
+    }
+    char *parent = sibling(ds_path, d->parent_hint);
+    int err = parent ? probe(c, parent, label, depth + 1, out) : -ENOMEM;
+    free(parent);
+    out->delta = true;
+    return err;
+}
+
 int vs_extent_probe(struct vs_cloud *c, const char *ds_path, const char *label,
                     struct vs_extent *out)
+{
+    return probe(c, ds_path, label, 0, out);
+}
+
+static int probe(struct vs_cloud *c, const char *ds_path, const char *label, unsigned depth,
+                 struct vs_extent *out)
 {
     struct head *h = malloc(sizeof *h);
     struct vmdk_desc *d = NULL;
@@ -208,10 +235,7 @@ int vs_extent_probe(struct vs_cloud *c, const char *ds_path, const char *label,
         goto out;
     const struct vmdk_extent *x = d->n_extents == 1 ? &d->extents[0] : NULL;
     if (d->has_parent) {
-        cfs_log_error("vsphere: %s: %s: the disk is a delta (it has snapshots, parent %s): "
-                      "reading delta disks is not supported yet",
-                      c->base.name, label, d->parent_hint);
-        err = -ENOTSUP;
+        err = base_of(c, ds_path, d, label, depth, out);
     } else if (!x || (strcmp(x->type, "FLAT") && strcmp(x->type, "VMFS")) || x->offset) {
         cfs_log_error("vsphere: %s: %s: disk type %s with %zu extent(s) of type %s: only one "
                       "flat extent (vmfs, monolithicFlat) is readable yet",

@@ -271,6 +271,14 @@ static int vs_open(struct cfs_cloud *cloud, const char *dir, const struct cfs_ob
         file = snap_file;
     }
     err = vs_extent_probe(c, file, label, &x);
+    if (!err && x.delta) {
+        /* Its base would be the disk as of the oldest snapshot: not what
+         * the user sees in vSphere. */
+        cfs_log_error("vsphere: %s: %s: the disk%s is a delta (the VM has snapshots): reading "
+                      "delta disks is not supported yet; delete or consolidate its snapshots",
+                      c->base.name, label, running ? " as of the snapshot" : "");
+        err = -ENOTSUP;
+    }
     if (!err && x.size != obj->size) {
         cfs_log_error("vsphere: %s: %s: the disk is %llu bytes now, not %llu as listed",
                       c->base.name, label, (unsigned long long)x.size,

@@ -143,12 +143,16 @@ struct vs_extent {
     uint64_t offset; /* where the disk starts in it */
     uint64_t size;   /* bytes the disk has there */
     const char *ext; /* "raw" (a flat extent) or "vmdk" (a hosted sparse file) */
+    /* The file was a delta (a VM with snapshots): url is its base's, which
+     * holds the disk as of the oldest snapshot, not the current one. */
+    bool delta;
 };
 /* The /folder URL of "[ds] dir/file" (escaped), malloc'd, or NULL for a
  * path that is not one (logged). */
 char *vs_folder_url(struct vs_cloud *c, const char *ds_path);
-/* Reads the disk file's descriptor (or sparse header) over HTTP. 0,
- * -ENOTSUP (a delta disk, several extents: logged), -EINVAL, -errno. */
+/* Reads the disk file's descriptor (or sparse header) over HTTP, and of a
+ * delta disk its base's. 0, -ENOTSUP (several extents, a parent elsewhere:
+ * logged), -EINVAL, -errno. */
 int vs_extent_probe(struct vs_cloud *c, const char *ds_path, const char *label,
                     struct vs_extent *out);
 void vs_extent_free(struct vs_extent *e);

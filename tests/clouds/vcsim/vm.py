@@ -5,7 +5,7 @@ user does (vim25 SOAP, the datastore's /folder, the /rest API), for tests.
     vm.py create NAME
     vm.py disk NAME FILE... [--controller pvscsi|lsilogic|lsilogicsas|buslogic|ahci|ide]
               [--nic vmxnet3|e1000|e1000e|pcnet32] [--firmware bios|efi] [--cpus N]
-              [--cores-per-socket N] [--memory MB] [--guest GUESTID]
+              [--cores-per-socket N] [--memory MB] [--guest GUESTID] [--capacity BYTES]
     vm.py devices NAME
     vm.py power NAME on|off
     vm.py snapshot NAME SNAPSHOT
@@ -142,7 +142,7 @@ def cmd_disk(v, a):
         sys.exit("vm.py disk: %s is a disk of %s already" % (filename, a.name))  # vcsim would take it twice
     for f in a.files:
         upload(v, dsname, vmdir, f)
-    size = virtual_size(a.files[0])
+    size = a.capacity or virtual_size(a.files[0])
     disks = [d for d in before if d["type"] == "VirtualDisk"]
     by_key = {d["key"]: d for d in before}
     if a.controller:
@@ -328,6 +328,8 @@ def main():
     s.add_argument("--cores-per-socket", type=int)
     s.add_argument("--memory", type=int, metavar="MB")
     s.add_argument("--guest", metavar="GUESTID")
+    s.add_argument("--capacity", type=int, metavar="BYTES",
+                   help="the disk's size, for a descriptor qemu-img cannot open (a delta)")
     s = sub.add_parser("power")
     s.add_argument("name")
     s.add_argument("state", choices=("on", "off"))
