@@ -6,6 +6,7 @@
 #   views.sh    .vmdk, .raw and compressed VMDK views vs qemu-img convert
 #   migrate.sh  Glance -> vCD and Glance -> Glance cp vs curl/qemu-img pipelines
 #   vcd-glance.sh  vCD -> Glance cp of a template's .ova vs the vCD download flow, qemu-img, curl
+#   vsphere-glance.sh  vSphere VM -> Glance cp of its .qcow2 vs curl from the datastore, qemu-img, curl
 #   cache.sh    second read from the block cache vs bindfs of a local copy
 #   fuse.sh     FUSE settings (max_read, one thread, read-ahead, page cache) vs the defaults
 #   list.sh     ls -l of 1,000 images vs openstack image list --long
@@ -17,7 +18,7 @@ export BENCH_RESULTS=${BENCH_RESULTS:-$PWD/.bench/results.tsv}
 mkdir -p "$(dirname "$BENCH_RESULTS")"
 : >"$BENCH_RESULTS"
 failed=()
-for s in read views migrate vcd-glance cache fuse list; do
+for s in read views migrate vcd-glance vsphere-glance cache fuse list; do
     echo "bench: tests/bench/$s.sh"
     tests/bench/$s.sh || failed+=("$s.sh")
 done

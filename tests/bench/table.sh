@@ -25,7 +25,7 @@ for r in rows:
     r.setdefault("cpu", "-")  # rows of a run before the CPU column
 # In the suite's order, whichever script ran last (a row id is its script's
 # name, or starts with it and "-"; the longest such name wins).
-suite = ["read", "views", "migrate", "vcd-glance", "cache", "fuse", "list"]
+suite = ["read", "views", "migrate", "vcd-glance", "vsphere-glance", "cache", "fuse", "list"]
 def script(r):
     names = [s for s in suite if r["id"] == s or r["id"].startswith(s + "-")]
     return suite.index(max(names, key=len)) if names else len(suite)
