@@ -111,7 +111,8 @@ FUZZ_SECONDS ?= 60
 FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN  := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 FUZZ_FLAGS = -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -D_FILE_OFFSET_BITS=64 \
-             -pthread -Iinclude -Ifs -Icore/cloud/openstack -Icore/cloud/vcloud $(PKG_CFLAGS)
+             -pthread -Iinclude -Ifs -Icore/cloud/openstack -Icore/cloud/vcloud -Icore/cloud/vsphere \
+             $(PKG_CFLAGS)
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(CORE_SRC) $(FS_SRC)
 	@mkdir -p $(dir $@)

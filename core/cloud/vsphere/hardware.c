@@ -142,6 +142,7 @@ static int devices(xmlNodePtr val, struct vs_vm *vm)
                 const char *sub = ctl[i].row ? ctl[i].row->subtype : ctl[i].type;
                 if (sub && !(o->controller_subtype = strdup(sub)))
                     err = -ENOMEM;
+                break; /* keys are unique; a server repeating one gets its first */
             }
         }
         free(type);

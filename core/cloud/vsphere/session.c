@@ -209,6 +209,25 @@ int vs_session_get(struct vs_cloud *c, char **cookie, char **version, unsigned *
     return -EACCES;
 }
 
+void vs_logout(struct vs_cloud *c)
+{
+    struct vs_call call;
+    xmlDocPtr resp;
+    xmlNodePtr ret;
+
+    pthread_mutex_lock(&c->lock);
+    char *cookie = c->cookie ? strdup(c->cookie) : NULL;
+    pthread_mutex_unlock(&c->lock);
+    /* vCenter keeps a session until it idles out, and limits how many a
+     * user may have: end ours. */
+    if (cookie && !vs_call_new(&call, "Logout", "SessionManager", c->session_manager)) {
+        if (!vs_soap_raw(c, &call, "logout", false, cookie, NULL, &resp, &ret))
+            xmlFreeDoc(resp);
+        vs_call_free(&call);
+    }
+    cfs_free_secret(cookie);
+}
+
 void vs_session_clear(struct vs_cloud *c)
 {
     pthread_mutex_lock(&c->lock);

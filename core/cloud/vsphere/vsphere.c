@@ -29,6 +29,7 @@ static void vs_destroy(struct cfs_cloud *cloud)
     if (!c)
         return;
     vs_snapshots_free(c);
+    vs_logout(c);
     vs_session_clear(c);
     if (c->password)
         explicit_bzero(c->password, strlen(c->password));

@@ -92,6 +92,8 @@ int vs_login(struct vs_cloud *c, unsigned failed_gen);
 /* Copies of the session's cookie header and version, for one request. */
 int vs_session_get(struct vs_cloud *c, char **cookie, char **version, unsigned *gen);
 void vs_session_clear(struct vs_cloud *c);
+/* Ends the session on the vCenter (at unmount). */
+void vs_logout(struct vs_cloud *c);
 /* cfs_http_auth for the datastore's /folder requests. */
 int vs_auth_header(struct cfs_http_auth *a, const char *stale, char *out, size_t n);
 

@@ -11,6 +11,7 @@ user does (vim25 SOAP, the datastore's /folder, the /rest API), for tests.
     vm.py snapshot NAME SNAPSHOT
     vm.py snapshots NAME
     vm.py destroy NAME
+    vm.py end-sessions
     vm.py library-items LIBRARY
     vm.py deploy LIBRARY ITEM VMNAME
 
@@ -272,6 +273,19 @@ def cmd_destroy(v, a):
     v.wait(vim.text(v.call("Destroy_Task", ref, "VirtualMachine"), "returnval"))
 
 
+def cmd_end_sessions(v, a):
+    """Terminates every session but this one (as an admin does in the vSphere
+    Client's Sessions view, or as they expire); prints how many."""
+    sm = v.sc["sessionManager"]
+    props = v.properties(sm, "SessionManager", ["sessionList", "currentSession"])
+    mine = props["currentSession"].findtext(q("key"))
+    keys = [k.text for k in props["sessionList"].iter(q("key")) if k.text != mine] if "sessionList" in props else []
+    if keys:
+        v.call("TerminateSession", sm, "SessionManager",
+               "".join("<sessionId>%s</sessionId>" % escape(k) for k in keys))
+    print(len(keys))
+
+
 def library_id(rest, name):
     ids = rest.call("POST", "/com/vmware/content/library", {"spec": {"name": name}}, {"~action": "find"})
     if not ids:
@@ -338,6 +352,7 @@ def main():
     s.add_argument("snapshot")
     for c in ("devices", "snapshots", "destroy"):
         sub.add_parser(c).add_argument("name")
+    sub.add_parser("end-sessions")
     sub.add_parser("library-items").add_argument("library")
     s = sub.add_parser("deploy")
     s.add_argument("library")
@@ -345,7 +360,11 @@ def main():
     s.add_argument("vmname")
     a = p.parse_args()
     try:
-        globals()["cmd_" + a.cmd.replace("-", "_")](connect(), a)
+        v = connect()
+        try:
+            globals()["cmd_" + a.cmd.replace("-", "_")](v, a)
+        finally:  # sessions pile up on a vCenter otherwise (tests count them)
+            v.call("Logout", v.sc["sessionManager"], "SessionManager")
     except vim.Error as e:
         sys.exit("vm.py %s: %s" % (a.cmd, e))
 
