@@ -306,6 +306,25 @@ static int vs_open(struct cfs_cloud *cloud, const char *dir, const struct cfs_ob
     return err;
 }
 
+static int vs_can_put(struct cfs_cloud *cloud, const char *dir)
+{
+    char *id = NULL;
+    if (strcmp(dir, "libraries") == 0)
+        return -EPERM; /* libraries are made by administrators, not by mkdir */
+    if (!library_of(dir))
+        return -EROFS;
+    int err = vs_library_find((struct vs_cloud *)cloud, library_of(dir), &id);
+    free(id);
+    return err;
+}
+
+static int vs_put(struct cfs_cloud *cloud, const struct cfs_put *req)
+{
+    if (!library_of(req->dir))
+        return -EPERM;
+    return vs_library_put((struct vs_cloud *)cloud, library_of(req->dir), req);
+}
+
 static const char *const vs_dirs[] = { "vms", "libraries", NULL };
 
 const struct cfs_provider vsphere_provider = {
@@ -315,4 +334,6 @@ const struct cfs_provider vsphere_provider = {
     .destroy = vs_destroy,
     .list = vs_list,
     .open = vs_open,
+    .can_put = vs_can_put,
+    .put = vs_put,
 };
