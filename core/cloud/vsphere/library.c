@@ -660,8 +660,7 @@ static int add_props(const struct ovf_info *info, size_t disk, struct cfs_object
     }
     if (!err && g.warnings)
         err = cfs_object_add_xattr(o, "user.cloudfs.warnings", g.warnings);
-    if (!err || err != -ENOMEM)
-        ovf_glance_free(&g);
+    ovf_glance_free(&g);
     return err;
 }
 
