@@ -573,19 +573,6 @@ static int item_files(struct vs_cloud *c, const char *item, const char *what, js
     return err;
 }
 
-/* The files of an item in package order: the descriptor, then the files
- * it references (disks first in their order), with their sizes; names[]
- * point into files. */
-struct layout {
-    const char *ovf;
-    uint64_t ovf_size;
-    const char *names[OVF_MAX_ITEMS];
-    uint64_t sizes[OVF_MAX_ITEMS];
-    size_t n;                      /* referenced files present */
-    size_t n_disks;                /* the first n_disks of names[] are the disks */
-    size_t disk_of[OVF_MAX_ITEMS]; /* Disk entry of disk d */
-};
-
 static bool is_disk_file(const struct ovf_info *info, const char *file_id, size_t *disk)
 {
     for (size_t d = 0; d < info->n_disks; d++)
@@ -596,7 +583,8 @@ static bool is_disk_file(const struct ovf_info *info, const char *file_id, size_
     return false;
 }
 
-static void make_layout(json_t *files, const struct ovf_info *info, bool parsed, struct layout *l)
+void vs_item_layout(json_t *files, const struct ovf_info *info, bool parsed,
+                    struct vs_item_layout *l)
 {
     size_t i, d;
     json_t *f;
@@ -639,7 +627,7 @@ static uint64_t round512(uint64_t n)
     return (n + 511) & ~(uint64_t)511;
 }
 
-static uint64_t ova_size(const struct layout *l)
+uint64_t vs_item_ova_size(const struct vs_item_layout *l)
 {
     uint64_t s = 512 + round512(l->ovf_size) + 1024;
     for (size_t i = 0; i < l->n; i++)
@@ -705,7 +693,7 @@ static int add_item(struct items *is, const char *id)
     json_t *info = NULL, *files = NULL;
     struct cfs_object proto = { 0 };
     struct ovf_info ovf = { 0 };
-    struct layout l;
+    struct vs_item_layout l;
     bool parsed = false;
     int err;
 
@@ -721,11 +709,11 @@ static int add_item(struct items *is, const char *id)
     snprintf(label, sizeof label, "library item %s", name);
     if ((err = item_files(c, id, label, &files)))
         goto out;
-    make_layout(files, &ovf, false, &l);
+    vs_item_layout(files, &ovf, false, &l);
     if (l.ovf && read_ovf(c, id, l.ovf, l.ovf_size, label, &xml) == 0 &&
         ovf_parse(xml, strlen(xml), label, &ovf) == 0)
         parsed = true;
-    make_layout(files, &ovf, parsed, &l);
+    vs_item_layout(files, &ovf, parsed, &l);
     if (!l.ovf && !l.n_disks)
         goto out; /* an item still being uploaded, or an empty one */
     set_times(&proto, info);
@@ -749,7 +737,7 @@ static int add_item(struct items *is, const char *id)
         p += sprintf(p, "%s", l.ovf);
         for (size_t i = 0; i < l.n; i++)
             p += sprintf(p, "/%s", l.names[i]);
-        err = add_file(is, &proto, name, id, "ova", ova_size(&l), all, &ovf, parsed, 0);
+        err = add_file(is, &proto, name, id, "ova", vs_item_ova_size(&l), all, &ovf, parsed, 0);
         free(all);
         if (!err)
             err = add_file(is, &proto, name, id, "ovf", l.ovf_size, l.ovf, &ovf, parsed, 0);

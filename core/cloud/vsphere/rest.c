@@ -223,7 +223,7 @@ int vs_rest_auth_header(struct cfs_http_auth *a, const char *stale, char *out, s
 
 /* A vAPI error: {"error_type": "NOT_FOUND", "messages": [...]} (/api) or
  * {"type": "com.vmware.vapi.std.errors.not_found", "value": {...}}. */
-static int error_errno(long status, const char *body)
+int vs_rest_errno(long status, const char *body)
 {
     if (status == 401 || status == 403)
         return -EACCES;
@@ -294,7 +294,7 @@ int vs_rest(struct vs_cloud *c, const char *method, const char *rest_path, const
     } else if (!err && (resp.status < 200 || resp.status >= 300)) {
         char text[300];
         cfs_http_error_text(&resp, text, sizeof text);
-        err = error_errno(resp.status, resp.body);
+        err = vs_rest_errno(resp.status, resp.body);
         cfs_log_error("vsphere: %s: %s: HTTP %ld%s%s", c->base.name, what, resp.status,
                       *text ? ": " : "", text);
     } else if (!err && out && resp.body_len) {

@@ -206,6 +206,8 @@ int vs_rest_session(struct vs_cloud *c, char **header, int *spelling, unsigned *
 /* VS_REST_API or VS_REST_OLD (logs in to find it), or -errno. */
 int vs_rest_spelling(struct vs_cloud *c);
 void vs_rest_clear(struct vs_cloud *c);
+/* The errno of a vAPI error answer (status, body): as vs_rest says. */
+int vs_rest_errno(long status, const char *body);
 /* cfs_http_auth of c->rest_auth: the session header for transfer endpoints. */
 int vs_rest_auth_header(struct cfs_http_auth *a, const char *stale, char *out, size_t n);
 
@@ -214,6 +216,24 @@ int vs_rest_auth_header(struct cfs_http_auth *a, const char *stale, char *out, s
 int vs_list_libraries(struct vs_cloud *c, struct cfs_object_list *out);
 /* libraries/<lib>: its OVF items as <item>.ova, .ovf, .vmdk (-diskN). */
 int vs_list_library(struct vs_cloud *c, const char *lib, struct cfs_object_list *out);
+/* The files of an OVF item in package order, from its file list (the
+ * server's [{"name", "size"}]) and its parsed descriptor (parsed false:
+ * none, the .vmdk files in the server's order are its disks): the
+ * descriptor, then the files it references that the list has, disks first
+ * in References order; sizes from the list. Names point into files/info. */
+struct vs_item_layout {
+    const char *ovf; /* the descriptor's file name, or NULL */
+    uint64_t ovf_size;
+    const char *names[OVF_MAX_ITEMS];
+    uint64_t sizes[OVF_MAX_ITEMS];
+    size_t n;                      /* referenced files present */
+    size_t n_disks;                /* names[0 .. n_disks) are the disks */
+    size_t disk_of[OVF_MAX_ITEMS]; /* the Disk entry of disk d */
+};
+void vs_item_layout(json_t *files, const struct ovf_info *info, bool parsed,
+                    struct vs_item_layout *l);
+/* The size of the .ova of l: a ustar of the descriptor and names[]. */
+uint64_t vs_item_ova_size(const struct vs_item_layout *l);
 /* Opens a listed item file (through a download session). */
 int vs_library_open(struct vs_cloud *c, const struct cfs_object *obj, struct cfs_source **out);
 /* A new item of library lib from what was written (library_put.c). */
