@@ -291,10 +291,10 @@ static int dl_prepare(struct dl *d, const char *file, const char *what, char **u
             }
             break;
         }
-        if (status && strcmp(status, "PREPARING") && strcmp(status, "UNPREPARED")) {
+        if (!status || (strcmp(status, "PREPARING") && strcmp(status, "UNPREPARED"))) {
             const char *m = jstr(json_object_get(info, "error_message"), "default_message");
             cfs_log_error("vsphere: %s: %s: the preparation of %s ended %s%s%s", c->base.name, what,
-                          file, status, m ? ": " : "", m ? m : "");
+                          file, status ? status : "(no status)", m ? ": " : "", m ? m : "");
             err = -EIO;
             break;
         }

@@ -146,8 +146,11 @@ int vs_rest_login(struct vs_cloud *c, unsigned failed_gen)
         cfs_free_secret(c->rest_token);
         c->rest_token = token;
         c->rest_spelling = found;
-        c->rest_auth.base.header = vs_rest_auth_header;
-        c->rest_auth.cloud = c;
+        /* Set once, before the first source that uses it exists. */
+        if (!c->rest_auth.cloud) {
+            c->rest_auth.base.header = vs_rest_auth_header;
+            c->rest_auth.cloud = c;
+        }
         c->rest_gen++;
         c->rest_fail_until = 0;
     }
