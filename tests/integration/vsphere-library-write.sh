@@ -2,7 +2,8 @@
 # cp of a disk into libraries/<lib> of a vsphere cloud (vcsim) makes an OVF
 # item: the server's own item listing shows its .ovf and .vmdk with the
 # sizes cloudfs shows, vSphere deploys a VM from it, and the item reads back
-# through the mount as the same disk (qemu-img compare with the original).
+# through the mount as the same disk (qemu-img compare with the original),
+# leaving no download session open.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/vsphere.lib"
 mount_vsphere
@@ -34,5 +35,7 @@ xmllint --noout "$dir/$t.ovf" || fail "$t.ovf is not XML"
 tar tf "$dir/$t.ova" >"$WORK/ova.list" || fail "$t.ova is no tar"
 [ "$(wc -c <"$dir/$t.ova")" = "$(stat -c %s "$dir/$t.ova")" ] || fail "$t.ova's stat size is not its length"
 head -1 "$WORK/ova.list" | grep -q '\.ovf$' || fail "$t.ova does not start with the descriptor: $(cat "$WORK/ova.list")"
+# Every open made a download session; the last close deleted it.
+[ "$(lib_download_sessions)" = 0 ] || fail "$(lib_download_sessions) download sessions left open after the reads"
 [ "$(log_count "upload of /vsphere/libraries/$LIB/$t.vmdk: done")" -ge 1 ] || fail "no log line of the upload"
 echo "cp made item $t: listed by the server, deployed, read back identical"
