@@ -2,9 +2,13 @@
 # What libraries/ of a vsphere cloud refuses: a file created in libraries/
 # itself (EPERM: libraries are made by administrators), a second item of a
 # name the library has (EEXIST at close, asked before any byte is sent: the
-# first item keeps its one .vmdk of its size), a file in vms/ (read-only).
+# first item keeps its one .vmdk of its size), a file in a subscribed
+# library (EROFS: it mirrors another) or in vms/ (read-only).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/vsphere.lib"
+sub=sub$$
+sub_id=$(lib_rest subscribe "$sub") || fail "cannot make a subscribed library"
+LIB_LIBS+=("$sub_id")
 mount_vsphere
 dir=$MNT/vsphere/libraries/$LIB
 out=$(touch "$MNT/vsphere/libraries/x.vmdk" 2>&1) && fail "a file was created in libraries/"
@@ -25,5 +29,8 @@ after=$("$PY" "$VM_PY" library-items "$LIB" | awk -F'\t' -v t="$t" '$1 == t')
 grep -q "already has an item named $t" "$LOG" || fail "no log line says why"
 qemu-img compare -q -f raw "$WORK/a.raw" "$dir/$t.vmdk" || fail "$t.vmdk is not the first copy"
 
+[ -d "$MNT/vsphere/libraries/$sub" ] || fail "the subscribed library $sub is not listed"
+out=$(touch "$MNT/vsphere/libraries/$sub/s.vmdk" 2>&1) && fail "a file was created in subscribed library $sub"
+echo "$out" | grep -q "Read-only file system" || fail "touch in $sub: '$out', want EROFS"
 out=$(touch "$MNT/vsphere/vms/y.raw" 2>&1) && fail "a file was created in vms/"
-echo "refusals: EPERM in libraries/, EEXIST for a taken name, vms/ read-only"
+echo "refusals: EPERM in libraries/, EEXIST for a taken name, EROFS in a subscribed library, vms/ read-only"

@@ -170,7 +170,7 @@ int vs_list_libraries(struct vs_cloud *c, struct cfs_object_list *out)
     return err;
 }
 
-int vs_library_find(struct vs_cloud *c, const char *lib, char **id)
+int vs_library_find(struct vs_cloud *c, const char *lib, char **id, bool *subscribed)
 {
     struct cfs_object_list all;
     const struct cfs_object *hit = NULL;
@@ -193,6 +193,10 @@ int vs_library_find(struct vs_cloud *c, const char *lib, char **id)
     }
     if (hit && !(*id = strdup(hit->id)))
         err = -ENOMEM;
+    if (hit && subscribed) {
+        const char *type = cfs_object_xattr(hit, "user.vsphere.library_type");
+        *subscribed = type && !strcasecmp(type, "SUBSCRIBED");
+    }
     cfs_object_list_free(&all);
     return err ? err : hit ? 0 : -ENOENT;
 }
@@ -771,7 +775,7 @@ int vs_list_library(struct vs_cloud *c, const char *lib, struct cfs_object_list 
     size_t i;
 
     memset(out, 0, sizeof *out);
-    int err = vs_library_find(c, lib, &lid);
+    int err = vs_library_find(c, lib, &lid, NULL);
     if (!err) {
         rp = cfs_printf("/com/vmware/content/library/item?library_id=%s", lid);
         ap = cfs_printf("/content/library/item?library_id=%s", lid);

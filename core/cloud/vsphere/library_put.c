@@ -357,7 +357,7 @@ int vs_library_put(struct vs_cloud *c, const char *lib, const struct cfs_put *re
     struct cfs_package pkg;
     char *lid = NULL, *name = NULL;
     double t0 = cfs_now();
-    int err = vs_library_find(c, lib, &lid);
+    int err = vs_library_find(c, lib, &lid, NULL);
 
     if (err == -ENOENT)
         cfs_log_error("vsphere: %s: %s: there is no content library %s", c->base.name, req->label,

@@ -309,13 +309,14 @@ static int vs_open(struct cfs_cloud *cloud, const char *dir, const struct cfs_ob
 static int vs_can_put(struct cfs_cloud *cloud, const char *dir)
 {
     char *id = NULL;
+    bool subscribed = false;
     if (strcmp(dir, "libraries") == 0)
         return -EPERM; /* libraries are made by administrators, not by mkdir */
     if (!library_of(dir))
         return -EROFS;
-    int err = vs_library_find((struct vs_cloud *)cloud, library_of(dir), &id);
+    int err = vs_library_find((struct vs_cloud *)cloud, library_of(dir), &id, &subscribed);
     free(id);
-    return err;
+    return err ? err : subscribed ? -EROFS : 0; /* a subscribed library mirrors another */
 }
 
 static int vs_put(struct cfs_cloud *cloud, const struct cfs_put *req)

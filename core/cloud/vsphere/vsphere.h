@@ -238,7 +238,8 @@ uint64_t vs_item_ova_size(const struct vs_item_layout *l);
 int vs_library_open(struct vs_cloud *c, const struct cfs_object *obj, struct cfs_source **out);
 /* A new item of library lib from what was written (library_put.c). */
 int vs_library_put(struct vs_cloud *c, const char *lib, const struct cfs_put *req);
-/* The id of library lib (its name, or name~<id prefix>), malloc'd. */
-int vs_library_find(struct vs_cloud *c, const char *lib, char **id);
+/* The id of library lib (its name, or name~<id prefix>), malloc'd;
+ * *subscribed (when not NULL): a subscribed library (read-only). */
+int vs_library_find(struct vs_cloud *c, const char *lib, char **id, bool *subscribed);
 
 #endif
