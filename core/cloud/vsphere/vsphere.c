@@ -31,6 +31,7 @@ static void vs_destroy(struct cfs_cloud *cloud)
     vs_snapshots_free(c);
     vs_logout(c);
     vs_session_clear(c);
+    vs_rest_clear(c);
     if (c->password)
         explicit_bzero(c->password, strlen(c->password));
     free(c->password);
@@ -233,11 +234,24 @@ static int list_vms(struct vs_cloud *c, struct cfs_object_list *out)
     return err;
 }
 
+/* "libraries/<lib>" -> "<lib>", else NULL (a name may hold '/' itself). */
+static const char *library_of(const char *dir)
+{
+    if (strncmp(dir, "libraries/", 10) != 0 || !dir[10])
+        return NULL;
+    return dir + 10;
+}
+
 static int vs_list(struct cfs_cloud *cloud, const char *dir, struct cfs_object_list *out)
 {
+    struct vs_cloud *c = (struct vs_cloud *)cloud;
+    if (strcmp(dir, "libraries") == 0)
+        return vs_list_libraries(c, out);
+    if (library_of(dir))
+        return vs_list_library(c, library_of(dir), out);
     if (strcmp(dir, "vms") != 0)
         return -ENOENT;
-    return list_vms((struct vs_cloud *)cloud, out);
+    return list_vms(c, out);
 }
 
 /* Disk number (0-based) of a listed object: its id is <moref>-disk<N>. */
@@ -258,6 +272,8 @@ static int vs_open(struct cfs_cloud *cloud, const char *dir, const struct cfs_ob
     int err;
 
     (void)flags;
+    if (library_of(dir) && !obj->is_dir)
+        return vs_library_open(c, obj, out);
     if (strcmp(dir, "vms") != 0 || !moref || !file)
         return -ENOENT;
     snprintf(label, sizeof label, "vms/%s", obj->name);
@@ -300,7 +316,27 @@ static int vs_open(struct cfs_cloud *cloud, const char *dir, const struct cfs_ob
     return err;
 }
 
-static const char *const vs_dirs[] = { "vms", NULL };
+static int vs_can_put(struct cfs_cloud *cloud, const char *dir)
+{
+    char *id = NULL;
+    bool subscribed = false;
+    if (strcmp(dir, "libraries") == 0)
+        return -EPERM; /* libraries are made by administrators, not by mkdir */
+    if (!library_of(dir))
+        return -EROFS;
+    int err = vs_library_find((struct vs_cloud *)cloud, library_of(dir), &id, &subscribed);
+    free(id);
+    return err ? err : subscribed ? -EROFS : 0; /* a subscribed library mirrors another */
+}
+
+static int vs_put(struct cfs_cloud *cloud, const struct cfs_put *req)
+{
+    if (!library_of(req->dir))
+        return -EPERM;
+    return vs_library_put((struct vs_cloud *)cloud, library_of(req->dir), req);
+}
+
+static const char *const vs_dirs[] = { "vms", "libraries", NULL };
 
 const struct cfs_provider vsphere_provider = {
     .type = "vsphere",
@@ -311,4 +347,6 @@ const struct cfs_provider vsphere_provider = {
     .destroy = vs_destroy,
     .list = vs_list,
     .open = vs_open,
+    .can_put = vs_can_put,
+    .put = vs_put,
 };

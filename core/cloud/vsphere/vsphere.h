@@ -6,10 +6,13 @@
  *   inventory.c  the datacenter, every VM's properties through one view
  *   hardware.c   a VM's devices -> disks, controllers, NICs, OVF hardware
  *   datastore.c  "[ds] path" -> /folder URLs, disk descriptors, ranged reads
- *   snapshot.c   a powered-on VM is read from a snapshot the open takes */
+ *   snapshot.c   a powered-on VM is read from a snapshot the open takes
+ *   rest.c       the vAPI REST session (/api or /rest) for content libraries
+ *   library.c    libraries/: content libraries, their OVF items as files */
 #ifndef CFS_VSPHERE_H
 #define CFS_VSPHERE_H
 
+#include <jansson.h>
 #include <libxml/tree.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -51,6 +54,19 @@ struct vs_cloud {
     char *dc_moref, *dc_name; /* the datacenter, once found */
 
     struct vs_snaps *snaps; /* snapshots taken for open files (snapshot.c) */
+
+    /* The REST session (rest.c), guarded by lock; rest_busy: one login
+     * at a time, the others wait on cond. */
+    char *rest_token;  /* vmware-api-session-id: a secret */
+    int rest_spelling; /* VS_REST_API or VS_REST_OLD once known, else 0 */
+    unsigned rest_gen; /* bumped on every REST login */
+    bool rest_busy;
+    int rest_fail_err;
+    double rest_fail_until;
+    struct vs_rest_auth {
+        struct cfs_http_auth base; /* first */
+        struct vs_cloud *cloud;
+    } rest_auth; /* for the HTTP sources of transfer endpoints; set at login */
 };
 
 /* ---- soap.c ---- */
@@ -175,5 +191,62 @@ int vs_snapshot_source(struct vs_cloud *c, const char *moref, struct cfs_source 
 int vs_snapshots_init(struct vs_cloud *c);
 /* At unmount: removes the snapshots still held. */
 void vs_snapshots_free(struct vs_cloud *c);
+
+/* ---- rest.c ---- */
+#define VS_REST_API 1 /* /api/... (vSphere 7.0U2+) */
+#define VS_REST_OLD 2 /* /rest/com/vmware/... (6.5+), answers wrapped in "value" */
+/* One vAPI call: rest_path under /rest, api_path under /api, whichever the
+ * server speaks (found at the first login). body (may be NULL; its
+ * reference is taken) is sent as JSON: as is to /api, as {wrap: body} to
+ * /rest when wrap is set. On 0, *out (when not NULL) is the answer (/rest's
+ * "value"), or NULL for none. A 401 renews the session once. Errors are
+ * logged with what: 401/403 -EACCES, 404 or not_found -ENOENT,
+ * already_exists -EEXIST, other 400 -EINVAL, -EIO, a transport -errno;
+ * -ENOTSUP: the server has no REST API. */
+int vs_rest(struct vs_cloud *c, const char *method, const char *rest_path, const char *api_path,
+            json_t *body, const char *wrap, const char *what, json_t **out);
+/* Logs in (again when the session of generation failed_gen was refused). */
+int vs_rest_login(struct vs_cloud *c, unsigned failed_gen);
+/* "vmware-api-session-id: TOKEN" (malloc'd, a secret), the spelling and
+ * the session's generation; logs in when there is no session. */
+int vs_rest_session(struct vs_cloud *c, char **header, int *spelling, unsigned *gen);
+/* VS_REST_API or VS_REST_OLD (logs in to find it), or -errno. */
+int vs_rest_spelling(struct vs_cloud *c);
+void vs_rest_clear(struct vs_cloud *c);
+/* The errno of a vAPI error answer (status, body): as vs_rest says. */
+int vs_rest_errno(long status, const char *body);
+/* cfs_http_auth of c->rest_auth: the session header for transfer endpoints. */
+int vs_rest_auth_header(struct cfs_http_auth *a, const char *stale, char *out, size_t n);
+
+/* ---- library.c ---- */
+/* libraries: one directory per content library. */
+int vs_list_libraries(struct vs_cloud *c, struct cfs_object_list *out);
+/* libraries/<lib>: its OVF items as <item>.ova, .ovf, .vmdk (-diskN). */
+int vs_list_library(struct vs_cloud *c, const char *lib, struct cfs_object_list *out);
+/* The files of an OVF item in package order, from its file list (the
+ * server's [{"name", "size"}]) and its parsed descriptor (parsed false:
+ * none, the .vmdk files in the server's order are its disks): the
+ * descriptor, then the files it references that the list has, disks first
+ * in References order; sizes from the list. Names point into files/info. */
+struct vs_item_layout {
+    const char *ovf; /* the descriptor's file name, or NULL */
+    uint64_t ovf_size;
+    const char *names[OVF_MAX_ITEMS];
+    uint64_t sizes[OVF_MAX_ITEMS];
+    size_t n;                      /* referenced files present */
+    size_t n_disks;                /* names[0 .. n_disks) are the disks */
+    size_t disk_of[OVF_MAX_ITEMS]; /* the Disk entry of disk d */
+};
+void vs_item_layout(json_t *files, const struct ovf_info *info, bool parsed,
+                    struct vs_item_layout *l);
+/* The size of the .ova of l: a ustar of the descriptor and names[]. */
+uint64_t vs_item_ova_size(const struct vs_item_layout *l);
+/* Opens a listed item file (through a download session). */
+int vs_library_open(struct vs_cloud *c, const struct cfs_object *obj, struct cfs_source **out);
+/* A new item of library lib from what was written (library_put.c). */
+int vs_library_put(struct vs_cloud *c, const char *lib, const struct cfs_put *req);
+/* The id of library lib (its name, or name~<id prefix>), malloc'd;
+ * *subscribed (when not NULL): a subscribed library (read-only). */
+int vs_library_find(struct vs_cloud *c, const char *lib, char **id, bool *subscribed);
 
 #endif

@@ -13,6 +13,10 @@ user does (vim25 SOAP, the datastore's /folder, the /rest API), for tests.
     vm.py destroy NAME
     vm.py end-sessions
     vm.py library-items LIBRARY
+    vm.py library-item-delete LIBRARY ITEM
+    vm.py download-sessions
+    vm.py library-subscribe LIBRARY NAME
+    vm.py library-delete NAME
     vm.py deploy LIBRARY ITEM VMNAME
 
 The vCenter is $CLOUDS_VSPHERE_URL (https://HOST:PORT), $CLOUDS_VSPHERE_USER,
@@ -311,6 +315,37 @@ def cmd_library_items(v, a):
                               ",".join("%s:%s" % (f["name"], f.get("size", 0)) for f in files)))
 
 
+def cmd_library_item_delete(v, a):
+    """Deletes the item ITEM of LIBRARY if there is one (a test's clean-up)."""
+    rest = vim.Rest(*vim.from_env())
+    item = library_items(rest, library_id(rest, a.library)).get(a.item)
+    if item:
+        rest.call("DELETE", "/com/vmware/content/library/item/id:" + item["id"])
+
+
+def cmd_download_sessions(v, a):
+    """Prints how many content-library download sessions are open."""
+    rest = vim.Rest(*vim.from_env())
+    print(len(rest.call("GET", "/com/vmware/content/library/item/download-session") or []))
+
+
+def cmd_library_subscribe(v, a):
+    """A subscribed library NAME on LIBRARY's storage, subscribed to nothing
+    reachable (on demand, no sync): prints its id."""
+    rest = vim.Rest(*vim.from_env())
+    info = rest.call("GET", "/com/vmware/content/library/id:" + library_id(rest, a.library))
+    spec = {"name": a.name, "type": "SUBSCRIBED", "storage_backings": info["storage_backings"],
+            "subscription_info": {"authentication_method": "NONE", "automatic_sync_enabled": False,
+                                  "subscription_url": "https://127.0.0.1:9/none/lib.json",
+                                  "on_demand": True}}
+    print(rest.call("POST", "/com/vmware/content/subscribed-library", {"create_spec": spec}))
+
+
+def cmd_library_delete(v, a):
+    rest = vim.Rest(*vim.from_env())
+    rest.call("DELETE", "/com/vmware/content/library/id:" + library_id(rest, a.name))
+
+
 def cmd_deploy(v, a):
     _, folder, pool, ds = placement(v)
     rest = vim.Rest(*vim.from_env())
@@ -353,6 +388,14 @@ def main():
     for c in ("devices", "snapshots", "destroy"):
         sub.add_parser(c).add_argument("name")
     sub.add_parser("end-sessions")
+    s = sub.add_parser("library-item-delete")
+    s.add_argument("library")
+    s.add_argument("item")
+    sub.add_parser("download-sessions")
+    s = sub.add_parser("library-subscribe")
+    s.add_argument("library")
+    s.add_argument("name")
+    sub.add_parser("library-delete").add_argument("name")
     sub.add_parser("library-items").add_argument("library")
     s = sub.add_parser("deploy")
     s.add_argument("library")
