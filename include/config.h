@@ -46,6 +46,21 @@ bool cfs_cloud_bool(const struct cfs_cloud_config *c, const char *path, bool dfl
 int cfs_cloud_password_file(const struct cfs_cloud_config *cfg, const char *who, const char *path,
                             char **out);
 
+/* The url, verify and cacert keys of a cloud that logs in with a user and
+ * a password (vcloud, vsphere): url must be https:// (http:// draws a
+ * warning: the credentials would travel in clear), its trailing '/' and
+ * the API's path suffix ("/api", or NULL) dropped; verify defaults to
+ * true (false draws a warning). 0, -EINVAL (logged, who prefixing the
+ * line) or -ENOMEM. */
+struct cfs_endpoint {
+    char *url;    /* https://host[:port], no trailing '/' */
+    char *cacert; /* CA bundle file, or NULL */
+    bool verify;
+};
+int cfs_cloud_endpoint(const struct cfs_cloud_config *cfg, const char *who, const char *suffix,
+                       struct cfs_endpoint *out);
+void cfs_endpoint_free(struct cfs_endpoint *e);
+
 /* Parses a YAML document (no aliases to unknown anchors, scalars as
  * strings) into a jansson tree. err receives a message on failure. */
 int cfs_yaml_parse(const char *text, size_t len, struct json_t **out, char *err, size_t n);

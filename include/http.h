@@ -85,6 +85,10 @@ char *cfs_http_header(const struct cfs_http_resp *resp, const char *name);
 
 void cfs_http_resp_free(struct cfs_http_resp *resp);
 
+/* "Authorization: Basic ..." for user and password, malloc'd (free it
+ * with cfs_free_secret), or NULL. */
+char *cfs_http_basic_auth(const char *user, const char *password);
+
 /* True for failures worth retrying: transport errors and 5xx/429. */
 bool cfs_http_retryable(int err, long status);
 

@@ -53,6 +53,22 @@ struct cfs_object_list {
 
 void cfs_object_list_free(struct cfs_object_list *list);
 
+/* Frees obj's members and zeroes it. */
+void cfs_object_clear(struct cfs_object *obj);
+
+/* Appends obj (its members are the list's from then on); *cap is the
+ * list's allocated length. 0, -ENOMEM, or -EFBIG past CFS_LIST_MAX, which
+ * bounds what a hostile server can make one listing hold. */
+#define CFS_LIST_MAX 1000000
+int cfs_object_list_add(struct cfs_object_list *list, size_t *cap, const struct cfs_object *obj);
+
+/* The Glance properties of the hardware in info (a VMware VM's: a vCD
+ * template's OVF, a vSphere VM's devices) for disk number disk (an index
+ * of info->disks), as obj's user.cloudfs.props.<key> attributes, which
+ * copies into Glance and the .ovf view read, and what has no equivalent
+ * as user.cloudfs.warnings (core/format/ovf_glance.c). 0 or -ENOMEM. */
+int cfs_object_add_hw(struct cfs_object *obj, const struct ovf_info *info, size_t disk);
+
 struct cfs_cloud;
 struct ovf_defaults;
 struct cfs_marker_self;

@@ -35,6 +35,10 @@ void cfs_free_secret(char *s);
 /* asprintf that returns NULL on failure. */
 char *cfs_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* s percent-escaped for a URL's path segment or query value (RFC 3986:
+ * all but the unreserved characters), malloc'd, or NULL. */
+char *cfs_url_escape(const char *s);
+
 /* True if s ends with suffix. */
 bool cfs_ends_with(const char *s, const char *suffix);
 

@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/vsphere.lib"
 sub=sub$$
-sub_id=$(vmpy library-subscribe "$LIB" "$sub") || fail "cannot make a subscribed library"
+vmpy library-subscribe "$LIB" "$sub" >/dev/null || fail "cannot make a subscribed library"
 LIB_LIBS+=("$sub")
 mount_vsphere
 dir=$MNT/vsphere/libraries/$LIB

@@ -170,30 +170,6 @@ static int parse_image(json_t *img, size_t pos, struct cfs_object *o)
     return add_xattrs(img, o);
 }
 
-static void free_object(struct cfs_object *o)
-{
-    free(o->id);
-    free(o->name);
-    free(o->ext);
-    free(o->digest_algo);
-    free(o->digest_hex);
-    free(o->xattrs);
-}
-
-static int append(struct cfs_object_list *out, size_t *cap, struct cfs_object *o)
-{
-    if (out->n == *cap) {
-        size_t nc = *cap ? *cap * 2 : 64;
-        struct cfs_object *nv = realloc(out->v, nc * sizeof *nv);
-        if (!nv)
-            return -ENOMEM;
-        out->v = nv;
-        *cap = nc;
-    }
-    out->v[out->n++] = *o;
-    return 0;
-}
-
 /* The query of a "next" link: only the query is taken, so the link can
  * never send our token to another host. */
 static char *next_query(json_t *doc)
@@ -222,9 +198,9 @@ int glance_parse_page(const char *body, size_t len, struct cfs_object_list *out,
         if (!perr && out->n >= MAX_IMAGES)
             perr = -EFBIG;
         if (!perr)
-            perr = append(out, cap, &o);
+            perr = cfs_object_list_add(out, cap, &o);
         if (perr)
-            free_object(&o);
+            cfs_object_clear(&o);
         if (perr == -ENOMEM || perr == -EFBIG) {
             err = perr;
             break;
@@ -348,8 +324,7 @@ int glance_image_state(struct openstack *os, const char *id, char *status, size_
             snprintf(status, status_len, "%s", s);
             err = parse_image(img, 0, out);
             if (err && err != -EAGAIN) {
-                free_object(out);
-                memset(out, 0, sizeof *out);
+                cfs_object_clear(out);
                 if (err != -ENOMEM)
                     err = -EIO;
             }

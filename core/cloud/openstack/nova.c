@@ -310,31 +310,6 @@ static int parse_server(json_t *srv, size_t pos, nova_flavor_fn flavor, void *ct
     return err;
 }
 
-static void free_object(struct cfs_object *o)
-{
-    free(o->id);
-    free(o->name);
-    free(o->ext);
-    free(o->digest_algo);
-    free(o->digest_hex);
-    free(o->xattrs);
-    memset(o, 0, sizeof *o);
-}
-
-static int append(struct cfs_object_list *out, size_t *cap, struct cfs_object *o)
-{
-    if (out->n == *cap) {
-        size_t nc = *cap ? *cap * 2 : 64;
-        struct cfs_object *nv = realloc(out->v, nc * sizeof *nv);
-        if (!nv)
-            return -ENOMEM;
-        out->v = nv;
-        *cap = nc;
-    }
-    out->v[out->n++] = *o;
-    return 0;
-}
-
 /* The query of the "next" link: only the query is taken, so the link can
  * never send our token to another host. */
 static char *next_query(json_t *links)
@@ -370,9 +345,9 @@ int nova_parse_page(const char *body, size_t len, nova_flavor_fn flavor, void *c
         if (!perr && out->n >= MAX_SERVERS)
             perr = -EFBIG;
         if (!perr)
-            perr = append(out, cap, &o);
+            perr = cfs_object_list_add(out, cap, &o);
         if (perr)
-            free_object(&o);
+            cfs_object_clear(&o);
         if (perr == -ENOMEM || perr == -EFBIG) {
             err = perr;
             break;
@@ -884,7 +859,7 @@ int nova_open_server(struct openstack *os, const struct cfs_object *obj, unsigne
         err = hold(os->nova, held, disk, out); /* releases held on failure */
     else if (held)
         snap_release(os->nova, held);
-    free_object(img);
+    cfs_object_clear(img);
     free(img);
     return err;
 }

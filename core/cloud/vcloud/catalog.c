@@ -51,29 +51,7 @@ int vcd_uuid_of(const char *href, char *out, size_t n)
 
 static int append(struct cfs_object_list *out, size_t *cap, struct cfs_object *o)
 {
-    if (out->n >= MAX_OBJECTS)
-        return -EFBIG;
-    if (out->n == *cap) {
-        size_t nc = *cap ? *cap * 2 : 64;
-        struct cfs_object *nv = realloc(out->v, nc * sizeof *nv);
-        if (!nv)
-            return -ENOMEM;
-        out->v = nv;
-        *cap = nc;
-    }
-    out->v[out->n++] = *o;
-    return 0;
-}
-
-static void object_free(struct cfs_object *o)
-{
-    free(o->id);
-    free(o->name);
-    free(o->ext);
-    free(o->digest_algo);
-    free(o->digest_hex);
-    free(o->xattrs);
-    memset(o, 0, sizeof *o);
+    return out->n >= MAX_OBJECTS ? -EFBIG : cfs_object_list_add(out, cap, o);
 }
 
 /* Bounds what a hostile server can make us keep per object. */
@@ -130,7 +108,7 @@ static int catalog_record(void *ctx, xmlNodePtr rec)
     if (!err)
         err = append(cs->out, &cs->cap, &o);
     if (err)
-        object_free(&o);
+        cfs_object_clear(&o);
 out:
     free(name);
     free(href);
@@ -239,28 +217,14 @@ static int read_descriptor(struct vcd_cloud *c, const char *template_href, const
  * Disk entry counts: the n-th file is the n-th disk file. */
 static int add_props(const struct ovf_info *info, size_t disk, struct cfs_object *o)
 {
-    struct ovf_glance g;
     size_t idx[OVF_MAX_ITEMS], n = vcd_ovf_disk_files(info, idx), d = 0;
-    int err;
 
     /* The Disk entry of the disk-th disk file. */
     for (size_t i = 0; disk < n && i < info->n_disks; i++)
         if (info->disks[i].file_ref &&
             strcmp(info->disks[i].file_ref, info->files[idx[disk]].id) == 0)
             d = i;
-    if ((err = ovf_glance_map(info, d, &g)))
-        return err;
-    for (size_t off = 0; !err && off < g.props_len;) {
-        const char *key = g.props + off, *value = key + strlen(key) + 1;
-        char *name = cfs_printf("user.cloudfs.props.%s", key);
-        err = name ? add_xattr(o, name, value) : -ENOMEM;
-        free(name);
-        off = (size_t)(value - g.props) + strlen(value) + 1;
-    }
-    if (!err && g.warnings)
-        err = add_xattr(o, "user.cloudfs.warnings", g.warnings);
-    ovf_glance_free(&g);
-    return err;
+    return cfs_object_add_hw(o, info, d);
 }
 
 /* Metadata entries of a catalog item as user.vcloud.meta.<key>. */
@@ -336,7 +300,7 @@ static int add_file(struct templates *ts, const struct cfs_object *proto, const 
     if (!err)
         err = append(ts->out, &ts->cap, &o);
     if (err)
-        object_free(&o);
+        cfs_object_clear(&o);
     return err;
 }
 

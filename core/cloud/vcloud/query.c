@@ -31,26 +31,6 @@ char *vcd_query_value(const char *v)
     return out;
 }
 
-static char *percent_encode(const char *s)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    char *out = malloc(3 * strlen(s) + 1), *o = out;
-    if (!out)
-        return NULL;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-            strchr("-._~", *p)) {
-            *o++ = (char)*p;
-        } else {
-            *o++ = '%';
-            *o++ = hex[*p >> 4];
-            *o++ = hex[*p & 15];
-        }
-    }
-    *o = '\0';
-    return out;
-}
-
 static bool is_record(xmlNodePtr n)
 {
     return n->type == XML_ELEMENT_NODE && n->ns && n->ns->href &&
@@ -93,7 +73,7 @@ int vcd_query_page(xmlDocPtr doc, int (*cb)(void *ctx, xmlNodePtr record), void 
 int vcd_query(struct vcd_cloud *c, const char *type, const char *filter,
               int (*cb)(void *ctx, xmlNodePtr record), void *ctx)
 {
-    char *enc = filter ? percent_encode(filter) : NULL;
+    char *enc = filter ? cfs_url_escape(filter) : NULL;
     uint64_t seen = 0;
     int err = 0;
 

@@ -13,7 +13,6 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -129,20 +128,9 @@ static bool token_ok(const char *t)
 
 static char *basic_credentials(const struct vcd_cloud *c)
 {
-    char *plain = cfs_printf("%s@%s:%s", c->user, c->org, c->password);
-    if (!plain)
-        return NULL;
-    size_t n = strlen(plain);
-    char *b64 = malloc(4 * ((n + 2) / 3) + 1);
-    char *line = NULL;
-    if (b64) {
-        EVP_EncodeBlock((unsigned char *)b64, (unsigned char *)plain, (int)n);
-        line = cfs_printf("Authorization: Basic %s", b64);
-        explicit_bzero(b64, strlen(b64));
-    }
-    explicit_bzero(plain, n);
-    free(plain);
-    free(b64);
+    char *user = cfs_printf("%s@%s", c->user, c->org);
+    char *line = user ? cfs_http_basic_auth(user, c->password) : NULL;
+    free(user);
     return line;
 }
 

@@ -58,35 +58,23 @@ static void vcd_destroy(struct cfs_cloud *cloud)
 
 static int configure(struct vcd_cloud *c, const struct cfs_cloud_config *cfg)
 {
-    const char *url = str(cfg, "url"), *org = str(cfg, "org"), *user = str(cfg, "user");
+    const char *org = str(cfg, "org"), *user = str(cfg, "user");
     const char *pw = str(cfg, "password"), *pw_file = str(cfg, "password_file");
     const char *ver = str(cfg, "api_version"), *v;
+    struct cfs_endpoint ep;
+    int err;
 
-    if (!url || !org || !user || (!pw && !pw_file)) {
+    if (!str(cfg, "url") || !org || !user || (!pw && !pw_file)) {
         cfs_log_error("vcloud: %s: url, org, user and password (or password_file) are needed",
                       cfg->name);
         return -EINVAL;
     }
-    if (strncasecmp(url, "https://", 8) != 0 && strncasecmp(url, "http://", 7) != 0) {
-        cfs_log_error("vcloud: %s: url must start with https:// (or http://)", cfg->name);
-        return -EINVAL;
-    }
-    if (!(c->url = cfs_url_trim(url)))
-        return -ENOMEM;
-    /* "https://vcd.example.com/api" is a common way to write it. */
-    if (cfs_ends_with(c->url, "/api")) {
-        c->url[strlen(c->url) - 4] = '\0';
-        char *t = cfs_url_trim(c->url);
-        free(c->url);
-        if (!(c->url = t))
-            return -ENOMEM;
-    }
-    if (cfs_url_plain_http(c->url)) {
-        char shown[512];
-        cfs_log_warn("vcloud: %s: credentials go to %s unencrypted (http://): anyone on the way "
-                     "can read them; use https://",
-                     cfg->name, cfs_url_shown(c->url, shown, sizeof shown));
-    }
+    if ((err = cfs_cloud_endpoint(cfg, "vcloud", "/api", &ep)))
+        return err;
+    c->url = ep.url;
+    c->cacert = ep.cacert;
+    c->tls.verify = ep.verify;
+    c->tls.cacert = c->cacert;
     if (ver && strcasecmp(ver, "auto") != 0) {
         if (!version_syntax(ver)) {
             cfs_log_error("vcloud: %s: api_version must be a number such as 37.2, or auto",
@@ -95,14 +83,6 @@ static int configure(struct vcd_cloud *c, const struct cfs_cloud_config *cfg)
         }
         if (!(c->api_version = strdup(ver)))
             return -ENOMEM;
-    }
-    c->tls.verify = cfs_cloud_bool(cfg, "verify", true);
-    if (!c->tls.verify)
-        cfs_log_warn("vcloud: %s: TLS certificate verification is off (verify: false)", cfg->name);
-    if ((v = str(cfg, "cacert"))) {
-        if (!(c->cacert = strdup(v)))
-            return -ENOMEM;
-        c->tls.cacert = c->cacert;
     }
     c->task_timeout_s = DEFAULT_TASK_TIMEOUT_S;
     if ((v = str(cfg, "task_timeout"))) {

@@ -10,7 +10,6 @@
 #include "util.h"
 #include "vsphere.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -21,9 +20,8 @@
 
 static char *esc(const char *s, size_t n)
 {
-    char *e = curl_easy_escape(NULL, s, (int)n);
-    char *out = e ? strdup(e) : NULL;
-    curl_free(e);
+    char *part = strndup(s, n), *out = part ? cfs_url_escape(part) : NULL;
+    free(part);
     return out;
 }
 

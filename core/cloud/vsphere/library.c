@@ -15,7 +15,6 @@
  * at open and the session deleted at once. */
 #define _GNU_SOURCE
 #include "log.h"
-#include "ovf_glance.h"
 #include "util.h"
 #include "vsphere.h"
 
@@ -29,8 +28,7 @@
 #include <unistd.h>
 
 #define MAX_OVF       (12u << 20) /* ovf_parse's bound */
-#define MAX_ITEMS     100000
-#define PREPARE_S     600 /* a file's preparation must end by then */
+#define PREPARE_S     600         /* a file's preparation must end by then */
 #define TRANSFER_BUFS (1u << 20)
 
 /* ---- small helpers ---- */
@@ -52,27 +50,6 @@ static bool id_ok(const char *s)
     return n > 0 && n < 64;
 }
 
-/* Percent-escapes s for a path segment or query value. */
-static char *esc(const char *s)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    char *out = malloc(3 * strlen(s) + 1), *o = out;
-    if (!out)
-        return NULL;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-            strchr("-._~", *p)) {
-            *o++ = (char)*p;
-        } else {
-            *o++ = '%';
-            *o++ = hex[*p >> 4];
-            *o++ = hex[*p & 15];
-        }
-    }
-    *o = '\0';
-    return out;
-}
-
 static void set_times(struct cfs_object *o, json_t *info)
 {
     const char *m = jstr(info, "last_modified_time"), *cr = jstr(info, "creation_time");
@@ -80,31 +57,6 @@ static void set_times(struct cfs_object *o, json_t *info)
         o->mtime.tv_sec = o->mtime.tv_nsec = 0;
     if (!cr || cfs_parse_iso8601(cr, &o->ctime) != 0)
         o->ctime = o->mtime;
-}
-
-static int append(struct cfs_object_list *out, size_t *cap, struct cfs_object *o)
-{
-    if (out->n >= MAX_ITEMS)
-        return -EFBIG;
-    if (out->n == *cap) {
-        size_t nc = *cap ? *cap * 2 : 32;
-        struct cfs_object *v = realloc(out->v, nc * sizeof *v);
-        if (!v)
-            return -ENOMEM;
-        out->v = v;
-        *cap = nc;
-    }
-    out->v[out->n++] = *o;
-    return 0;
-}
-
-static void object_free(struct cfs_object *o)
-{
-    free(o->id);
-    free(o->name);
-    free(o->ext);
-    free(o->xattrs);
-    memset(o, 0, sizeof *o);
 }
 
 /* ---- libraries ---- */
@@ -158,9 +110,9 @@ int vs_list_libraries(struct vs_cloud *c, struct cfs_object_list *out)
             if (!err && jstr(info, "type"))
                 err = cfs_object_add_xattr(&o, "user.vsphere.library_type", jstr(info, "type"));
             if (!err)
-                err = append(out, &cap, &o);
+                err = cfs_object_list_add(out, &cap, &o);
             if (err)
-                object_free(&o);
+                cfs_object_clear(&o);
         }
         json_decref(info);
     }
@@ -267,7 +219,7 @@ static int dl_create(struct vs_cloud *c, const char *item, const char *what, str
 static int dl_prepare(struct dl *d, const char *file, const char *what, char **uri)
 {
     struct vs_cloud *c = d->c;
-    char *ef = esc(file);
+    char *ef = cfs_url_escape(file);
     char *rp = cfs_printf(
         "/com/vmware/content/library/item/downloadsession/file/id:%s?~action=prepare", d->id);
     char *ap = cfs_printf("/content/library/item/download-session/%s/file?action=prepare", d->id);
@@ -639,23 +591,6 @@ uint64_t vs_item_ova_size(const struct vs_item_layout *l)
     return s;
 }
 
-static int add_props(const struct ovf_info *info, size_t disk, struct cfs_object *o)
-{
-    struct ovf_glance g;
-    int err = ovf_glance_map(info, disk, &g);
-    for (size_t off = 0; !err && off < g.props_len;) {
-        const char *key = g.props + off, *value = key + strlen(key) + 1;
-        char *name = cfs_printf("user.cloudfs.props.%s", key);
-        err = name ? cfs_object_add_xattr(o, name, value) : -ENOMEM;
-        free(name);
-        off = (size_t)(value - g.props) + strlen(value) + 1;
-    }
-    if (!err && g.warnings)
-        err = cfs_object_add_xattr(o, "user.cloudfs.warnings", g.warnings);
-    ovf_glance_free(&g);
-    return err;
-}
-
 struct items {
     struct vs_cloud *c;
     struct cfs_object_list *out;
@@ -681,11 +616,11 @@ static int add_file(struct items *is, const struct cfs_object *proto, const char
         err = cfs_object_add_xattr(&o, "user.vsphere.files", files);
     }
     if (!err && parsed)
-        err = add_props(info, disk, &o);
+        err = cfs_object_add_hw(&o, info, disk);
     if (!err)
-        err = append(is->out, &is->cap, &o);
+        err = cfs_object_list_add(is->out, &is->cap, &o);
     if (err)
-        object_free(&o);
+        cfs_object_clear(&o);
     return err;
 }
 

@@ -12,30 +12,11 @@
 #include "vsphere.h"
 
 #include <errno.h>
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define REST_HEADER    "vmware-api-session-id"
 #define FAILURE_HOLD_S 3.0
-
-static char *basic_auth(const struct vs_cloud *c)
-{
-    char *plain = cfs_printf("%s:%s", c->user, c->password);
-    if (!plain)
-        return NULL;
-    size_t n = strlen(plain);
-    char *b64 = malloc(4 * ((n + 2) / 3) + 1), *line = NULL;
-    if (b64) {
-        EVP_EncodeBlock((unsigned char *)b64, (unsigned char *)plain, (int)n);
-        line = cfs_printf("Authorization: Basic %s", b64);
-        explicit_bzero(b64, strlen(b64));
-    }
-    explicit_bzero(plain, n);
-    free(plain);
-    free(b64);
-    return line;
-}
 
 static bool token_ok(const char *t)
 {
@@ -51,7 +32,7 @@ static bool token_ok(const char *t)
  * spelling), -EACCES, or -errno (logged). */
 static int login_at(struct vs_cloud *c, const char *path, bool wrapped, char **token)
 {
-    char *url = cfs_printf("%s%s", c->url, path), *auth = basic_auth(c);
+    char *url = cfs_printf("%s%s", c->url, path), *auth = cfs_http_basic_auth(c->user, c->password);
     const char *hdrs[] = { auth, "Content-Type: application/json", NULL };
     struct cfs_http_req req = { .method = "POST", .url = url, .headers = hdrs, .tls = &c->tls };
     struct cfs_http_resp resp = { 0 };

@@ -6,7 +6,6 @@
  * as user.cloudfs.props.* for the .ovf view and copies into Glance. */
 #define _GNU_SOURCE
 #include "log.h"
-#include "ovf_glance.h"
 #include "util.h"
 #include "views.h"
 #include "vsphere.h"
@@ -59,43 +58,22 @@ static int dup_opt(const struct cfs_cloud_config *cfg, const char *key, char **o
 
 static int configure(struct vs_cloud *c, const struct cfs_cloud_config *cfg)
 {
-    const char *url = str(cfg, "url"), *user = str(cfg, "user");
-    const char *pw = str(cfg, "password"), *pw_file = str(cfg, "password_file"), *v;
+    const char *user = str(cfg, "user");
+    const char *pw = str(cfg, "password"), *pw_file = str(cfg, "password_file");
+    struct cfs_endpoint ep;
     int err;
 
-    if (!url || !user || (!pw && !pw_file)) {
+    if (!str(cfg, "url") || !user || (!pw && !pw_file)) {
         cfs_log_error("vsphere: %s: url, user and password (or password_file) are needed",
                       cfg->name);
         return -EINVAL;
     }
-    if (strncasecmp(url, "https://", 8) != 0 && strncasecmp(url, "http://", 7) != 0) {
-        cfs_log_error("vsphere: %s: url must start with https:// (or http://)", cfg->name);
-        return -EINVAL;
-    }
-    if (!(c->url = cfs_url_trim(url)))
-        return -ENOMEM;
-    /* "https://vc.example.com/sdk" is how govc and pyVmomi write it. */
-    if (cfs_ends_with(c->url, "/sdk")) {
-        c->url[strlen(c->url) - 4] = '\0';
-        char *t = cfs_url_trim(c->url);
-        free(c->url);
-        if (!(c->url = t))
-            return -ENOMEM;
-    }
-    if (cfs_url_plain_http(c->url)) {
-        char shown[512];
-        cfs_log_warn("vsphere: %s: credentials go to %s unencrypted (http://): anyone on the "
-                     "way can read them; use https://",
-                     cfg->name, cfs_url_shown(c->url, shown, sizeof shown));
-    }
-    c->tls.verify = cfs_cloud_bool(cfg, "verify", true);
-    if (!c->tls.verify)
-        cfs_log_warn("vsphere: %s: TLS certificate verification is off (verify: false)", cfg->name);
-    if ((v = str(cfg, "cacert"))) {
-        if (!(c->cacert = strdup(v)))
-            return -ENOMEM;
-        c->tls.cacert = c->cacert;
-    }
+    if ((err = cfs_cloud_endpoint(cfg, "vsphere", "/sdk", &ep)))
+        return err;
+    c->url = ep.url;
+    c->cacert = ep.cacert;
+    c->tls.verify = ep.verify;
+    c->tls.cacert = c->cacert;
     if ((err = dup_opt(cfg, "datacenter", &c->datacenter)) ||
         (err = dup_opt(cfg, "datastore", &c->datastore)) ||
         (err = dup_opt(cfg, "folder", &c->folder)) ||
@@ -129,25 +107,6 @@ static int vs_create(const struct cfs_cloud_config *cfg, struct cfs_cloud **out)
     }
     *out = &c->base;
     return 0;
-}
-
-/* The hardware of disk d of vm, as Glance properties for copies and the
- * .ovf view (the table of vCD templates, ovf_glance.c). */
-static int add_props(const struct vs_vm *vm, size_t d, struct cfs_object *o)
-{
-    struct ovf_glance g;
-    int err = ovf_glance_map(&vm->info, d, &g);
-    for (size_t off = 0; !err && off < g.props_len;) {
-        const char *key = g.props + off, *value = key + strlen(key) + 1;
-        char *name = cfs_printf("user.cloudfs.props.%s", key);
-        err = name ? cfs_object_add_xattr(o, name, value) : -ENOMEM;
-        free(name);
-        off = (size_t)(value - g.props) + strlen(value) + 1;
-    }
-    if (!err && g.warnings)
-        err = cfs_object_add_xattr(o, "user.cloudfs.warnings", g.warnings);
-    ovf_glance_free(&g);
-    return err;
 }
 
 static bool id_ok(const char *s)
@@ -191,23 +150,11 @@ static int add_disk(struct vs_cloud *c, const struct vs_vm *vm, size_t d,
     if (!err && vm->info.vm.os_type)
         err = cfs_object_add_xattr(&o, "user.vsphere.guest_id", vm->info.vm.os_type);
     if (!err)
-        err = add_props(vm, d, &o);
-    if (!err && out->n == *cap) {
-        size_t n = *cap ? *cap * 2 : 16;
-        struct cfs_object *v = realloc(out->v, n * sizeof *v);
-        if (!v)
-            err = -ENOMEM;
-        else
-            out->v = v, *cap = n;
-    }
-    if (!err) {
-        out->v[out->n++] = o;
-    } else {
-        free(o.name);
-        free(o.id);
-        free(o.ext);
-        free(o.xattrs);
-    }
+        err = cfs_object_add_hw(&o, &vm->info, d);
+    if (!err)
+        err = cfs_object_list_add(out, cap, &o);
+    if (err)
+        cfs_object_clear(&o);
     vs_extent_free(&x);
     return err;
 }
