@@ -274,6 +274,15 @@ int vs_vms(struct vs_cloud *c, struct vs_vm **out, size_t *n)
     return 0;
 }
 
+int vs_each_vm(struct vs_cloud *c, const char *const *paths, const char *what,
+               int (*fn)(void *ctx, xmlNodePtr objects), void *ctx)
+{
+    int err = vs_datacenter(c);
+    return err ? err
+               : view_retrieve(c, "Datacenter", c->dc_moref, "VirtualMachine", paths, what, fn,
+                               ctx);
+}
+
 int vs_vm_state(struct vs_cloud *c, const char *moref, char **power_state)
 {
     static const char *const paths[] = { "runtime.powerState", NULL };

@@ -305,6 +305,28 @@ static void undo(struct put *p)
     }
 }
 
+/* The item is complete: its description no longer says an upload is
+ * making it, so no later mount's sweep (sweep.c) takes it for a leftover.
+ * (Not an empty one: vCenter's update ignores empty fields.) */
+static int clear_marker(struct put *p)
+{
+    char *rp = cfs_printf("/com/vmware/content/library/item/id:%s", p->item);
+    char *ap = cfs_printf("/content/library/item/%s", p->item), what[600], desc[600];
+    snprintf(desc, sizeof desc, "copied by cloudfs from %s", p->req->label);
+    json_t *spec = json_pack("{ss}", "description", desc);
+    snprintf(what, sizeof what, "upload of %s: clearing the item's upload marker", p->req->label);
+    int err = -ENOMEM;
+    if (rp && ap && spec)
+        err = vs_rest(p->c, "PATCH", rp, ap, spec, "update_spec", what, NULL);
+    else
+        json_decref(spec);
+    if (err)
+        snprintf(p->why, sizeof p->why, "its upload marker could not be cleared");
+    free(rp);
+    free(ap);
+    return err;
+}
+
 static int upload(struct put *p, const char *lid, const char *name, const struct cfs_package *pkg)
 {
     const char *names[OVF_MAX_ITEMS + 1];
@@ -334,6 +356,8 @@ static int upload(struct put *p, const char *lid, const char *name, const struct
         err = complete(p);
     if (!err)
         err = check_files(p, names, sizes, pkg->n_files + 1);
+    if (!err && p->req->marker)
+        err = clear_marker(p);
     if (err) {
         undo(p);
     } else {

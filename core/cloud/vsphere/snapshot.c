@@ -55,6 +55,7 @@ static unsigned timeout_of(const struct vs_cloud *c)
 /* Takes the snapshot and reads its disks into s. */
 static int take(struct vs_cloud *c, struct vs_snap *s, const char *label)
 {
+    char desc[CFS_MARKER_MAX + 200];
     static const char *const paths[] = { "config.hardware.device", NULL };
     const struct cfs_prepare *prep = c->base.prepare;
     struct vs_call call;
@@ -66,12 +67,13 @@ static int take(struct vs_cloud *c, struct vs_snap *s, const char *label)
     int err;
 
     snprintf(name, sizeof name, "cloudfs-%lld", (long long)time(NULL));
+    snprintf(desc, sizeof desc,
+             "taken by cloudfs to read the disks of a running VM; removed when the last file "
+             "that reads them closes\n%s",
+             c->marker);
     if ((err = vs_call_new(&call, "CreateSnapshot_Task", "VirtualMachine", s->vm)))
         return err;
-    if (!vs_add(call.method, "name", name) ||
-        !vs_add(call.method, "description",
-                "taken by cloudfs to read the disks of a running VM; removed when the last "
-                "file that reads them closes") ||
+    if (!vs_add(call.method, "name", name) || !vs_add(call.method, "description", desc) ||
         !vs_add(call.method, "memory", "false") || !vs_add(call.method, "quiesce", "false"))
         err = -ENOMEM;
     if (!err && prep && prep->begin && (path = cfs_printf("/%s/vms/%s", c->base.name, label)))
@@ -101,13 +103,13 @@ static int take(struct vs_cloud *c, struct vs_snap *s, const char *label)
     return err;
 }
 
-static int drop(struct vs_cloud *c, const struct vs_snap *s)
+int vs_snapshot_remove(struct vs_cloud *c, const char *snap)
 {
     struct vs_call call;
     xmlDocPtr resp;
     xmlNodePtr ret;
     char *task = NULL;
-    int err = vs_call_new(&call, "RemoveSnapshot_Task", "VirtualMachineSnapshot", s->snap);
+    int err = vs_call_new(&call, "RemoveSnapshot_Task", "VirtualMachineSnapshot", snap);
     if (err)
         return err;
     if (!vs_add(call.method, "removeChildren", "false") ||
@@ -158,7 +160,7 @@ int vs_snapshot_hold(struct vs_cloud *c, const char *moref, const char *label, s
             *pp = s->next;
             pthread_mutex_unlock(&c->lock);
             if (s->snap) /* taken, but its disks could not be read */
-                drop(c, s);
+                vs_snapshot_remove(c, s->snap);
             snap_free(s);
             return err;
         }
@@ -185,7 +187,7 @@ void vs_snapshot_release(struct vs_cloud *c, const char *moref)
     }
     s->busy = true;
     pthread_mutex_unlock(&c->lock);
-    int err = drop(c, s);
+    int err = vs_snapshot_remove(c, s->snap);
     if (err)
         cfs_log_warn("vsphere: %s: snapshot %s of VM %s could not be removed: remove it in "
                      "the vSphere Client",
@@ -212,7 +214,7 @@ void vs_snapshots_free(struct vs_cloud *c)
         return;
     for (struct vs_snap *s = c->snaps->head, *n; s; s = n) {
         n = s->next;
-        if (s->snap && drop(c, s) == 0)
+        if (s->snap && vs_snapshot_remove(c, s->snap) == 0)
             cfs_log_info("vsphere: %s: snapshot %s of VM %s removed at unmount", c->base.name,
                          s->snap, s->vm);
         snap_free(s);

@@ -86,6 +86,10 @@ static int configure(struct vs_cloud *c, const struct cfs_cloud_config *cfg)
         return -ENOMEM;
     if ((err = vs_snapshots_init(c)))
         return err;
+    struct cfs_marker_self self;
+    if ((err = cfs_marker_self_init(&self, 0)))
+        return err;
+    cfs_marker_format(&self, c->marker);
     if (pw_file && !pw)
         return cfs_cloud_password_file(cfg, "vsphere", pw_file, &c->password);
     return (c->password = strdup(pw)) ? 0 : -ENOMEM;
@@ -295,5 +299,6 @@ const struct cfs_provider vsphere_provider = {
     .list = vs_list,
     .open = vs_open,
     .can_put = vs_can_put,
+    .sweep = vs_sweep,
     .put = vs_put,
 };

@@ -8,7 +8,9 @@
  *   datastore.c  "[ds] path" -> /folder URLs, disk descriptors, ranged reads
  *   snapshot.c   a powered-on VM is read from a snapshot the open takes
  *   rest.c       the vAPI REST session (/api or /rest) for content libraries
- *   library.c    libraries/: content libraries, their OVF items as files */
+ *   library.c    libraries/: content libraries, their OVF items as files
+ *   library_put.c  a file copied into a library becomes an OVF item
+ *   sweep.c      items that killed uploads left half-made, removed at mount */
 #ifndef CFS_VSPHERE_H
 #define CFS_VSPHERE_H
 
@@ -22,6 +24,7 @@
 #include "format.h"
 #include "http.h"
 #include "http_source.h"
+#include "marker.h"
 #include "provider.h"
 #include "xml_safe.h"
 
@@ -54,6 +57,10 @@ struct vs_cloud {
     char *dc_moref, *dc_name; /* the datacenter, once found */
 
     struct vs_snaps *snaps; /* snapshots taken for open files (snapshot.c) */
+    /* This process as upload markers name it (include/marker.h): on the
+     * snapshots it takes, so a later mount's sweep removes those a killed
+     * one left. */
+    char marker[CFS_MARKER_MAX];
 
     /* The REST session (rest.c), guarded by lock; rest_busy: one login
      * at a time, the others wait on cond. */
@@ -141,6 +148,10 @@ void vs_vm_free(struct vs_vm *vm);
 int vs_datacenter(struct vs_cloud *c);
 /* Every VM of the datacenter (templates too). *vms malloc'd. */
 int vs_vms(struct vs_cloud *c, struct vs_vm **vms, size_t *n);
+/* fn for every VM of the datacenter with the properties paths (an
+ * <objects> each), all pages. */
+int vs_each_vm(struct vs_cloud *c, const char *const *paths, const char *what,
+               int (*fn)(void *ctx, xmlNodePtr objects), void *ctx);
 /* One VM's current power state ("poweredOn") and name, by moref. */
 int vs_vm_state(struct vs_cloud *c, const char *moref, char **power_state);
 /* Properties of one managed object: RetrievePropertiesEx of paths (a
@@ -185,6 +196,8 @@ int vs_extent_open(struct vs_cloud *c, const struct vs_extent *e, const char *la
 int vs_snapshot_hold(struct vs_cloud *c, const char *moref, const char *label, size_t disk,
                      char **ds_path);
 void vs_snapshot_release(struct vs_cloud *c, const char *moref);
+/* RemoveSnapshot_Task of one snapshot (its children stay), waited for. */
+int vs_snapshot_remove(struct vs_cloud *c, const char *snap);
 /* A source over inner (owned) that releases moref's snapshot on close. */
 int vs_snapshot_source(struct vs_cloud *c, const char *moref, struct cfs_source *inner,
                        struct cfs_source **out);
@@ -248,5 +261,11 @@ int vs_library_put(struct vs_cloud *c, const char *lib, const struct cfs_put *re
 /* The id of library lib (its name, or name~<id prefix>), malloc'd;
  * *subscribed (when not NULL): a subscribed library (read-only). */
 int vs_library_find(struct vs_cloud *c, const char *lib, char **id, bool *subscribed);
+
+/* ---- sweep.c ---- */
+struct cfs_marker_self;
+/* Removes the snapshots and library items whose description holds a
+ * stale upload marker. */
+int vs_sweep(struct cfs_cloud *cloud, const struct cfs_marker_self *self);
 
 #endif

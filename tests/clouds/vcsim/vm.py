@@ -8,12 +8,14 @@ user does (vim25 SOAP, the datastore's /folder, the /rest API), for tests.
               [--cores-per-socket N] [--memory MB] [--guest GUESTID] [--capacity BYTES]
     vm.py devices NAME
     vm.py power NAME on|off
-    vm.py snapshot NAME SNAPSHOT
-    vm.py snapshots NAME
+    vm.py snapshot NAME SNAPSHOT [--description TEXT]
+    vm.py snapshots NAME [--list]
     vm.py destroy NAME
     vm.py end-sessions
     vm.py library-items LIBRARY
     vm.py library-item-delete LIBRARY ITEM
+    vm.py library-item-create LIBRARY ITEM DESCRIPTION
+    vm.py library-item-description LIBRARY ITEM
     vm.py download-sessions
     vm.py library-subscribe LIBRARY NAME
     vm.py library-delete NAME
@@ -258,7 +260,9 @@ def cmd_power(v, a):
 
 def cmd_snapshot(v, a):
     ref = find_vm(v, a.name)
-    body = ("<name>%s</name><memory>false</memory><quiesce>false</quiesce>" % escape(a.snapshot))
+    body = ("<name>%s</name>%s<memory>false</memory><quiesce>false</quiesce>"
+            % (escape(a.snapshot), "<description>%s</description>" % escape(a.description)
+               if a.description else ""))
     print(v.wait(vim.text(v.call("CreateSnapshot_Task", ref, "VirtualMachine", body), "returnval")).text)
 
 
@@ -269,7 +273,12 @@ def cmd_snapshots(v, a):
     layout = len(list(props["layoutEx.snapshot"])) if "layoutEx.snapshot" in props else 0
     if tree != layout:
         print("vm.py: %d snapshots in the tree, %d in layoutEx" % (tree, layout), file=sys.stderr)
-    print(tree)
+    if not a.list:
+        print(tree)
+        return
+    for node in props["snapshot"].iter(q("rootSnapshotList")) if "snapshot" in props else []:
+        for t in [node] + list(node.iter(q("childSnapshotList"))):
+            print("%s\t%s" % (t.findtext(q("name")), (t.findtext(q("description")) or "").replace("\n", "\\n")))
 
 
 def cmd_destroy(v, a):
@@ -321,6 +330,23 @@ def cmd_library_item_delete(v, a):
     item = library_items(rest, library_id(rest, a.library)).get(a.item)
     if item:
         rest.call("DELETE", "/com/vmware/content/library/item/id:" + item["id"])
+
+
+def cmd_library_item_create(v, a):
+    """An empty OVF item NAME in LIBRARY with DESCRIPTION (what an upload
+    killed after creating its item leaves); prints its id."""
+    rest = vim.Rest(*vim.from_env())
+    spec = {"library_id": library_id(rest, a.library), "name": a.item, "type": "ovf",
+            "description": a.description}
+    print(rest.call("POST", "/com/vmware/content/library/item", {"create_spec": spec}))
+
+
+def cmd_library_item_description(v, a):
+    rest = vim.Rest(*vim.from_env())
+    item = library_items(rest, library_id(rest, a.library)).get(a.item)
+    if not item:
+        sys.exit("vm.py: no item %r in %s" % (a.item, a.library))
+    print(item.get("description", ""))
 
 
 def cmd_download_sessions(v, a):
@@ -385,13 +411,24 @@ def main():
     s = sub.add_parser("snapshot")
     s.add_argument("name")
     s.add_argument("snapshot")
-    for c in ("devices", "snapshots", "destroy"):
+    s.add_argument("--description")
+    s = sub.add_parser("snapshots")
+    s.add_argument("name")
+    s.add_argument("--list", action="store_true", help="name<TAB>description of each")
+    for c in ("devices", "destroy"):
         sub.add_parser(c).add_argument("name")
     sub.add_parser("end-sessions")
     s = sub.add_parser("library-item-delete")
     s.add_argument("library")
     s.add_argument("item")
     sub.add_parser("download-sessions")
+    s = sub.add_parser("library-item-create")
+    s.add_argument("library")
+    s.add_argument("item")
+    s.add_argument("description")
+    s = sub.add_parser("library-item-description")
+    s.add_argument("library")
+    s.add_argument("item")
     s = sub.add_parser("library-subscribe")
     s.add_argument("library")
     s.add_argument("name")
