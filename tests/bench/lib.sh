@@ -98,6 +98,24 @@ glance_upload() {
     echo "bench: image $2 did not become active" >&2
     return 1
 }
+# glance_check TOKEN NAME SOURCE DIR: the Glance image NAME is active, qcow2
+# and bare, and its bytes (curl, into DIR) are SOURCE's (qemu-img compare,
+# virtual sizes equal); then it is deleted. Exits the script if not.
+glance_check() {
+    local tok=$1 name=$2 src=$3 f=$4/$2.qcow2 id
+    vsize() { qemu-img info --output=json "$1" | jget virtual-size; }
+    id=$(glance_id "$tok" "$name")
+    [ -n "$id" ] || { say "no image $name in Glance"; exit 1; }
+    curl -sf -H "X-Auth-Token: $tok" "$CLOUDS_GLANCE_URL/v2/images/$id" |
+        "$PY" -c 'import json,sys; i=json.load(sys.stdin); print(i["status"], i["disk_format"], i["container_format"])' >"$4/$name.info"
+    [ "$(cat "$4/$name.info")" = "active qcow2 bare" ] || { say "image $name: $(cat "$4/$name.info")"; exit 1; }
+    curl -sf -H "X-Auth-Token: $tok" "$CLOUDS_GLANCE_URL/v2/images/$id/file" -o "$f"
+    [ "$(vsize "$f")" = "$(vsize "$src")" ] || { say "image $name: virtual size $(vsize "$f"), not $(vsize "$src")"; exit 1; }
+    qemu-img compare -f qcow2 -F qcow2 "$src" "$f" >"$4/$name.compare" 2>&1 ||
+        { say "image $name differs from the source: $(cat "$4/$name.compare")"; exit 1; }
+    rm -f "$f"
+    glance_rm "$tok" "$id"
+}
 glance_rm() { curl -sf -X DELETE -H "X-Auth-Token: $1" "$CLOUDS_GLANCE_URL/v2/images/$2" >/dev/null || true; }
 glance_id() { # TOKEN NAME: the id of the image of that name, if any
     curl -sf -H "X-Auth-Token: $1" "$CLOUDS_GLANCE_URL/v2/images?name=$2" | "$PY" -c '

@@ -50,7 +50,6 @@ no_download() {
     vcd_api POST "vAppTemplate/vappTemplate-$tpl_id/action/disableDownload" >/dev/null
     [ -z "$(vcd_template "$tpl" download)" ] || { say "download of $tpl still enabled"; exit 1; }
 }
-vsize() { qemu-img info --output=json "$1" | jget virtual-size; } # FILE: its virtual size
 # exported LABEL: the seconds of the template's last export, from its
 # enableDownload task's record (startDate to endDate, vCD's own clock),
 # appended to $res/LABEL.export, and the rest of LABEL's last wall time to
@@ -67,23 +66,6 @@ print((t("endDate") - t("startDate")).total_seconds())')
     calc "$(tail -1 "$res/$1.wall") - $e" >>"$res/$1.rest"
     echo >>"$res/$1.rest"
 }
-# check NAME: the Glance image NAME is active, qcow2, and its bytes (curl)
-# are the source image's (qemu-img compare, virtual sizes equal); then it is
-# deleted.
-check() {
-    local id f=$back/$1.qcow2
-    id=$(glance_id "$tok" "$1")
-    [ -n "$id" ] || { say "no image $1 in Glance"; exit 1; }
-    curl -sf -H "X-Auth-Token: $tok" "$CLOUDS_GLANCE_URL/v2/images/$id" |
-        "$PY" -c 'import json,sys; i=json.load(sys.stdin); print(i["status"], i["disk_format"], i["container_format"])' >"$back/$1.info"
-    [ "$(cat "$back/$1.info")" = "active qcow2 bare" ] || { say "image $1: $(cat "$back/$1.info")"; exit 1; }
-    curl -sf -H "X-Auth-Token: $tok" "$CLOUDS_GLANCE_URL/v2/images/$id/file" -o "$f"
-    [ "$(vsize "$f")" = "$(vsize "$img")" ] || { say "image $1: virtual size $(vsize "$f"), not $(vsize "$img")"; exit 1; }
-    qemu-img compare -f qcow2 -F qcow2 "$img" "$f" >"$back/$1.compare" 2>&1 ||
-        { say "image $1 differs from the source: $(cat "$back/$1.compare")"; exit 1; }
-    rm -f "$f"
-    glance_rm "$tok" "$id"
-}
 
 vg_cfs() { # ROUND
     no_download
@@ -95,7 +77,7 @@ vg_cfs() { # ROUND
     exported vg_cfs
     echo "$cfs_rss" >>"$res/vg_cfs.rss"
     du -sb "$cache/blocks" 2>/dev/null | cut -f1 >>"$res/vg_cfs.blocks" || echo 0 >>"$res/vg_cfs.blocks"
-    check "$tpl"
+    glance_check "$tok" "$tpl" "$img" "$back"
 }
 vg_pipe() {
     no_download
@@ -106,7 +88,7 @@ vg_pipe() {
     tail -1 "$res/vg_pipe.out" >>"$res/vg_pipe.phases"
     exported vg_pipe
     rm -f "$tmp"/*
-    check "vgp$1"
+    glance_check "$tok" "vgp$1" "$img" "$back"
 }
 
 images_rm "$tpl"

@@ -39,22 +39,6 @@ at_exit vmpy destroy "$vm"
 vmpy disk "$vm" "$res/$vm.vmdk" "$res/$vm-flat.vmdk" --controller pvscsi --nic vmxnet3 \
     --cpus 2 --memory 2048 --guest centos7_64Guest >/dev/null
 rm -f "$res/$vm.vmdk" "$res/$vm-flat.vmdk"
-vsize() { qemu-img info --output=json "$1" | jget virtual-size; } # FILE: its virtual size
-
-check() { # NAME: active, qcow2, the source's bytes (qemu-img compare); then deleted
-    local id f=$back/$1.qcow2
-    id=$(glance_id "$tok" "$1")
-    [ -n "$id" ] || { say "no image $1 in Glance"; exit 1; }
-    curl -sf -H "X-Auth-Token: $tok" "$CLOUDS_GLANCE_URL/v2/images/$id" |
-        "$PY" -c 'import json,sys; i=json.load(sys.stdin); print(i["status"], i["disk_format"], i["container_format"])' >"$back/$1.info"
-    [ "$(cat "$back/$1.info")" = "active qcow2 bare" ] || { say "image $1: $(cat "$back/$1.info")"; exit 1; }
-    curl -sf -H "X-Auth-Token: $tok" "$CLOUDS_GLANCE_URL/v2/images/$id/file" -o "$f"
-    [ "$(vsize "$f")" = "$(vsize "$img")" ] || { say "image $1: virtual size $(vsize "$f"), not $(vsize "$img")"; exit 1; }
-    qemu-img compare -f qcow2 -F qcow2 "$img" "$f" >"$back/$1.compare" 2>&1 ||
-        { say "image $1 differs from the source: $(cat "$back/$1.compare")"; exit 1; }
-    rm -f "$f"
-    glance_rm "$tok" "$id"
-}
 
 vs_cfs() {
     rm -rf "$cache"
@@ -63,7 +47,7 @@ vs_cfs() {
     measure vs_cfs "$cache" "$cfs_pid" cp "$mnt/vsphere/vms/$vm.qcow2" "$mnt/openstack/images/"
     cfs_umount "$mnt"
     echo "$cfs_rss" >>"$res/vs_cfs.rss"
-    check "$vm"
+    glance_check "$tok" "$vm" "$img" "$back"
 }
 vs_pipe() {
     measure vs_pipe "$tmp" 0 env VSPHERE_URL="$CLOUDS_VSPHERE_URL" VSPHERE_USER="$CLOUDS_VSPHERE_USER" \
@@ -73,7 +57,7 @@ vs_pipe() {
         tests/bench/vsphere-glance-pipeline.sh "$tmp" "vsp$1" "$vm/$vm-flat.vmdk"
     tail -1 "$res/vs_pipe.out" >>"$res/vs_pipe.phases"
     rm -f "$tmp"/*
-    check "vsp$1"
+    glance_check "$tok" "vsp$1" "$img" "$back"
 }
 
 images_rm "$vm"
