@@ -33,4 +33,5 @@ qemu-img compare -q -f raw "$WORK/a.raw" "$dir/$t.vmdk" || fail "$t.vmdk is not 
 out=$(touch "$MNT/vsphere/libraries/$sub/s.vmdk" 2>&1) && fail "a file was created in subscribed library $sub"
 echo "$out" | grep -q "Read-only file system" || fail "touch in $sub: '$out', want EROFS"
 out=$(touch "$MNT/vsphere/vms/y.raw" 2>&1) && fail "a file was created in vms/"
+echo "$out" | grep -q "Read-only file system" || fail "touch in vms/: '$out', want EROFS"
 echo "refusals: EPERM in libraries/, EEXIST for a taken name, EROFS in a subscribed library, vms/ read-only"

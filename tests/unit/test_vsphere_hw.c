@@ -11,38 +11,35 @@
     "<propSet><name>" name "</name><val xsi:type=\"" type "\">" val "</val></propSet>"
 #define DEV(type, body) "<VirtualDevice xsi:type=\"" type "\">" body "</VirtualDevice>"
 
+/* One property or device per line. */
+/* clang-format off */
 static const char answer[] =
     "<RetrievePropertiesExResponse xmlns=\"urn:vim25\" "
     "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\"><returnval><objects>"
-    "<obj type=\"VirtualMachine\">vm-42</obj>" PS("name", "xsd:string", "web1") PS(
-        "runtime.powerState", "VirtualMachinePowerState",
-        "poweredOff") PS("config.hardware.numCPU", "xsd:int",
-                         "4") PS("config.hardware.numCoresPerSocket", "xsd:int",
-                                 "2") PS("config.hardware.memoryMB", "xsd:int",
-                                         "2048") PS("config.guestId", "xsd:string", "rhel8_64Guest")
-        PS("config.firmware", "xsd:string",
-           "efi") "<propSet><name>config.hardware.device</name>"
-                  "<val xsi:type=\"ArrayOfVirtualDevice\">" DEV(
-                      "VirtualIDEController",
-                      "<key>200</key>") DEV("ParaVirtualSCSIController",
-                                            "<key>1000</key><busNumber>0</busNumber>")
-                      DEV("VirtualAHCIController", "<key>15000</key>") DEV(
-                          "VirtualDisk",
-                          "<key>2000</key><controllerKey>1000</controllerKey>"
-                          "<backing xsi:type=\"VirtualDiskFlatVer2BackingInfo\">"
-                          "<fileName>[ds1] web1/web1.vmdk</fileName></backing>"
-                          "<capacityInKB>16777216</capacityInKB>") DEV("VirtualE1000e",
-                                                                       "<key>4000</key>")
-                          DEV("VirtualVmxnet3", "<key>4001</key>") DEV(
-                              "VirtualDisk",
-                              "<key>2001</key><controllerKey>15000</controllerKey>"
-                              "<backing><fileName>[ds1] web1/web1_1.vmdk</fileName></backing>"
-                              "<capacityInBytes>1073741824</capacityInBytes>") "</val></propSet></"
-                                                                               "objects></"
-                                                                               "returnval>"
-                                                                               "</"
-                                                                               "RetrievePropertiesE"
-                                                                               "xResponse>";
+    "<obj type=\"VirtualMachine\">vm-42</obj>"
+    PS("name", "xsd:string", "web1")
+    PS("runtime.powerState", "VirtualMachinePowerState", "poweredOff")
+    PS("config.hardware.numCPU", "xsd:int", "4")
+    PS("config.hardware.numCoresPerSocket", "xsd:int", "2")
+    PS("config.hardware.memoryMB", "xsd:int", "2048")
+    PS("config.guestId", "xsd:string", "rhel8_64Guest")
+    PS("config.firmware", "xsd:string", "efi")
+    PS("config.bootOptions.efiSecureBootEnabled", "xsd:boolean", "true")
+    "<propSet><name>config.hardware.device</name><val xsi:type=\"ArrayOfVirtualDevice\">"
+    DEV("VirtualIDEController", "<key>200</key>")
+    DEV("ParaVirtualSCSIController", "<key>1000</key><busNumber>0</busNumber>")
+    DEV("VirtualAHCIController", "<key>15000</key>")
+    DEV("VirtualDisk", "<key>2000</key><controllerKey>1000</controllerKey>"
+        "<backing xsi:type=\"VirtualDiskFlatVer2BackingInfo\">"
+        "<fileName>[ds1] web1/web1.vmdk</fileName></backing>"
+        "<capacityInKB>16777216</capacityInKB>")
+    DEV("VirtualE1000e", "<key>4000</key>")
+    DEV("VirtualVmxnet3", "<key>4001</key>")
+    DEV("VirtualDisk", "<key>2001</key><controllerKey>15000</controllerKey>"
+        "<backing><fileName>[ds1] web1/web1_1.vmdk</fileName></backing>"
+        "<capacityInBytes>1073741824</capacityInBytes>")
+    "</val></propSet></objects></returnval></RetrievePropertiesExResponse>";
+/* clang-format on */
 
 static const char *prop(const struct ovf_glance *g, const char *key)
 {
@@ -74,7 +71,7 @@ int main(void)
     CHECK_STR(vm.info.disks[0].controller_subtype, "VirtualSCSI");
     CHECK(vm.info.disks[1].controller == 20);
     CHECK(vm.info.vm.cpus == 4 && vm.info.vm.cores_per_socket == 2 && vm.info.vm.memory_mb == 2048);
-    CHECK(vm.info.vm.efi);
+    CHECK(vm.info.vm.efi && vm.info.vm.secure_boot);
     CHECK_STR(vm.info.vm.nic, "E1000e"); /* the first NIC */
     CHECK_STR(vm.info.vm.os_type, "rhel8_64Guest");
 
@@ -84,6 +81,7 @@ int main(void)
     CHECK_STR(prop(&g, "hw_scsi_model"), "vmpvscsi");
     CHECK_STR(prop(&g, "hw_vif_model"), "e1000e");
     CHECK_STR(prop(&g, "hw_firmware_type"), "uefi");
+    CHECK_STR(prop(&g, "os_secure_boot"), "required");
     CHECK_STR(prop(&g, "hw_cpu_sockets"), "2");
     CHECK_STR(prop(&g, "min_ram"), "2048");
     CHECK_STR(prop(&g, "min_disk"), "16");

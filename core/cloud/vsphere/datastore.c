@@ -70,11 +70,9 @@ char *vs_folder_url(struct vs_cloud *c, const char *ds_path)
         free(seg);
         p += n + (p[n] == '/');
     }
-    char *dc = url ? esc(c->dc_name, strlen(c->dc_name)) : NULL;
-    char *dsn = dc ? esc(ds, strlen(ds)) : NULL;
+    char *dsn = url ? esc(ds, strlen(ds)) : NULL;
     if (dsn)
-        out = cfs_printf("%s?dcPath=%s&dsName=%s", url, dc, dsn);
-    free(dc);
+        out = cfs_printf("%s?dcPath=%s&dsName=%s", url, c->dc_path, dsn);
     free(dsn);
     free(url);
     free(ds);
@@ -242,11 +240,10 @@ static int probe(struct vs_cloud *c, const char *ds_path, const char *label, uns
         err = -ENOTSUP;
     } else {
         char *flat = sibling(ds_path, x->file);
-        out->url = flat ? vs_folder_url(c, flat) : NULL;
+        err = !flat ? -ENOMEM : (out->url = vs_folder_url(c, flat)) ? 0 : -EINVAL; /* logged */
         free(flat);
         out->size = x->sectors * 512;
         out->ext = "raw";
-        err = out->url ? 0 : -ENOMEM;
     }
 out:
     free(d);

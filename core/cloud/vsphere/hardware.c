@@ -80,7 +80,12 @@ static void disk_from(xmlNodePtr dev, struct vs_disk *d)
 {
     long long bytes = num(dev, "capacityInBytes", -1), kb = num(dev, "capacityInKB", -1);
     d->key = (int)num(dev, "key", 0);
-    d->capacity = bytes > 0 ? (uint64_t)bytes : kb > 0 ? (uint64_t)kb * 1024 : 0;
+    /* 0 (unknown) for what no disk can be: over 2^53 bytes. */
+    d->capacity = bytes > 0                    ? (uint64_t)bytes
+                  : kb > 0 && kb < (1ll << 43) ? (uint64_t)kb * 1024
+                                               : 0;
+    if (d->capacity >> 53)
+        d->capacity = 0;
     d->file = cfs_xml_text(cfs_xml_child(cfs_xml_child(dev, NULL, "backing"), NULL, "fileName"));
 }
 

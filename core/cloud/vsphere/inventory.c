@@ -22,6 +22,7 @@ static const char *const vm_paths[] = {
     "config.hardware.device",
     "config.guestId",
     "config.firmware",
+    "config.bootOptions.efiSecureBootEnabled",
     "config.modified",
     NULL,
 };
@@ -126,8 +127,10 @@ static int view_retrieve(struct vs_cloud *c, const char *container_type, const c
         return err;
     view = cfs_xml_text(ret);
     xmlFreeDoc(resp);
-    if (!view)
+    if (!view) {
+        cfs_log_error("vsphere: %s: %s: CreateContainerView returned no view", c->base.name, what);
         return -EPROTO;
+    }
 
     if (!(err = retrieve_call(c, &call, &spec)) && !(err = prop_spec(spec, type, paths))) {
         xmlNodePtr os = vs_add(spec, "objectSet", NULL);
@@ -144,7 +147,15 @@ static int view_retrieve(struct vs_cloud *c, const char *container_type, const c
         }
         vs_call_free(&call);
     }
-    while (!err && token) {
+    /* CFS_LIST_MAX objects at most, in pages of PAGE_OBJECTS: a server that
+     * pages on for ever is cut off. */
+    for (unsigned pages = 1; !err && token; pages++) {
+        if (pages > CFS_LIST_MAX / 100) {
+            cfs_log_error("vsphere: %s: %s: more than %u pages: cut off", c->base.name, what,
+                          pages - 1);
+            err = -EFBIG;
+            break;
+        }
         if (!(err = vs_call_new(&call, "ContinueRetrievePropertiesEx", "PropertyCollector",
                                 c->property_collector))) {
             err = vs_add(call.method, "token", token) ? 0 : -ENOMEM;
@@ -194,6 +205,63 @@ static int dc_object(void *ctx, xmlNodePtr o)
     return 0;
 }
 
+/* The datacenter's inventory path, what /folder's dcPath= wants: its
+ * name, after the folders it is in ("Europe/DC1"), each escaped. */
+static int dc_path(struct vs_cloud *c, const char *moref, const char *name, char **out)
+{
+    static const char *const paths[] = { "name", "parent", NULL };
+    char *path = cfs_url_escape(name), *obj = strdup(moref), *type = strdup("Datacenter");
+    int err = path && obj && type ? 0 : -ENOMEM;
+
+    for (unsigned depth = 0; !err; depth++) {
+        xmlDocPtr resp;
+        xmlNodePtr o;
+        if (depth > 32) {
+            cfs_log_error("vsphere: %s: the datacenter's folders nest too deep", c->base.name);
+            err = -EPROTO;
+            break;
+        }
+        if ((err = vs_retrieve(c, type, obj, paths, "the datacenter's folder", &resp, &o)))
+            break;
+        xmlNodePtr parent = vs_prop(o, "parent");
+        char *pmoref = cfs_xml_text(parent), *ptype = cfs_xml_attr(parent, "type");
+        xmlFreeDoc(resp);
+        bool top = !pmoref || !strcmp(pmoref, c->root_folder);
+        char *pname = NULL;
+        if (!top && ptype && !strcmp(ptype, "Folder") &&
+            !(err =
+                  vs_retrieve(c, "Folder", pmoref, paths, "the datacenter's folder", &resp, &o))) {
+            char *raw = cfs_xml_text(vs_prop(o, "name"));
+            pname = raw ? cfs_url_escape(raw) : NULL;
+            free(raw);
+            xmlFreeDoc(resp);
+            char *longer = pname ? cfs_printf("%s/%s", pname, path) : NULL;
+            free(path);
+            path = longer;
+            err = path ? 0 : -ENOMEM;
+        }
+        free(pname);
+        free(obj);
+        free(type);
+        obj = pmoref;
+        type = ptype;
+        if (top || err)
+            break;
+        if (!type || strcmp(type, "Folder")) {
+            cfs_log_error("vsphere: %s: the datacenter is in a %s, not a folder", c->base.name,
+                          type ? type : "parent of no type");
+            err = -EPROTO;
+        }
+    }
+    free(obj);
+    free(type);
+    if (err)
+        free(path);
+    else
+        *out = path;
+    return err;
+}
+
 int vs_datacenter(struct vs_cloud *c)
 {
     static const char *const paths[] = { "name", NULL };
@@ -219,14 +287,18 @@ int vs_datacenter(struct vs_cloud *c)
         /* Not ENOENT: ls takes that from readdir for an empty directory. */
         err = -ENXIO;
     }
+    char *path = NULL;
+    if (!err)
+        err = dc_path(c, d.moref, d.name, &path);
     if (!err) {
         pthread_mutex_lock(&c->lock);
         if (!c->dc_moref) {
             c->dc_moref = d.moref, d.moref = NULL;
-            c->dc_name = d.name, d.name = NULL;
+            c->dc_path = path, path = NULL;
         }
         pthread_mutex_unlock(&c->lock);
     }
+    free(path);
     free(d.moref);
     free(d.name);
     return err;
@@ -240,6 +312,8 @@ struct vms {
 static int vm_object(void *ctx, xmlNodePtr o)
 {
     struct vms *l = ctx;
+    if (l->n >= CFS_LIST_MAX)
+        return -EFBIG; /* logged by the pages' bound first */
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 16;
         struct vs_vm *v = realloc(l->v, cap * sizeof *v);
@@ -293,6 +367,8 @@ int vs_vm_state(struct vs_cloud *c, const char *moref, char **power_state)
         return err;
     *power_state = cfs_xml_text(vs_prop(o, "runtime.powerState"));
     xmlFreeDoc(resp);
+    if (!*power_state)
+        cfs_log_error("vsphere: %s: VM %s has no power state", c->base.name, moref);
     return *power_state ? 0 : -EPROTO;
 }
 

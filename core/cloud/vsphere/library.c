@@ -40,16 +40,6 @@ static const char *jstr(json_t *o, const char *key)
 }
 
 /* A vAPI id: what may stand in a path and an object id. */
-static bool id_ok(const char *s)
-{
-    size_t n = s ? strlen(s) : 0;
-    for (size_t i = 0; i < n; i++)
-        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-              (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
-            return false;
-    return n > 0 && n < 64;
-}
-
 static void set_times(struct cfs_object *o, json_t *info)
 {
     const char *m = jstr(info, "last_modified_time"), *cr = jstr(info, "creation_time");
@@ -87,7 +77,7 @@ int vs_list_libraries(struct vs_cloud *c, struct cfs_object_list *out)
         struct cfs_object o = { 0 };
         if (err)
             break;
-        if (!id_ok(id)) {
+        if (!vs_id_ok(id)) {
             cfs_log_warn("vsphere: %s: a content library with an unusable id is skipped",
                          c->base.name);
             continue;
@@ -192,7 +182,7 @@ static int dl_create(struct vs_cloud *c, const char *item, const char *what, str
                       "/content/library/item/download-session",
                       json_pack("{ss}", "library_item_id", item), "create_spec", what, &ans);
     *out = NULL;
-    if (!err && !id_ok(json_string_value(ans))) {
+    if (!err && !vs_id_ok(json_string_value(ans))) {
         cfs_log_error("vsphere: %s: %s: the new download session has no usable id", c->base.name,
                       what);
         err = -EPROTO;
@@ -226,7 +216,8 @@ static int dl_prepare(struct dl *d, const char *file, const char *what, char **u
     char *rg = cfs_printf("/com/vmware/content/library/item/downloadsession/file/id:%s?~action=get",
                           d->id);
     char *ag =
-        ef ? cfs_printf("/content/library/item/download-session/%s/file/%s", d->id, ef) : NULL;
+        ef ? cfs_printf("/content/library/item/download-session/%s/file?file_name=%s", d->id, ef)
+           : NULL;
     double deadline = cfs_now() + PREPARE_S;
     json_t *info = NULL;
     int err = rp && ap && rg && ag ? 0 : -ENOMEM, spelling = 0;
@@ -238,12 +229,11 @@ static int dl_prepare(struct dl *d, const char *file, const char *what, char **u
         const char *status = jstr(info, "status");
         if (status && !strcmp(status, "PREPARED")) {
             const char *u = jstr(json_object_get(info, "download_endpoint"), "uri");
-            if (!u || (strncasecmp(u, "https://", 8) && strncasecmp(u, "http://", 7))) {
-                cfs_log_error("vsphere: %s: %s: the prepared file has no download endpoint",
+            if (!(*uri = vs_endpoint_url(c, u))) {
+                cfs_log_error("vsphere: %s: %s: the prepared file has no usable download "
+                              "endpoint",
                               c->base.name, what);
                 err = -EPROTO;
-            } else if (!(*uri = strdup(u))) {
-                err = -ENOMEM;
             }
             break;
         }
@@ -720,7 +710,7 @@ int vs_list_library(struct vs_cloud *c, const char *lib, struct cfs_object_list 
     json_array_foreach (ids, i, v) {
         if (err)
             break;
-        if (id_ok(json_string_value(v)))
+        if (vs_id_ok(json_string_value(v)))
             err = add_item(&is, json_string_value(v));
     }
     json_decref(ids);
@@ -746,7 +736,7 @@ int vs_library_open(struct vs_cloud *c, const struct cfs_object *obj, struct cfs
     int err;
 
     *out = NULL;
-    if (!item || !files || !id_ok(item))
+    if (!item || !files || !vs_id_ok(item))
         return -ENOENT;
     snprintf(label, sizeof label, "libraries: %s.%s", obj->name, obj->ext);
     if ((err = item_files(c, item, label, &list)))

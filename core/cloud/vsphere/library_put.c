@@ -88,8 +88,10 @@ static int create_item(struct put *p, const char *lid, const char *name)
     snprintf(what, sizeof what, "upload of %s: creating the library item", p->req->label);
     int err = vs_rest(p->c, "POST", "/com/vmware/content/library/item", "/content/library/item",
                       spec, "create_spec", what, &ans);
-    if (!err && !(p->item = json_string_value(ans) ? strdup(json_string_value(ans)) : NULL)) {
-        cfs_log_error("vsphere: %s: %s: the answer holds no item id", p->c->base.name, what);
+    /* The id goes into the paths of later calls (the DELETE of undo too). */
+    if (!err &&
+        (!vs_id_ok(json_string_value(ans)) || !(p->item = strdup(json_string_value(ans))))) {
+        cfs_log_error("vsphere: %s: %s: the answer holds no usable item id", p->c->base.name, what);
         err = -EPROTO;
     }
     json_decref(ans);
@@ -104,8 +106,10 @@ static int open_session(struct put *p)
     int err = vs_rest(p->c, "POST", "/com/vmware/content/library/item/update-session",
                       "/content/library/item/update-session",
                       json_pack("{ss}", "library_item_id", p->item), "create_spec", what, &ans);
-    if (!err && !(p->session = json_string_value(ans) ? strdup(json_string_value(ans)) : NULL)) {
-        cfs_log_error("vsphere: %s: %s: the answer holds no session id", p->c->base.name, what);
+    if (!err &&
+        (!vs_id_ok(json_string_value(ans)) || !(p->session = strdup(json_string_value(ans))))) {
+        cfs_log_error("vsphere: %s: %s: the answer holds no usable session id", p->c->base.name,
+                      what);
         err = -EPROTO;
     }
     json_decref(ans);
@@ -135,11 +139,12 @@ static int send_file(struct put *p, const char *fname, const char *mem, struct c
                    : -ENOMEM;
     free(rp);
     free(ap);
-    const char *uri =
-        err ? NULL
-            : json_string_value(json_object_get(json_object_get(info, "upload_endpoint"), "uri"));
-    if (!err && (!uri || (strncasecmp(uri, "https://", 8) && strncasecmp(uri, "http://", 7)))) {
-        cfs_log_error("vsphere: %s: %s: the answer holds no upload endpoint", c->base.name, what);
+    char *uri = err ? NULL
+                    : vs_endpoint_url(c, json_string_value(json_object_get(
+                                             json_object_get(info, "upload_endpoint"), "uri")));
+    if (!err && !uri) {
+        cfs_log_error("vsphere: %s: %s: the answer holds no usable upload endpoint", c->base.name,
+                      what);
         err = -EPROTO;
     }
     if (!err)
@@ -183,6 +188,7 @@ static int send_file(struct put *p, const char *fname, const char *mem, struct c
         cfs_http_resp_free(&resp);
     }
     cfs_free_secret(h);
+    free(uri);
     json_decref(info);
     return err;
 }

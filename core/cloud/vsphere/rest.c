@@ -59,7 +59,8 @@ static int login_at(struct vs_cloud *c, const char *path, bool wrapped, char **t
                       resp.status, text);
         err = -EIO;
     } else if (!err) {
-        doc = resp.body ? json_loadb(resp.body, resp.body_len, 0, NULL) : NULL;
+        /* /api answers the token as a bare JSON string. */
+        doc = resp.body ? json_loadb(resp.body, resp.body_len, JSON_DECODE_ANY, NULL) : NULL;
         json_t *v = wrapped && json_is_object(doc) ? json_object_get(doc, "value") : doc;
         if (json_is_string(v) && token_ok(json_string_value(v)))
             *token = strdup(json_string_value(v));
@@ -166,6 +167,28 @@ int vs_rest_session(struct vs_cloud *c, char **header, int *spelling, unsigned *
 void vs_rest_clear(struct vs_cloud *c)
 {
     pthread_mutex_lock(&c->lock);
+    char *token = c->rest_token ? strdup(c->rest_token) : NULL;
+    int spelling = c->rest_spelling;
+    pthread_mutex_unlock(&c->lock);
+    /* Sessions are kept by the vCenter until they idle out: end ours. */
+    if (token) {
+        char *h = cfs_printf(REST_HEADER ": %s", token);
+        char *url =
+            cfs_printf("%s%s", c->url,
+                       spelling == VS_REST_API ? "/api/session" : "/rest/com/vmware/cis/session");
+        const char *hdrs[] = { h, NULL };
+        struct cfs_http_req req = {
+            .method = "DELETE", .url = url, .headers = hdrs, .tls = &c->tls
+        };
+        struct cfs_http_resp resp = { 0 };
+        if (h && url && cfs_http_do(&req, &resp) == 0 && resp.status / 100 != 2)
+            cfs_log_debug("vsphere: %s: REST logout: HTTP %ld", c->base.name, resp.status);
+        cfs_http_resp_free(&resp);
+        cfs_free_secret(h);
+        free(url);
+        cfs_free_secret(token);
+    }
+    pthread_mutex_lock(&c->lock);
     cfs_free_secret(c->rest_token);
     c->rest_token = NULL;
     pthread_mutex_unlock(&c->lock);
@@ -207,6 +230,19 @@ int vs_rest_auth_header(struct cfs_http_auth *a, const char *stale, char *out, s
 
 /* A vAPI error: {"error_type": "NOT_FOUND", "messages": [...]} (/api) or
  * {"type": "com.vmware.vapi.std.errors.not_found", "value": {...}}. */
+char *vs_endpoint_url(const struct vs_cloud *c, const char *uri)
+{
+    const char *p = uri ? strstr(uri, "://") : NULL;
+    if (!p || (strncasecmp(uri, "https://", 8) && strncasecmp(uri, "http://", 7)))
+        return NULL;
+    p += 3 + strcspn(p + 3, "/?#");
+    /* Nothing that could leave the path: no control bytes, no spaces. */
+    for (const char *q = p; *q; q++)
+        if ((unsigned char)*q <= ' ' || *q == 0x7f)
+            return NULL;
+    return cfs_printf("%s%s%s", c->url, *p == '/' ? "" : "/", p);
+}
+
 int vs_rest_errno(long status, const char *body)
 {
     if (status == 401 || status == 403)
@@ -227,10 +263,12 @@ int vs_rest_errno(long status, const char *body)
 int vs_rest(struct vs_cloud *c, const char *method, const char *rest_path, const char *api_path,
             json_t *body, const char *wrap, const char *what, json_t **out)
 {
+    const struct cfs_http_settings *hs = cfs_http_settings();
     struct cfs_http_resp resp = { 0 };
     char *h = NULL, *payload = NULL, *url = NULL;
     int spelling = 0, err;
-    unsigned gen;
+    unsigned gen, attempt = 0;
+    bool idempotent = !strcmp(method, "GET") || !strcmp(method, "DELETE");
 
     if (out)
         *out = NULL;
@@ -270,6 +308,17 @@ int vs_rest(struct vs_cloud *c, const char *method, const char *rest_path, const
                 break;
             continue;
         }
+        /* A reset or a 5xx: again after a backoff, for calls safe to repeat. */
+        if (idempotent && cfs_http_retryable(err, err ? 0 : resp.status) && attempt < hs->retries) {
+            attempt++;
+            cfs_log_info("vsphere: %s: %s failed (%s), retry %u of %u", c->base.name, what,
+                         err ? cfs_http_last_error() : "server error", attempt, hs->retries);
+            cfs_http_resp_free(&resp);
+            memset(&resp, 0, sizeof resp);
+            cfs_sleep(cfs_http_backoff(attempt));
+            tries--;
+            continue;
+        }
         break;
     }
     if (err && err != -ENOMEM && err != -EACCES && err != -ENOTSUP && err != -EPROTO) {
@@ -282,7 +331,7 @@ int vs_rest(struct vs_cloud *c, const char *method, const char *rest_path, const
         cfs_log_error("vsphere: %s: %s: HTTP %ld%s%s", c->base.name, what, resp.status,
                       *text ? ": " : "", text);
     } else if (!err && out && resp.body_len) {
-        json_t *doc = json_loadb(resp.body, resp.body_len, 0, NULL);
+        json_t *doc = json_loadb(resp.body, resp.body_len, JSON_DECODE_ANY, NULL);
         json_t *v = spelling == VS_REST_OLD && json_is_object(doc)
                         ? json_incref(json_object_get(doc, "value"))
                         : json_incref(doc);

@@ -111,10 +111,14 @@ static int login(struct vs_cloud *c, struct content *sc, char **cookie)
         return err;
     if ((err = vs_call_new(&call, "Login", "SessionManager", sc->sessions)))
         return err;
-    if (!vs_add(call.method, "userName", c->user) || !vs_add(call.method, "password", c->password))
+    xmlNodePtr pw = NULL;
+    if (!vs_add(call.method, "userName", c->user) ||
+        !(pw = vs_add(call.method, "password", c->password)))
         err = -ENOMEM;
     else
         err = vs_soap_raw(c, &call, "login", true, NULL, cookie, &resp, &ret);
+    if (pw && pw->children && pw->children->content)
+        explicit_bzero(pw->children->content, strlen((char *)pw->children->content));
     vs_call_free(&call);
     if (err == -EACCES)
         cfs_log_error("vsphere: %s: the vCenter refused user %s: check user and password",

@@ -10,6 +10,7 @@
 #include <libxml/parser.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define SOAP_NS    "http://schemas.xmlsoap.org/soap/envelope/"
 #define MAX_ANSWER (64u << 20) /* a RetrievePropertiesEx page of 100 VMs is far less */
@@ -106,7 +107,9 @@ static int fault_errno(struct vs_cloud *c, xmlNodePtr fault, const char *what)
     else if (!strcmp(name, "InvalidPowerState") || !strcmp(name, "InvalidState") ||
              !strcmp(name, "TaskInProgress"))
         err = -EBUSY;
-    if (err != -ENOTCONN)
+    /* NotAuthenticated: vs_soap logs in again; InvalidLogin: the login's
+     * own line names the user. */
+    if (err != -ENOTCONN && strcmp(name, "InvalidLogin") != 0)
         cfs_log_error("vsphere: %s: %s: %s%s%s", c->base.name, what, name, msg ? ": " : "",
                       msg ? msg : "");
     free(type);
@@ -114,15 +117,19 @@ static int fault_errno(struct vs_cloud *c, xmlNodePtr fault, const char *what)
     return err;
 }
 
+/* The session cookie among the answer's Set-Cookie lines (a load
+ * balancer in front may set its own first). */
 static char *cookie_of(const struct cfs_http_resp *resp)
 {
-    char *v = cfs_http_header(resp, "Set-Cookie");
-    if (!v)
-        return NULL;
-    v[strcspn(v, ";")] = '\0';
-    char *line = strncmp(v, "vmware_soap_session=", 20) == 0 ? cfs_printf("Cookie: %s", v) : NULL;
-    cfs_free_secret(v);
-    return line;
+    static const char key[] = "vmware_soap_session=";
+    for (const char *h = resp->headers; h && *h; h += strcspn(h, "\n"), h += *h == '\n') {
+        if (strncasecmp(h, "Set-Cookie:", 11) != 0)
+            continue;
+        const char *v = h + 11 + strspn(h + 11, " \t");
+        if (strncmp(v, key, sizeof key - 1) == 0)
+            return cfs_printf("Cookie: %.*s", (int)strcspn(v, ";\r\n"), v);
+    }
+    return NULL;
 }
 
 int vs_soap_raw(struct vs_cloud *c, struct vs_call *call, const char *what, bool retry,
@@ -203,7 +210,12 @@ int vs_soap_raw(struct vs_cloud *c, struct vs_call *call, const char *what, bool
         *ret = NULL;
     }
 out:
+    /* The Login's body holds the password, its answer's headers the cookie. */
+    if (r.headers)
+        explicit_bzero(r.headers, strlen(r.headers));
     cfs_http_resp_free(&r);
+    if (body)
+        explicit_bzero(body, (size_t)len);
     xmlFree(body);
     free(url);
     free(action);

@@ -124,7 +124,7 @@ int vs_sweep(struct cfs_cloud *cloud, const struct cfs_marker_self *self)
         size_t k;
         err = rp && ap ? vs_rest(c, "GET", rp, ap, NULL, NULL, "sweep: list items", &ids) : -ENOMEM;
         json_array_foreach (ids, k, v)
-            if (!err && json_string_value(v))
+            if (!err && vs_id_ok(json_string_value(v)))
                 err = sweep_item(c, libs.v[i].name, json_string_value(v), self, now);
         json_decref(ids);
         free(rp);

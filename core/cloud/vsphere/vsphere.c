@@ -44,7 +44,7 @@ static void vs_destroy(struct cfs_cloud *cloud)
     free(c->resource_pool);
     free(c->cacert);
     free(c->dc_moref);
-    free(c->dc_name);
+    free(c->dc_path);
     pthread_mutex_destroy(&c->lock);
     pthread_cond_destroy(&c->cond);
     free(c);
@@ -113,9 +113,9 @@ static int vs_create(const struct cfs_cloud_config *cfg, struct cfs_cloud **out)
     return 0;
 }
 
-static bool id_ok(const char *s)
+bool vs_id_ok(const char *s)
 {
-    size_t n = strlen(s);
+    size_t n = s ? strlen(s) : 0;
     for (size_t i = 0; i < n; i++)
         if (!isalnum((unsigned char)s[i]) && s[i] != '-')
             return false;
@@ -143,7 +143,7 @@ static int add_disk(struct vs_cloud *c, const struct vs_vm *vm, size_t d,
     o.mtime = o.ctime = vm->mtime;
     o.hw.cpus = vm->info.vm.cpus;
     o.hw.memory_mb = vm->info.vm.memory_mb < 1u << 30 ? (unsigned)vm->info.vm.memory_mb : 0;
-    o.hw.disk_gb = (unsigned)((disk->capacity + (1ull << 30) - 1) >> 30);
+    o.hw.disk_gb = (unsigned)((disk->capacity >> 30) + !!(disk->capacity & ((1ull << 30) - 1)));
     err = o.name && o.id && o.ext ? 0 : -ENOMEM;
     if (!err)
         err = cfs_object_add_xattr(&o, "user.vsphere.moref", vm->moref);
@@ -171,7 +171,7 @@ static int list_vms(struct vs_cloud *c, struct cfs_object_list *out)
 
     memset(out, 0, sizeof *out);
     for (size_t i = 0; i < n; i++) {
-        if (!err && !id_ok(vms[i].moref))
+        if (!err && !vs_id_ok(vms[i].moref))
             cfs_log_warn("vsphere: %s: VM %s has an unusable id, skipped", c->base.name,
                          vms[i].name);
         else

@@ -54,7 +54,9 @@ struct vs_cloud {
     double fail_until;
     /* From the ServiceContent (morefs). */
     char *root_folder, *property_collector, *view_manager, *session_manager;
-    char *dc_moref, *dc_name; /* the datacenter, once found */
+    /* The datacenter, once found: its moref, and its inventory path
+     * (folders/name, each URL-escaped) for /folder's dcPath=. */
+    char *dc_moref, *dc_path;
 
     struct vs_snaps *snaps; /* snapshots taken for open files (snapshot.c) */
     /* This process as upload markers name it (include/marker.h): on the
@@ -75,6 +77,11 @@ struct vs_cloud {
         struct vs_cloud *cloud;
     } rest_auth; /* for the HTTP sources of transfer endpoints; set at login */
 };
+
+/* ---- vsphere.c ---- */
+/* An id from the server that may go into a URL path or a file's id:
+ * letters, digits and '-' only, 1 to 63 of them (morefs, library ids). */
+bool vs_id_ok(const char *s);
 
 /* ---- soap.c ---- */
 /* A request being built: an envelope whose body holds
@@ -225,7 +232,13 @@ int vs_rest_login(struct vs_cloud *c, unsigned failed_gen);
 int vs_rest_session(struct vs_cloud *c, char **header, int *spelling, unsigned *gen);
 /* VS_REST_API or VS_REST_OLD (logs in to find it), or -errno. */
 int vs_rest_spelling(struct vs_cloud *c);
+/* Ends the session on the server (at unmount) and forgets it. */
 void vs_rest_clear(struct vs_cloud *c);
+/* A transfer endpoint the server names (a download or upload session's
+ * uri), on the configured url: its path and query only, so the session's
+ * token never goes to a host the server names. malloc'd, or NULL for a
+ * uri that is none. */
+char *vs_endpoint_url(const struct vs_cloud *c, const char *uri);
 /* The errno of a vAPI error answer (status, body): as vs_rest says. */
 int vs_rest_errno(long status, const char *body);
 /* cfs_http_auth of c->rest_auth: the session header for transfer endpoints. */
