@@ -87,6 +87,11 @@ int cfs_ova_disks(struct cfs_source *content, const char *label, struct cfs_ova_
                   size_t *n, char **ovf);
 void cfs_ova_disks_free(struct cfs_ova_disk *disks, size_t *n);
 
+/* A source over inner (owned from the call on) that calls on_close(ctx)
+ * once inner is closed. 0 or -ENOMEM (inner stays the caller's). */
+int cfs_hook_source_open(struct cfs_source *inner, void (*on_close)(void *ctx), void *ctx,
+                         struct cfs_source **out);
+
 /* A source over [off, off + len) of parent, which it does not own. */
 int cfs_slice_source_open(struct cfs_source *parent, uint64_t off, uint64_t len,
                           struct cfs_source **out);

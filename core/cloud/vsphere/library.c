@@ -15,6 +15,7 @@
  * at open and the session deleted at once. */
 #define _GNU_SOURCE
 #include "log.h"
+#include "package.h"
 #include "util.h"
 #include "vsphere.h"
 
@@ -270,50 +271,11 @@ static int dl_prepare(struct dl *d, const char *file, const char *what, char **u
     return err;
 }
 
-/* A source that holds its download session until it closes. */
-struct held {
-    struct cfs_source base;
-    struct cfs_source *inner;
-    struct dl *dl;
-};
-
-static ssize_t held_pread(struct cfs_source *s, void *buf, size_t len, uint64_t off)
+/* The last close of a source over the session's file ends the session. */
+static void dl_release(void *ctx)
 {
-    struct held *h = (struct held *)s;
-    return h->inner->ops->pread(h->inner, buf, len, off);
+    dl_unref(ctx);
 }
-
-static void held_prefetch(struct cfs_source *s, uint64_t off, uint64_t len)
-{
-    struct held *h = (struct held *)s;
-    if (h->inner->ops->prefetch)
-        h->inner->ops->prefetch(h->inner, off, len);
-}
-
-static int held_finish(struct cfs_source *s)
-{
-    struct held *h = (struct held *)s;
-    if (h->inner->ops->finish)
-        return h->inner->ops->finish(h->inner);
-    return h->inner->verified ? 0 : -ENODATA;
-}
-
-static void held_close(struct cfs_source *s)
-{
-    struct held *h = (struct held *)s;
-    h->inner->ops->close(h->inner);
-    if (h->dl)
-        dl_unref(h->dl);
-    free(h);
-}
-
-static const struct cfs_source_ops held_ops = {
-    .name = "vsphere-library",
-    .pread = held_pread,
-    .prefetch = held_prefetch,
-    .finish = held_finish,
-    .close = held_close,
-};
 
 struct probe_sink {
     int fd;
@@ -391,27 +353,20 @@ static int dl_source(struct dl *d, const char *uri, uint64_t size, const char *l
                       : cfs_http_last_error()[0] ? cfs_http_last_error()
                                                  : strerror(-err));
     } else if (resp.status == 206 && size > 0) {
-        struct held *hd = calloc(1, sizeof *hd);
-        if (!hd) {
-            err = -ENOMEM;
-            goto out;
-        }
+        struct cfs_source *inner;
         /* The auth lives in the cloud: the header is renewed on 401. */
         struct cfs_http_source_params p = {
             .url = uri, .size = size, .tls = &c->tls, .auth = &c->rest_auth.base, .label = label
         };
-        err = cfs_http_source_open(&p, &hd->inner);
-        if (err) {
-            free(hd);
+        if ((err = cfs_http_source_open(&p, &inner)))
+            goto out;
+        if ((err = cfs_hook_source_open(inner, dl_release, d, out))) {
+            inner->ops->close(inner);
             goto out;
         }
-        hd->base.ops = &held_ops;
-        hd->base.size = size;
-        hd->dl = d;
         pthread_mutex_lock(&d->lock);
         d->refs++;
         pthread_mutex_unlock(&d->lock);
-        *out = &hd->base;
     } else if (resp.status == 200 || (resp.status == 206 && size == 0)) {
         if (s.got != size) {
             cfs_log_error("vsphere: %s: %s: download incomplete: %" PRIu64 " of %" PRIu64 " bytes",

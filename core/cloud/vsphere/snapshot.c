@@ -6,6 +6,7 @@
  * VM opened meanwhile shares it; the last close removes it. */
 #define _GNU_SOURCE
 #include "log.h"
+#include "package.h"
 #include "util.h"
 #include "vsphere.h"
 
@@ -223,40 +224,19 @@ void vs_snapshots_free(struct vs_cloud *c)
     c->snaps = NULL;
 }
 
-/* A source over a snapshot's disk that releases the snapshot on close. */
+/* The snapshot is released by the last close of the file read from it. */
 struct held {
-    struct cfs_source base;
-    struct cfs_source *inner;
     struct vs_cloud *c;
     char *vm;
 };
 
-static ssize_t held_pread(struct cfs_source *src, void *buf, size_t len, uint64_t off)
+static void held_release(void *ctx)
 {
-    struct held *h = (struct held *)src;
-    return h->inner->ops->pread(h->inner, buf, len, off);
-}
-
-static void held_prefetch(struct cfs_source *src, uint64_t off, uint64_t len)
-{
-    cfs_source_prefetch(((struct held *)src)->inner, off, len);
-}
-
-static void held_close(struct cfs_source *src)
-{
-    struct held *h = (struct held *)src;
-    h->inner->ops->close(h->inner);
+    struct held *h = ctx;
     vs_snapshot_release(h->c, h->vm);
     free(h->vm);
     free(h);
 }
-
-static const struct cfs_source_ops held_ops = {
-    .name = "vsphere-snapshot",
-    .pread = held_pread,
-    .close = held_close,
-    .prefetch = held_prefetch,
-};
 
 int vs_snapshot_source(struct vs_cloud *c, const char *moref, struct cfs_source *inner,
                        struct cfs_source **out)
@@ -266,11 +246,11 @@ int vs_snapshot_source(struct vs_cloud *c, const char *moref, struct cfs_source 
         free(h);
         return -ENOMEM;
     }
-    h->base.ops = &held_ops;
-    h->base.size = inner->size;
-    h->base.alloc = inner->alloc;
-    h->inner = inner;
     h->c = c;
-    *out = &h->base;
-    return 0;
+    int err = cfs_hook_source_open(inner, held_release, h, out);
+    if (err) {
+        free(h->vm);
+        free(h);
+    }
+    return err;
 }
