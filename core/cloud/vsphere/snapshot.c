@@ -53,6 +53,45 @@ static unsigned timeout_of(const struct vs_cloud *c)
     return p && p->timeout_s ? p->timeout_s : DEFAULT_TIMEOUT_S;
 }
 
+static void cancel_task(struct vs_cloud *c, const char *task)
+{
+    struct vs_call call;
+    xmlDocPtr resp;
+    xmlNodePtr ret;
+    if (vs_call_new(&call, "CancelTask", "Task", task))
+        return;
+    if (!vs_soap(c, &call, "CancelTask", false, &resp, &ret))
+        xmlFreeDoc(resp);
+    vs_call_free(&call);
+}
+
+/* The moref of the snapshot of vm named name, in its tree, or NULL. */
+static char *find_in(xmlNodePtr list, const char *name, unsigned depth)
+{
+    char *hit = NULL;
+    for (xmlNodePtr t = list; t && !hit && depth < 64; t = cfs_xml_next(t, NULL, (char *)t->name)) {
+        char *n = cfs_xml_text(cfs_xml_child(t, NULL, "name"));
+        if (n && !strcmp(n, name))
+            hit = cfs_xml_text(cfs_xml_child(t, NULL, "snapshot"));
+        free(n);
+        if (!hit)
+            hit = find_in(cfs_xml_child(t, NULL, "childSnapshotList"), name, depth + 1);
+    }
+    return hit;
+}
+
+static char *find_by_name(struct vs_cloud *c, const char *vm, const char *name)
+{
+    static const char *const paths[] = { "snapshot", NULL };
+    xmlDocPtr resp;
+    xmlNodePtr o;
+    if (vs_retrieve(c, "VirtualMachine", vm, paths, "the VM's snapshots", &resp, &o))
+        return NULL;
+    char *hit = find_in(cfs_xml_child(vs_prop(o, "snapshot"), NULL, "rootSnapshotList"), name, 0);
+    xmlFreeDoc(resp);
+    return hit;
+}
+
 /* Takes the snapshot and reads its disks into s. */
 static int take(struct vs_cloud *c, struct vs_snap *s, const char *label)
 {
@@ -82,13 +121,26 @@ static int take(struct vs_cloud *c, struct vs_snap *s, const char *label)
     if (!err && !(err = vs_soap(c, &call, "CreateSnapshot_Task", false, &resp, &ret))) {
         task = cfs_xml_text(ret);
         xmlFreeDoc(resp);
+        if (!task)
+            cfs_log_error("vsphere: %s: %s: CreateSnapshot_Task returned no task", c->base.name,
+                          label);
         err = task ? 0 : -EPROTO;
     }
     vs_call_free(&call);
-    if (!err)
+    if (!err) {
         err = vs_wait_task(c, task, timeout_of(c), "snapshot", &s->snap);
-    if (!err && !s->snap)
-        err = -EPROTO;
+        /* A task that ran out of time may still make it; one that said
+         * nothing of its result may have: find it by name, to remove it. */
+        if (err == -ETIMEDOUT)
+            cancel_task(c, task);
+        if ((err == -ETIMEDOUT || (!err && !s->snap)) && !s->snap)
+            s->snap = find_by_name(c, s->vm, name);
+        if (!err && !s->snap) {
+            cfs_log_error("vsphere: %s: %s: the snapshot task named no snapshot", c->base.name,
+                          label);
+            err = -EPROTO;
+        }
+    }
     if (!err && !(err = vs_retrieve(c, "VirtualMachineSnapshot", s->snap, paths,
                                     "the snapshot's disks", &resp, &o))) {
         err = vs_devices_disks(vs_prop(o, "config.hardware.device"), s->disks, &s->n_disks);
