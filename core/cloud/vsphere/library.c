@@ -285,9 +285,10 @@ struct probe_sink {
 static int to_fd(void *ctx, const char *data, size_t len)
 {
     struct probe_sink *s = ctx;
-    if (len > s->limit - s->got)
+    bool over = len > s->limit - s->got;
+    s->got += len; /* past limit: the log line says so */
+    if (over)
         return -EIO;
-    s->got += len;
     while (len) {
         ssize_t n = write(s->fd, data, len);
         if (n < 0 && errno == EINTR)
