@@ -38,6 +38,11 @@ int cfs_sniff(struct cfs_source *src, enum cfs_fmt *out);
 int cfs_fmt_fits_name(const char *fname, enum cfs_fmt fmt, bool raw_named_only, size_t *base_len,
                       char *why, size_t why_len);
 
+/* The object a file written as fname makes is named fname without its
+ * image extension (those above, and .ovf): "centos7.vmdk" -> "centos7".
+ * malloc'd, or NULL. */
+char *cfs_fmt_base_name(const char *fname);
+
 struct cfs_package_file {
     char *href;             /* ovf:href: [A-Za-z0-9._-] only */
     struct cfs_source *src; /* exact size = the descriptor's ovf:size */

@@ -39,6 +39,9 @@ char *cfs_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * all but the unreserved characters), malloc'd, or NULL. */
 char *cfs_url_escape(const char *s);
 
+/* Writes all len bytes to fd (EINTR retried). 0 or -errno. */
+int cfs_write_all(int fd, const void *data, size_t len);
+
 /* True if s ends with suffix. */
 bool cfs_ends_with(const char *s, const char *suffix);
 

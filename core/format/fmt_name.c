@@ -112,3 +112,17 @@ int cfs_fmt_name_view(const char *fname)
             return (int)named[i].view;
     return -1;
 }
+
+char *cfs_fmt_base_name(const char *fname)
+{
+    char *name = strdup(fname);
+    char *dot = name ? strrchr(name, '.') : NULL;
+    if (!dot || dot == name)
+        return name;
+    bool known = strcasecmp(dot + 1, "ovf") == 0;
+    for (size_t i = 0; i < CFS_ARRAY_SIZE(exts) && !known; i++)
+        known = strcasecmp(dot + 1, exts[i].ext) == 0;
+    if (known)
+        *dot = '\0';
+    return name;
+}

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 int cfs_parse_iso8601(const char *s, struct timespec *out)
 {
@@ -190,4 +191,19 @@ char *cfs_url_escape(const char *s)
     }
     *o = '\0';
     return out;
+}
+
+int cfs_write_all(int fd, const void *data, size_t len)
+{
+    const char *p = data;
+    while (len) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -errno;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
 }

@@ -216,16 +216,7 @@ static int to_file(void *ctx, const char *data, size_t len)
         s->unlooked = 0;
     }
     s->unlooked += len;
-    while (len) {
-        ssize_t n = write(s->fd, data, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -errno;
-        data += n;
-        len -= (size_t)n;
-    }
-    return 0;
+    return cfs_write_all(s->fd, data, len);
 }
 
 static char *file_url(const char *desc_url, const char *href)

@@ -207,20 +207,6 @@ static int vcd_can_put(struct cfs_cloud *cloud, const char *dir)
     return 0;
 }
 
-/* The template's name: the file name without an image extension. */
-static char *template_name(const char *fname)
-{
-    static const char *const exts[] = { "vmdk", "qcow2", "raw", "img", "vhd",
-                                        "vhdx", "ova",   "ovf", "iso" };
-    char *name = strdup(fname);
-    char *dot = name ? strrchr(name, '.') : NULL;
-    if (dot && dot != name)
-        for (size_t i = 0; i < CFS_ARRAY_SIZE(exts); i++)
-            if (strcasecmp(dot + 1, exts[i]) == 0)
-                *dot = '\0';
-    return name;
-}
-
 static int count_record(void *ctx, xmlNodePtr rec)
 {
     (void)rec;
@@ -253,7 +239,7 @@ static int vcd_put(struct cfs_cloud *cloud, const struct cfs_put *req)
     if (!cat)
         return -EPERM;
     err = vcd_catalog_find(c, cat, &href);
-    if (!err && !(name = template_name(req->fname)))
+    if (!err && !(name = cfs_fmt_base_name(req->fname)))
         err = -ENOMEM;
     if (!err && !*name) {
         cfs_log_error("vcloud: %s: %s: no template name in the file name", c->base.name,

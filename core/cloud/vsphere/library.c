@@ -289,16 +289,7 @@ static int to_fd(void *ctx, const char *data, size_t len)
     s->got += len; /* past limit: the log line says so */
     if (over)
         return -EIO;
-    while (len) {
-        ssize_t n = write(s->fd, data, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -errno;
-        data += n;
-        len -= (size_t)n;
-    }
-    return 0;
+    return cfs_write_all(s->fd, data, len);
 }
 
 /* The source of one prepared file of size bytes at uri. The first request

@@ -34,19 +34,6 @@ static bool cancelled(const struct put *p)
     return p->req->cancelled && p->req->cancelled(p->req->cancel_ctx);
 }
 
-/* The item's name: the file name without an image extension. */
-static char *item_name(const char *fname)
-{
-    static const char *const exts[] = { "ova", "ovf", "vmdk", "qcow2", "raw", "img", "vhd" };
-    char *name = strdup(fname);
-    char *dot = name ? strrchr(name, '.') : NULL;
-    if (dot && dot != name)
-        for (size_t i = 0; i < CFS_ARRAY_SIZE(exts); i++)
-            if (strcasecmp(dot + 1, exts[i]) == 0)
-                *dot = '\0';
-    return name;
-}
-
 /* The descriptor's file name in the item: the package's disks are named
  * for the item already ([A-Za-z0-9._-]); the descriptor goes beside them. */
 static char *ovf_file_name(const struct cfs_package *pkg, const char *name)
@@ -392,7 +379,7 @@ int vs_library_put(struct vs_cloud *c, const char *lib, const struct cfs_put *re
     if (err == -ENOENT)
         cfs_log_error("vsphere: %s: %s: there is no content library %s", c->base.name, req->label,
                       lib);
-    if (!err && !(name = item_name(req->fname)))
+    if (!err && !(name = cfs_fmt_base_name(req->fname)))
         err = -ENOMEM;
     if (!err && !*name) {
         cfs_log_error("vsphere: %s: %s: no item name in the file name", c->base.name, req->label);
