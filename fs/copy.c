@@ -34,6 +34,7 @@
 #include "util.h"
 #include "verify.h"
 #include "viewinfo.h"
+#include "views.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -51,6 +52,11 @@ struct cfs_copy {
     struct cfs_source *src;  /* the source object, opened again */
     struct cfs_source *gate; /* src, read only as far as the calls went */
     struct cfs_source *meter;
+    /* A view whose disk has no allocation map (a vSphere flat extent): put()
+     * reads the view laid out from the disk's zeros instead, once cp's calls
+     * covered the whole file (compact_gate). */
+    bool compact;
+    struct cfs_source *compact_src, *compact_gate, *compact_meter;
     char *props, *xattrs, *warnings; /* for cfs_put */
     char *digest_algo, *digest_hex;  /* ... the digest src is checked against */
     size_t props_len, xattrs_len;
@@ -129,18 +135,21 @@ static bool copy_cancelled(void *ctx)
 struct gate_source {
     struct cfs_source base;
     struct cfs_copy *c;
+    struct cfs_source *inner;
+    bool whole; /* inner is not the file cp copies: nothing before all of it */
 };
 
 static ssize_t gate_pread(struct cfs_source *src, void *buf, size_t len, uint64_t off)
 {
-    struct cfs_copy *c = ((struct gate_source *)src)->c;
+    struct gate_source *g = (struct gate_source *)src;
+    struct cfs_copy *c = g->c;
     bool open = false;
 
     pthread_mutex_lock(&copy_lock);
     for (;;) {
         /* A failed copy reads nothing more, whether or not the provider
          * polls cancelled(): its put fails at the next read. */
-        open = !c->failed && off + len <= c->end;
+        open = !c->failed && (g->whole ? c->end == c->size : off + len <= c->end);
         if (open || c->failed || cfs_transfer_cancelled(c->xfer))
             break;
         /* A second at a time: the transfer registry's cancel has no signal. */
@@ -152,7 +161,7 @@ static ssize_t gate_pread(struct cfs_source *src, void *buf, size_t len, uint64_
     pthread_mutex_unlock(&copy_lock);
     if (!open)
         return -ECANCELED;
-    return cfs_source_pread(c->src, buf, len, off);
+    return cfs_source_pread(g->inner, buf, len, off);
 }
 
 static void gate_close(struct cfs_source *src)
@@ -166,15 +175,18 @@ static const struct cfs_source_ops gate_ops = {
     .close = gate_close,
 };
 
-static int gate_open(struct cfs_copy *c, struct cfs_source **out)
+static int gate_open(struct cfs_copy *c, struct cfs_source *inner, bool whole,
+                     struct cfs_source **out)
 {
     struct gate_source *g = calloc(1, sizeof *g);
     if (!g)
         return -ENOMEM;
     g->base.ops = &gate_ops;
-    g->base.size = c->src->size;
-    g->base.alloc = c->src->alloc;
+    g->base.size = inner->size;
+    g->base.alloc = inner->alloc;
     g->c = c;
+    g->inner = inner;
+    g->whole = whole;
     *out = &g->base;
     return 0;
 }
@@ -263,6 +275,12 @@ static int open_source(struct cfs_mount *m, const char *path, struct cfs_copy *c
             err = -ENOMEM;
     } else {
         err = cfs_view_open_node(m, &node, CFS_OPEN_NO_FILL, &c->src, NULL);
+        /* Without a digest: the scan's read and the conversion's are
+         * checked by nothing either way (a digest would cover one read). */
+        enum cfs_view v = (enum cfs_view)node.entry->view;
+        c->compact =
+            !o->digest_hex && (v == CFS_VIEW_QCOW2 || v == CFS_VIEW_VMDK || v == CFS_VIEW_OVA ||
+                               (v == CFS_VIEW_VHD && m->vhd == VHD_DYNAMIC));
     }
     if (!err)
         err = source_props(node.entry->obj, &c->props, &c->props_len);
@@ -282,19 +300,44 @@ static int open_source(struct cfs_mount *m, const char *path, struct cfs_copy *c
 static int copy_confirm(void *ctx)
 {
     struct cfs_copy *c = ctx;
-    int err = cfs_source_finish(c->src);
+    int err = cfs_source_finish(c->compact_src ? c->compact_src : c->src);
     return err == -ENODATA ? 0 : err; /* no digest: a vCD export, checked as it arrived */
+}
+
+/* The view laid out from the disk's zeros, for a copy that set compact:
+ * 0 with c->compact_meter, -ENODATA when the listed view is already that
+ * one, or the scan's -errno. */
+static int open_compact(struct cfs_copy *c)
+{
+    struct cfs_node node;
+    int err = cfs_tree_resolve(c->m, c->from_path, false, &node);
+
+    if (err)
+        return err;
+    err = cfs_view_open_scanned(c->m, &node, CFS_OPEN_NO_FILL, copy_cancelled, c, &c->compact_src);
+    cfs_node_release(&node);
+    if (!err)
+        err = gate_open(c, c->compact_src, true, &c->compact_gate);
+    if (!err)
+        err = cfs_meter_source_open(c->compact_gate, c->xfer, &c->compact_meter);
+    if (!err)
+        cfs_transfer_set_total(c->xfer, c->compact_src->size);
+    if (!err)
+        cfs_log_info("upload of %s: %llu bytes, the view of %s without the disk's zeros",
+                     c->p->path, (unsigned long long)c->compact_src->size, c->from_path);
+    return err;
 }
 
 static void *run(void *arg)
 {
     struct cfs_copy *c = arg;
     struct cfs_cloud *cloud = cfs_dircache_cloud(c->p->dc);
+    int err = c->compact ? open_compact(c) : 0;
     char *cloud_fname = cfs_name_to_cloud(c->p->fname);
     struct cfs_put req = {
         .dir = cfs_dircache_dir(c->p->dc),
         .fname = cloud_fname,
-        .content = c->meter,
+        .content = c->compact_meter ? c->compact_meter : c->meter,
         .xattrs = c->xattrs,
         .xattrs_len = c->xattrs_len,
         .ovf = &c->ovf,
@@ -314,7 +357,10 @@ static void *run(void *arg)
         .confirm = copy_confirm,
         .confirm_ctx = c,
     };
-    int err = cloud_fname ? cloud->provider->put(cloud, &req) : -ENOMEM;
+    if (err == -ENODATA)
+        err = 0;
+    if (!err)
+        err = cloud_fname ? cloud->provider->put(cloud, &req) : -ENOMEM;
 
     free(cloud_fname);
     if (err > 0)
@@ -340,6 +386,9 @@ static void *run(void *arg)
 
 static void copy_free(struct cfs_copy *c)
 {
+    cfs_source_close(c->compact_meter);
+    cfs_source_close(c->compact_gate);
+    cfs_source_close(c->compact_src);
     cfs_source_close(c->meter);
     cfs_source_close(c->gate);
     cfs_source_close(c->src);
@@ -418,7 +467,7 @@ static int start(struct cfs_handle *in, struct cfs_handle *out, const char *path
     if (!err)
         err = cfs_pending_xattrs_copy(p, &c->xattrs, &c->xattrs_len);
     if (!err)
-        err = gate_open(c, &c->gate);
+        err = gate_open(c, c->src, false, &c->gate);
     if (err) {
         cfs_log_error("upload of %s: cannot open %s for a copy: %s", p->path, path_in,
                       strerror(-err));
@@ -505,11 +554,6 @@ ssize_t cfs_copy_file_range(const char *path_in, struct fuse_file_info *fi_in, o
     return r;
 }
 
-static bool all_zero(const char *buf, size_t size)
-{
-    return size == 0 || (buf[0] == 0 && memcmp(buf, buf + 1, size - 1) == 0);
-}
-
 int cfs_copy_write(struct cfs_handle *h, const char *buf, size_t size, off_t off)
 {
     struct cfs_copy *c = h->copy;
@@ -518,7 +562,7 @@ int cfs_copy_write(struct cfs_handle *h, const char *buf, size_t size, off_t off
     pthread_mutex_lock(&copy_lock);
     if (!c->failed && off >= 0 && (uint64_t)off >= c->end && size <= c->size &&
         (uint64_t)off <= c->size - size && is_hole(c->src, c->end, (uint64_t)off + size) &&
-        all_zero(buf, size)) {
+        cfs_all_zero(buf, size)) {
         advance_locked(c, (uint64_t)off + size);
         r = (int)size;
     } else {

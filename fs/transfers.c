@@ -98,6 +98,15 @@ struct cfs_transfer *cfs_transfer_begin(const char *path, const char *from,
     return t;
 }
 
+void cfs_transfer_set_total(struct cfs_transfer *t, uint64_t total)
+{
+    if (!t)
+        return;
+    pthread_mutex_lock(&lock);
+    t->total = total;
+    pthread_mutex_unlock(&lock);
+}
+
 void cfs_transfer_progress(struct cfs_transfer *t, uint64_t done)
 {
     if (!t)

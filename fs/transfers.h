@@ -21,6 +21,8 @@ struct cfs_transfer *cfs_transfer_begin(const char *path, const char *from,
                                         enum cfs_transfer_dir dir, uint64_t total);
 /* Bytes sent so far (monotonic; called from any thread). */
 void cfs_transfer_progress(struct cfs_transfer *t, uint64_t done);
+/* What the transfer sends changed size (a copy without the source's zeros). */
+void cfs_transfer_set_total(struct cfs_transfer *t, uint64_t total);
 /* The end: err 0 (done) or -errno; the transfer stays in the "recent" list. */
 void cfs_transfer_end(struct cfs_transfer *t, int err);
 /* True once cfs_transfers_cancel_all was called: uploads poll it

@@ -107,8 +107,14 @@ void cfs_object_ovf(const struct cfs_mount *m, const struct cfs_object *o, struc
         out->memory_mb = o->hw.memory_mb;
 }
 
-int cfs_view_open_node(struct cfs_mount *m, const struct cfs_node *node, unsigned flags,
-                       struct cfs_source **out, char **warnings)
+/* What a copy's source learns before it is converted (cfs_view_open_scanned). */
+struct scan {
+    bool (*cancelled)(void *ctx);
+    void *ctx;
+};
+
+static int view_open(struct cfs_mount *m, const struct cfs_node *node, unsigned flags,
+                     const struct scan *scan, struct cfs_source **out, char **warnings)
 {
     const struct cfs_entry *e = node->entry;
     const struct cfs_object *o = e->obj;
@@ -146,6 +152,12 @@ int cfs_view_open_node(struct cfs_mount *m, const struct cfs_node *node, unsigne
     else if (o->digest_hex)
         flags |= CFS_OPEN_CHECKED;
     err = p->open(node->mc->cloud, cfs_node_dir(node), o, CFS_OPEN_DECODE | flags, &file);
+    if (!err && scan && file->alloc) {
+        cfs_source_close(file); /* the disk has its map: nothing to learn */
+        err = -ENODATA;
+    } else if (!err && scan) {
+        err = cfs_zero_scan_open(file, label, scan->cancelled, scan->ctx, &file);
+    }
     if (!err)
         err = cfs_view_open(file, o->ext, (enum cfs_view)e->view, &spec, out, warnings);
 out:
@@ -153,6 +165,19 @@ out:
     free(label);
     free(seed);
     return err;
+}
+
+int cfs_view_open_node(struct cfs_mount *m, const struct cfs_node *node, unsigned flags,
+                       struct cfs_source **out, char **warnings)
+{
+    return view_open(m, node, flags, NULL, out, warnings);
+}
+
+int cfs_view_open_scanned(struct cfs_mount *m, const struct cfs_node *node, unsigned flags,
+                          bool (*cancelled)(void *ctx), void *ctx, struct cfs_source **out)
+{
+    struct scan scan = { cancelled, ctx };
+    return view_open(m, node, flags, &scan, out, NULL);
 }
 
 static struct vi_entry **slot(struct cfs_viewinfo *vi, const char *key)

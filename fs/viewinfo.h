@@ -47,4 +47,12 @@ void cfs_object_ovf(const struct cfs_mount *m, const struct cfs_object *o,
 int cfs_view_open_node(struct cfs_mount *m, const struct cfs_node *node, unsigned flags,
                        struct cfs_source **out, char **warnings);
 
+/* The same view, laid out from the disk's real allocation, for a copy: a
+ * disk without an allocation map (a vSphere flat extent) is read whole
+ * first to find its zeros (cfs_zero_scan_open). The view is then smaller
+ * than the one the mount lists. -ENODATA if the disk has a map already
+ * (the listed view is that one). */
+int cfs_view_open_scanned(struct cfs_mount *m, const struct cfs_node *node, unsigned flags,
+                          bool (*cancelled)(void *ctx), void *ctx, struct cfs_source **out);
+
 #endif

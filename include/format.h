@@ -80,6 +80,16 @@ int vhd_open(struct cfs_source *file, const char *label, struct cfs_source **dis
  * the footer copy); fixed VHDs are known by their last 512 bytes. */
 bool vhd_probe(const void *head, size_t len);
 
+/* A disk with no allocation map (a flat disk read over HTTP) learns one by
+ * being read once, whole, in order (zero_scan.c): the grains that hold a
+ * byte other than zero. For a copy into a format that stores only data
+ * (qcow2, VMDK, a dynamic VHD), whose layout must be known before its
+ * first byte. *out serves disk's bytes with that map; it takes ownership
+ * of disk. The read stops with -ECANCELED once cancelled(ctx) says so.
+ * One log line names label, the data found and the time taken. */
+int cfs_zero_scan_open(struct cfs_source *disk, const char *label, bool (*cancelled)(void *ctx),
+                       void *ctx, struct cfs_source **out);
+
 /* ---- views ---- */
 
 /* streamOptimized VMDK, Layout A of ref/formats.md §3.6: header, embedded

@@ -42,6 +42,9 @@ char *cfs_url_escape(const char *s);
 /* Writes all len bytes to fd (EINTR retried). 0 or -errno. */
 int cfs_write_all(int fd, const void *data, size_t len);
 
+/* True if all len bytes at buf are zero. */
+bool cfs_all_zero(const void *buf, size_t len);
+
 /* True if s ends with suffix. */
 bool cfs_ends_with(const char *s, const char *suffix);
 

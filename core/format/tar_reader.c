@@ -4,6 +4,7 @@
  * untrusted input. */
 #include "format.h"
 #include "log.h"
+#include "util.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -52,14 +53,6 @@ static bool checksum_ok(const unsigned char *h)
     return sum == want;
 }
 
-static bool all_zero(const unsigned char *h)
-{
-    for (unsigned i = 0; i < BLOCK; i++)
-        if (h[i])
-            return false;
-    return true;
-}
-
 /* prefix/name, NUL-terminated fields; flat names only. */
 static int member_name(const unsigned char *h, char *out, size_t n)
 {
@@ -90,7 +83,7 @@ int tar_list(struct cfs_source *src, const char *label, struct tar_member *out, 
         uint64_t size, data;
         if (got != BLOCK)
             return got < 0 ? (int)got : -EIO;
-        if (all_zero(h))
+        if (cfs_all_zero(h, BLOCK))
             return *n ? 0 : (cfs_log_error("%s: an empty tar archive", label), -EINVAL);
         if (!checksum_ok(h)) {
             why = "a header checksum is wrong";
