@@ -275,12 +275,13 @@ static int open_source(struct cfs_mount *m, const char *path, struct cfs_copy *c
             err = -ENOMEM;
     } else {
         err = cfs_view_open_node(m, &node, CFS_OPEN_NO_FILL, &c->src, NULL);
-        /* Without a digest: the scan's read and the conversion's are
-         * checked by nothing either way (a digest would cover one read). */
+        /* A raw disk only (the others' decoders have a map), and without a
+         * digest: the scan's read and the conversion's are checked by
+         * nothing either way (a digest would cover one read). */
         enum cfs_view v = (enum cfs_view)node.entry->view;
-        c->compact =
-            !o->digest_hex && (v == CFS_VIEW_QCOW2 || v == CFS_VIEW_VMDK || v == CFS_VIEW_OVA ||
-                               (v == CFS_VIEW_VHD && m->vhd == VHD_DYNAMIC));
+        c->compact = !o->digest_hex && o->ext && strcmp(o->ext, "raw") == 0 &&
+                     (v == CFS_VIEW_QCOW2 || v == CFS_VIEW_VMDK || v == CFS_VIEW_OVA ||
+                      (v == CFS_VIEW_VHD && m->vhd == VHD_DYNAMIC));
     }
     if (!err)
         err = source_props(node.entry->obj, &c->props, &c->props_len);
