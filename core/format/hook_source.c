@@ -1,7 +1,8 @@
 /* A source that runs a callback after its inner source closes: what a
  * provider holds for the bytes' sake while they are read (a snapshot of a
- * running VM, a download session) is released by the last close. Reads,
- * read-ahead hints and the end-of-read check go to the inner source. */
+ * running VM, a download session, a map made for the bytes) is released
+ * by the last close. Reads, read-ahead hints, the end-of-read check and
+ * discards go to the inner source. */
 #include "package.h"
 
 #include <errno.h>
@@ -33,6 +34,11 @@ static int hook_finish(struct cfs_source *src)
     return h->inner->verified ? 0 : -ENODATA;
 }
 
+static void hook_discard(struct cfs_source *src)
+{
+    cfs_source_discard(((struct hook *)src)->inner);
+}
+
 static void hook_close(struct cfs_source *src)
 {
     struct hook *h = (struct hook *)src;
@@ -47,6 +53,7 @@ static const struct cfs_source_ops hook_ops = {
     .close = hook_close,
     .prefetch = hook_prefetch,
     .finish = hook_finish,
+    .discard = hook_discard,
 };
 
 int cfs_hook_source_open(struct cfs_source *inner, void (*on_close)(void *ctx), void *ctx,
@@ -59,6 +66,7 @@ int cfs_hook_source_open(struct cfs_source *inner, void (*on_close)(void *ctx), 
     h->base.size = inner->size;
     h->base.alloc = inner->alloc;
     h->base.costly = inner->costly;
+    h->base.verified = inner->verified;
     h->inner = inner;
     h->on_close = on_close;
     h->ctx = ctx;

@@ -7,6 +7,7 @@
  * conversion) reads only the grains found here. */
 #include "format.h"
 #include "log.h"
+#include "package.h"
 #include "util.h"
 
 #include <errno.h>
@@ -15,48 +16,10 @@
 
 #define STEP (4u << 20) /* bytes per read: a streaming download's pace, bounded memory */
 
-struct zero_scan {
-    struct cfs_source base;
-    struct cfs_source *inner;
-    struct cfs_alloc *alloc;
-};
-
-static ssize_t zs_pread(struct cfs_source *src, void *buf, size_t len, uint64_t off)
+static void alloc_free(void *alloc)
 {
-    return cfs_source_pread(((struct zero_scan *)src)->inner, buf, len, off);
+    cfs_alloc_free(alloc);
 }
-
-static void zs_prefetch(struct cfs_source *src, uint64_t off, uint64_t len)
-{
-    cfs_source_prefetch(((struct zero_scan *)src)->inner, off, len);
-}
-
-static int zs_finish(struct cfs_source *src)
-{
-    return cfs_source_finish(((struct zero_scan *)src)->inner);
-}
-
-static void zs_discard(struct cfs_source *src)
-{
-    cfs_source_discard(((struct zero_scan *)src)->inner);
-}
-
-static void zs_close(struct cfs_source *src)
-{
-    struct zero_scan *z = (struct zero_scan *)src;
-    cfs_source_close(z->inner);
-    cfs_alloc_free(z->alloc);
-    free(z);
-}
-
-static const struct cfs_source_ops zero_scan_ops = {
-    .name = "zero-scan",
-    .pread = zs_pread,
-    .prefetch = zs_prefetch,
-    .finish = zs_finish,
-    .discard = zs_discard,
-    .close = zs_close,
-};
 
 /* Marks the grains of buf (n bytes of the disk at off, off grain-aligned)
  * that hold data. */
@@ -72,12 +35,12 @@ static void mark(struct cfs_alloc *a, const unsigned char *buf, size_t n, uint64
 int cfs_zero_scan_open(struct cfs_source *disk, const char *label, bool (*cancelled)(void *ctx),
                        void *ctx, struct cfs_source **out)
 {
-    struct zero_scan *z = calloc(1, sizeof *z);
+    struct cfs_alloc *alloc = cfs_alloc_new(disk->size);
     unsigned char *buf = malloc(STEP);
     double t0 = cfs_now();
     int err = -ENOMEM;
 
-    if (!z || !buf || !(z->alloc = cfs_alloc_new(disk->size)))
+    if (!alloc || !buf)
         goto fail;
     for (uint64_t off = 0; off < disk->size; off += STEP) {
         size_t n = disk->size - off < STEP ? (size_t)(disk->size - off) : STEP;
@@ -89,27 +52,22 @@ int cfs_zero_scan_open(struct cfs_source *disk, const char *label, bool (*cancel
             cfs_log_error("%s: reading the disk to find its data: %s", label, strerror(-err));
             goto fail;
         }
-        mark(z->alloc, buf, n, off);
+        mark(alloc, buf, n, off);
     }
+    /* The disk's bytes as they are, with the map, freed by the last close. */
+    if ((err = cfs_hook_source_open(disk, alloc_free, alloc, out)) != 0)
+        goto fail;
+    (*out)->alloc = alloc;
     free(buf);
     cfs_log_info("%s: %llu of %llu MiB hold data (read whole in %.1f s: the cloud gives no "
                  "allocation map)",
-                 label, (unsigned long long)(z->alloc->n_alloc * CFS_GRAIN_BYTES >> 20),
+                 label, (unsigned long long)(alloc->n_alloc * CFS_GRAIN_BYTES >> 20),
                  (unsigned long long)(disk->size >> 20), cfs_now() - t0);
-    z->base.ops = &zero_scan_ops;
-    z->base.size = disk->size;
-    z->base.alloc = z->alloc;
-    z->base.verified = disk->verified;
-    z->base.costly = disk->costly;
-    z->inner = disk;
-    *out = &z->base;
     return 0;
 
 fail:
     free(buf);
-    if (z)
-        cfs_alloc_free(z->alloc);
-    free(z);
+    cfs_alloc_free(alloc);
     cfs_source_close(disk);
     return err;
 }
