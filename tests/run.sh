@@ -88,6 +88,12 @@ else
     tail -20 "$results/clouds-up.log"
 fi
 
+# A failure's own words, so that a CI log that keeps only stdout still says why.
+for name in "${failures[@]}"; do
+    echo "--- $name: the end of $results/$name.log"
+    grep -m1 '^FAIL: ' "$results/$name.log" 2>/dev/null | cut -c1-400
+    tail -n 12 "$results/$name.log" 2>/dev/null | cut -c1-300
+done
 [ ${#failures[@]} -gt 0 ] && echo "failed: ${failures[*]}"
 [ $skipped -gt 0 ] && echo "$skipped skipped"
 echo "$passed passed, $failed failed"
