@@ -19,7 +19,14 @@
  *
  * Bytes read again behind the cursor are not hashed again: they come from
  * the stream's ring or the cache's chunks in memory, which hold what was
- * hashed, unless inner fetches them anew (cloudfs(1) says so). */
+ * hashed, unless inner fetches them anew (cloudfs(1) says so).
+ *
+ * The hashing runs on a thread of its own: a read at or near the cursor
+ * leaves a copy of its bytes (QUEUE_BYTES in all) and returns, and the
+ * hasher moves the cursor through the copies in order, filling the gaps
+ * between them from inner. A read that finds the copies' budget spent, or
+ * that reaches the image's end, hashes on its own thread as before: that
+ * is the back-pressure, and the end of a read waits for the verdict. */
 #include "verify.h"
 #include "digest.h"
 #include "log.h"
@@ -38,6 +45,7 @@
 #define MAX_PIECES  65536      /* reads ahead kept by CRC (2 MiB); then their gaps are filled */
 #define MAX_READERS 64
 #define STEP        (1u << 20) /* bytes hashed at a time when filling */
+#define QUEUE_BYTES (4u << 20) /* copies of reads waiting for the hasher */
 
 /* A read served ahead of the cursor: when the cursor passes it, the bytes
  * hashed there must have the CRC the reader's bytes had. */
@@ -67,7 +75,12 @@ struct vsrc {
     struct reader {
         uint64_t off, end;
         bool used;
+        char *copy; /* the bytes read, left to the hasher; NULL: in flight */
     } readers[MAX_READERS];
+    size_t queued; /* bytes of the copies */
+    pthread_t hasher;
+    bool hasher_running, stopping;
+    bool hasher_failed; /* a fill failed: the hasher leaves the rest to finish() */
 };
 
 /* Does a read other than self hold the bytes at pos? (lock held) */
@@ -76,6 +89,17 @@ static bool held_at(const struct vsrc *s, uint64_t pos, const struct reader *sel
     for (unsigned i = 0; i < MAX_READERS; i++) {
         const struct reader *r = &s->readers[i];
         if (r != self && r->used && r->off <= pos && pos < r->end)
+            return true;
+    }
+    return false;
+}
+
+/* Is a read still waiting for inner at pos? (lock held) */
+static bool in_flight_at(const struct vsrc *s, uint64_t pos)
+{
+    for (unsigned i = 0; i < MAX_READERS; i++) {
+        const struct reader *r = &s->readers[i];
+        if (r->used && !r->copy && r->off <= pos && pos < r->end)
             return true;
     }
     return false;
@@ -222,19 +246,65 @@ static int drive(struct vsrc *s, uint64_t upto, const struct reader *self)
     return 0;
 }
 
+static void *hasher_main(void *arg);
+
+/* Where the cursor goes from here on its own (lock held): through the
+ * copies, and once the view is read, through the remembered reads that
+ * follow each other within GAP_FILL (readers of the kernel's read-ahead
+ * leave such ranges behind them, and nobody reads them again). A read
+ * close to that continues them; one far beyond is a jump. */
+static uint64_t reach(const struct vsrc *s)
+{
+    uint64_t at = s->hashed, was;
+    bool active = atomic_load(&s->active) && !s->hasher_failed;
+    int passes = 0;
+    do {
+        was = at;
+        for (unsigned i = 0; i < MAX_READERS; i++) {
+            const struct reader *r = &s->readers[i];
+            if (r->used && r->copy && r->off <= at + GAP_FILL && r->end > at)
+                at = r->end;
+        }
+        for (size_t i = 0; active && i < s->n_pieces; i++) {
+            const struct piece *p = &s->pieces[i];
+            if (p->off <= at + GAP_FILL && p->end > at)
+                at = p->end;
+        }
+    } while (at != was && ++passes < 8);
+    return at;
+}
+
+/* Leaves a copy of self's bytes to the hasher (lock held); false: the
+ * budget is spent or there is no hasher, the reader hashes them itself. */
+static bool queue(struct vsrc *s, struct reader *self, const char *buf, size_t n)
+{
+    if (!s->hasher_running && !s->stopping)
+        s->hasher_running = pthread_create(&s->hasher, NULL, hasher_main, s) == 0;
+    if (!s->hasher_running || s->queued + n > QUEUE_BYTES || !(self->copy = malloc(n)))
+        return false;
+    memcpy(self->copy, buf, n);
+    s->queued += n;
+    pthread_cond_broadcast(&s->cond);
+    return true;
+}
+
 /* What the reader self got at [off, off + n) joins the check (lock held). */
-static int take(struct vsrc *s, const struct reader *self, const char *buf, uint64_t off, size_t n)
+static int take(struct vsrc *s, struct reader *self, const char *buf, uint64_t off, size_t n)
 {
     uint64_t end = off + n;
+    bool first = true;
     for (;;) {
         if (s->corrupt)
             return -EIO;
         if (s->done || end <= s->hashed)
             return 0;
         bool ahead = off > s->hashed;
-        if (ahead && (!atomic_load(&s->active) || off - s->hashed > GAP_FILL) &&
-            add_piece(s, buf, off, n))
+        uint64_t near = reach(s) + (atomic_load(&s->active) ? GAP_FILL : 0);
+        if (ahead && off > near && add_piece(s, buf, off, n))
             return 0;
+        if (first && end < s->base.size && queue(s, self, buf, n))
+            return 0;
+        first = false;
         if (s->advancing) {
             pthread_cond_wait(&s->cond, &s->lock);
             continue;
@@ -288,11 +358,70 @@ static ssize_t vsrc_pread(struct cfs_source *src, void *buf, size_t len, uint64_
     } else if (s->corrupt) {
         n = -EIO;
     }
-    if (me)
-        me->used = false;
+    if (me && !me->copy)
+        me->used = false; /* else the hasher frees the slot */
     pthread_cond_broadcast(&s->cond);
     pthread_mutex_unlock(&s->lock);
     return n;
+}
+
+/* The copy with the lowest offset, or NULL (lock held). */
+static struct reader *first_copy(struct vsrc *s)
+{
+    struct reader *q = NULL;
+    for (unsigned i = 0; i < MAX_READERS; i++) {
+        struct reader *r = &s->readers[i];
+        if (r->used && r->copy && (!q || r->off < q->off))
+            q = r;
+    }
+    return q;
+}
+
+static void release(struct vsrc *s, struct reader *q)
+{
+    s->queued -= (size_t)(q->end - q->off);
+    free(q->copy);
+    *q = (struct reader){ 0 };
+    pthread_cond_broadcast(&s->cond);
+}
+
+/* Moves the cursor through the copies in order, and on to reach() (see
+ * the top). A gap before a copy is filled from inner, up to a read still
+ * in flight. */
+static void *hasher_main(void *arg)
+{
+    struct vsrc *s = arg;
+    pthread_mutex_lock(&s->lock);
+    for (;;) {
+        struct reader *q = first_copy(s);
+        if (q && (s->done || s->corrupt || s->stopping || q->end <= s->hashed)) {
+            release(s, q); /* nothing left to hash in it, or no one to tell */
+            continue;
+        }
+        if (!q && s->stopping)
+            break;
+        uint64_t target = s->done || s->corrupt ? 0 : reach(s);
+        if (s->hashed >= target || s->advancing || in_flight_at(s, s->hashed)) {
+            pthread_cond_wait(&s->cond, &s->lock);
+            continue;
+        }
+        s->advancing = true;
+        if (q && q->off <= s->hashed) {
+            advance(s, q->copy + (s->hashed - q->off), (size_t)(q->end - s->hashed));
+            release(s, q);
+        } else if (fill(s, next_held(s, s->hashed, q ? q->off : target, NULL)) != 0) {
+            s->hasher_failed = true;
+            /* Unchecked, the copy's bytes would pass: remembered instead. */
+            if (q && !add_piece(s, q->copy, q->off, (size_t)(q->end - q->off)))
+                set_corrupt(s, "too many reads ahead to check");
+            if (q)
+                release(s, q);
+        }
+        s->advancing = false;
+        pthread_cond_broadcast(&s->cond);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return NULL;
 }
 
 static int vsrc_finish(struct cfs_source *src)
@@ -323,6 +452,12 @@ static void vsrc_prefetch(struct cfs_source *src, uint64_t off, uint64_t len)
 static void vsrc_close(struct cfs_source *src)
 {
     struct vsrc *s = (struct vsrc *)src;
+    pthread_mutex_lock(&s->lock);
+    s->stopping = true;
+    pthread_cond_broadcast(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+    if (s->hasher_running)
+        pthread_join(s->hasher, NULL);
     cfs_source_close(s->inner);
     cfs_digest_free(s->digest);
     pthread_cond_destroy(&s->cond);
