@@ -17,14 +17,4 @@ void cfs_digest_update(struct cfs_digest *d, const void *data, size_t len);
 bool cfs_digest_matches(struct cfs_digest *d, const char *expected_hex, char *hex_out);
 void cfs_digest_free(struct cfs_digest *d);
 
-/* The same, computed on a thread of its own: update copies the bytes
- * (memory bounded: it waits when the thread is 4 MiB behind) and returns;
- * matches waits for the bytes given so far. One thread calls update. */
-struct cfs_digest_thread;
-int cfs_digest_thread_new(const char *algo, struct cfs_digest_thread **out);
-void cfs_digest_thread_update(struct cfs_digest_thread *t, const void *data, size_t len);
-bool cfs_digest_thread_matches(struct cfs_digest_thread *t, const char *expected_hex,
-                               char *hex_out);
-void cfs_digest_thread_free(struct cfs_digest_thread *t);
-
 #endif

@@ -214,7 +214,7 @@ static int fill(struct vsrc *s, uint64_t upto)
 {
     char *tmp = malloc(STEP);
     int err = tmp ? 0 : -ENOMEM;
-    while (!err && s->hashed < upto && !s->corrupt && !s->stopping) {
+    while (!err && s->hashed < upto && !s->corrupt) {
         uint64_t at = s->hashed;
         size_t n = upto - at < STEP ? (size_t)(upto - at) : STEP;
         pthread_mutex_unlock(&s->lock);

@@ -5,8 +5,7 @@
  *   POST /v2/images                       201, queued; properties and the
  *                                         upload marker go in here
  *   PUT  /v2/images/{id}/file             204; the body streamed from the
- *                                         content while md5 and sha512 (on a
- *                                         thread of its own) are
+ *                                         content while md5 and sha512 are
  *                                         computed over every byte sent
  *   GET  /v2/images/{id}                  until active; checksum (md5) and
  *                                         os_hash_value compared
@@ -47,8 +46,7 @@ struct hashing_source {
     struct cfs_source base;
     struct cfs_source *inner; /* not owned */
     pthread_mutex_t lock;
-    struct cfs_digest *md5;
-    struct cfs_digest_thread *hash; /* on its own core; NULL: not computed (above) */
+    struct cfs_digest *md5, *hash; /* hash NULL: not computed (above) */
     bool with_hash;
     uint64_t next; /* bytes hashed so far, in order */
     bool broken;   /* a read out of order */
@@ -58,14 +56,13 @@ struct hashing_source {
 static int digests_restart(struct hashing_source *h)
 {
     cfs_digest_free(h->md5);
-    cfs_digest_thread_free(h->hash);
-    h->md5 = NULL;
-    h->hash = NULL;
+    cfs_digest_free(h->hash);
+    h->md5 = h->hash = NULL;
     h->next = 0;
     h->broken = false;
     int err = cfs_digest_new("md5", &h->md5);
     if (!err && h->with_hash)
-        err = cfs_digest_thread_new(HASH_ALGO, &h->hash);
+        err = cfs_digest_new(HASH_ALGO, &h->hash);
     return err;
 }
 
@@ -81,9 +78,9 @@ static ssize_t hashing_pread(struct cfs_source *src, void *buf, size_t len, uint
     if (off != h->next)
         h->broken = true;
     if (!h->broken && !h->err) {
-        if (h->hash)
-            cfs_digest_thread_update(h->hash, buf, (size_t)n);
         cfs_digest_update(h->md5, buf, (size_t)n);
+        if (h->hash)
+            cfs_digest_update(h->hash, buf, (size_t)n);
         h->next += (uint64_t)n;
     }
     int err = h->err;
@@ -95,7 +92,7 @@ static void hashing_close(struct cfs_source *src)
 {
     struct hashing_source *h = (struct hashing_source *)src;
     cfs_digest_free(h->md5);
-    cfs_digest_thread_free(h->hash);
+    cfs_digest_free(h->hash);
     pthread_mutex_destroy(&h->lock);
     free(h);
 }
@@ -360,7 +357,7 @@ static int verify(struct upload *u, struct hashing_source *h, json_t *img)
     else if (!md5 || !cfs_digest_matches(h->md5, md5, ours))
         bad = "checksum (md5)";
     else if (algo && hash && strcasecmp(algo, HASH_ALGO) == 0 &&
-             (h->hash ? !cfs_digest_thread_matches(h->hash, hash, ours)
+             (h->hash ? !cfs_digest_matches(h->hash, hash, ours)
                       : strcasecmp(hash, u->req->src_digest_hex) != 0))
         bad = "os_hash_value";
     if (bad) {
