@@ -53,6 +53,12 @@ int cfs_cache_source_open(struct cfs_source *inner, struct cfs_cache *c, const c
 int cfs_cache_source_open_stored(struct cfs_source *inner, struct cfs_cache *c, const char *algo,
                                  const char *hex, struct cfs_source **out);
 
+/* Makes a source of cfs_cache_source_open fill the cache from spare CPU
+ * only: a reader that decodes (a view, whose conversion wants both cores)
+ * never waits for lz4 and the write; what the storers cannot keep up with
+ * is not stored, and a later read stores it. */
+void cfs_cache_source_spare(struct cfs_source *src);
+
 /* A source caching decoded, what a decoder made of image (a source of
  * cfs_cache_source_open, which decoded reads), keyed by image's key and
  * tag (name the decoder and its version: "qcow2-guest-v1"). Its chunks are

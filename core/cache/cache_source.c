@@ -26,6 +26,7 @@
  * and a tag. Its chunks are pure functions of the image's bytes, so they
  * are stored only while the image is verified (it has its manifest), and
  * served with their CRC alone. */
+#define _GNU_SOURCE 1 /* SCHED_IDLE */
 #include "cache.h"
 #include "digest.h"
 #include "log.h"
@@ -33,6 +34,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +42,8 @@
 
 #define SLOTS       4 /* chunks kept in memory: a 128 KiB reader fetches each chunk once */
 #define MAX_LOADING 8 /* chunks being loaded at once */
-#define QUEUE       2 /* chunks waiting to be written to disk: bounds the memory */
+#define QUEUE       3 /* chunks waiting to be written to disk: bounds the memory */
+#define STORERS     2 /* threads compressing and writing them: lz4 is slower than the network */
 #define AHEAD       2 /* chunks a sequential reader of a verified image gets loaded ahead */
 
 /* A chunk in memory, shared by a slot, its reader and the write queue. */
@@ -56,13 +59,18 @@ struct slot {
     uint64_t used; /* tick of the last use; 0: empty */
 };
 
-/* Work for the source's worker thread: store buf as chunk idx, or (buf
- * NULL) load chunk idx from disk ahead of a sequential reader, or (idx
- * FILL) fill the hinted range. */
+/* Work for the source's worker thread: load chunk idx from disk ahead of
+ * a sequential reader, or (idx FILL) fill the hinted range. */
 #define FILL UINT64_MAX
-struct job {
+
+/* A chunk from the cloud waiting for a storer thread (lz4 and the
+ * write); readers are served from it meanwhile. have: the image had its
+ * manifest when the chunk was loaded. */
+struct pending {
     uint64_t idx;
     struct cbuf *buf;
+    bool have;
+    bool taken; /* a storer is on it */
 };
 
 struct cache_source {
@@ -84,10 +92,16 @@ struct cache_source {
     uint64_t tick;
     uint64_t loading[MAX_LOADING]; /* chunks a thread is loading: others wait for them */
     unsigned n_loading;
-    struct job queue[QUEUE + AHEAD];
-    unsigned q_head, q_len, q_stores;
+    uint64_t queue[AHEAD]; /* the worker's jobs: chunks to load ahead, or FILL */
+    unsigned q_head, q_len;
     pthread_t worker;
     bool worker_running;
+    struct pending pending[QUEUE]; /* oldest first; stays here while being stored */
+    unsigned n_pending;
+    pthread_t storers[STORERS];
+    unsigned n_storers;
+    bool spare;         /* stores only from spare CPU: skipped when the storers are behind */
+    uint64_t n_skipped; /* chunks not stored for that */
     bool closing;
     bool discarded; /* its bytes failed a check: nothing more is stored */
     pthread_t verifier;
@@ -337,6 +351,7 @@ static void loading_done(struct cache_source *s, uint64_t idx)
 }
 
 static void *worker_main(void *arg);
+static void *storer_main(void *arg);
 
 /* Chunk idx is ahead in the range the worker fills (lock held). */
 static bool fill_will_get(const struct cache_source *s, uint64_t idx)
@@ -344,33 +359,63 @@ static bool fill_will_get(const struct cache_source *s, uint64_t idx)
     return s->filling && idx >= s->fill_next && idx < s->fill_end && !bit_test(s->mine, idx);
 }
 
-/* Queues a job (lock held). A store waits for room: the queue bounds the
- * memory of chunks not yet on disk. A load ahead is dropped when busy. */
-static bool enqueue(struct cache_source *s, uint64_t idx, struct cbuf *b)
+/* Queues a job for the worker (lock held); dropped when the worker is
+ * busy with AHEAD of them already. */
+static bool enqueue(struct cache_source *s, uint64_t idx)
 {
     if (!s->worker_running && !s->closing)
         s->worker_running = pthread_create(&s->worker, NULL, worker_main, s) == 0;
-    /* At most QUEUE stores and AHEAD other jobs: the ring holds them all. */
-    if (!s->worker_running || (!b && s->q_len - s->q_stores >= AHEAD)) {
-        if (b)
-            cbuf_unref(b); /* no thread: the chunk is not stored, reads still work */
+    if (!s->worker_running || s->q_len >= AHEAD)
         return false;
-    }
-    while (b && s->q_stores >= QUEUE)
-        pthread_cond_wait(&s->cond, &s->lock);
-    s->queue[(s->q_head + s->q_len++) % (QUEUE + AHEAD)] = (struct job){ idx, b };
-    if (b)
-        s->q_stores++;
+    s->queue[(s->q_head + s->q_len++) % AHEAD] = idx;
     pthread_cond_broadcast(&s->cond);
     return true;
 }
 
+/* Hands chunk idx (b, taken) to the storers (lock held), waiting for
+ * room: the queue bounds the memory of chunks not yet on disk. A spare
+ * source does not wait: its reader goes on, and the chunk is stored by a
+ * later read. The storers start as work arrives; without one the chunk
+ * is not stored, reads still work. */
+static void queue_store(struct cache_source *s, uint64_t idx, struct cbuf *b, bool have)
+{
+    if (s->n_storers < STORERS && s->n_pending >= s->n_storers && !s->closing &&
+        pthread_create(&s->storers[s->n_storers], NULL, storer_main, s) == 0)
+        s->n_storers++;
+    /* On disk from an earlier download: the verification judges it. */
+    bool known = !have && !s->trust && bit_test(s->stored, idx);
+    if (!s->n_storers || known || (s->spare && s->n_pending >= QUEUE)) {
+        s->n_skipped += !known && s->n_storers;
+        cbuf_unref(b);
+        return;
+    }
+    while (s->n_pending >= QUEUE)
+        pthread_cond_wait(&s->cond, &s->lock);
+    s->pending[s->n_pending++] = (struct pending){ idx, b, have, false };
+    pthread_cond_broadcast(&s->cond);
+}
+
+/* Chunk idx while it waits to be stored (lock held), or NULL. */
+static struct cbuf *pending_of(const struct cache_source *s, uint64_t idx)
+{
+    for (unsigned i = 0; i < s->n_pending && !s->discarded; i++)
+        if (s->pending[i].idx == idx)
+            return s->pending[i].buf;
+    return NULL;
+}
+
 /* Chunk idx, with a reference for the caller. One thread loads a chunk;
- * the others wait for it. The worker stores what it loads itself. */
+ * the others wait for it. */
 static int get_chunk(struct cache_source *s, uint64_t idx, bool in_worker, struct cbuf **out)
 {
     struct slot *sl;
+    struct cbuf *p;
     pthread_mutex_lock(&s->lock);
+    if ((p = pending_of(s, idx))) {
+        *out = cbuf_ref(p);
+        pthread_mutex_unlock(&s->lock);
+        return 0;
+    }
     while (!(sl = slot_of(s, idx)) &&
            (is_loading(s, idx) || s->n_loading == MAX_LOADING || fill_will_get(s, idx))) {
         if (in_worker) { /* a load ahead: a reader has it in hand already */
@@ -392,35 +437,31 @@ static int get_chunk(struct cache_source *s, uint64_t idx, bool in_worker, struc
     struct cbuf *b = NULL;
     bool fresh = false;
     int err = load(s, idx, &b, &fresh);
-    /* The worker stores what it loads; so does a reader while the worker
-     * fills (it would wait for the whole fill to queue it). */
-    pthread_mutex_lock(&s->lock);
-    bool store_now = in_worker || s->filling;
-    pthread_mutex_unlock(&s->lock);
-    if (!err && fresh && store_now)
-        store(s, idx, b, have);
 
     pthread_mutex_lock(&s->lock);
     loading_done(s, idx);
     if (!err)
         to_slot(s, idx, b);
-    pthread_cond_broadcast(&s->cond); /* before enqueue, which may wait */
-    if (!err && fresh && !store_now)
-        enqueue(s, idx, cbuf_ref(b));
+    pthread_cond_broadcast(&s->cond); /* before queue_store, which may wait */
+    if (!err && fresh)
+        queue_store(s, idx, cbuf_ref(b), have);
     pthread_mutex_unlock(&s->lock);
     *out = b;
     return err;
 }
 
-/* Downloads the hinted range in order into the cache (worker thread). */
+/* Downloads the hinted range in order into the cache (worker thread).
+ * The storer compresses and writes what it gets meanwhile, and readers
+ * take the chunks from memory until they are on disk. */
 static void fill(struct cache_source *s)
 {
     pthread_mutex_lock(&s->lock);
     for (;;) {
         while (s->fill_next < s->fill_end &&
-               (bit_test(s->mine, s->fill_next) || slot_of(s, s->fill_next)))
+               (bit_test(s->mine, s->fill_next) || slot_of(s, s->fill_next) ||
+                pending_of(s, s->fill_next)))
             s->fill_next++;
-        if (s->closing || s->manifest || s->fill_next >= s->fill_end)
+        if (s->closing || s->manifest || s->discarded || s->fill_next >= s->fill_end)
             break;
         uint64_t idx = s->fill_next;
         if (is_loading(s, idx) || s->n_loading == MAX_LOADING) { /* a reader got there first */
@@ -432,23 +473,24 @@ static void fill(struct cache_source *s)
         struct cbuf *b = NULL;
         bool fresh = false;
         int err = load(s, idx, &b, &fresh);
-        if (!err && fresh)
-            store(s, idx, b, false);
-        cbuf_unref(b);
         pthread_mutex_lock(&s->lock);
         loading_done(s, idx);
-        if (err || !bit_test(s->mine, idx))
+        if (err)
             break; /* readers fetch it themselves */
+        to_slot(s, idx, b);
         s->fill_next = idx + 1;
-        pthread_cond_broadcast(&s->cond);
+        pthread_cond_broadcast(&s->cond); /* before queue_store, which may wait */
+        if (fresh)
+            queue_store(s, idx, cbuf_ref(b), false);
+        cbuf_unref(b);
     }
     s->filling = false;
     pthread_cond_broadcast(&s->cond);
     pthread_mutex_unlock(&s->lock);
 }
 
-/* Stores chunks off the readers' path (lz4 and the write), loads chunks
- * of a verified image ahead of a sequential reader, fills hinted ranges. */
+/* Loads chunks of a verified image ahead of a sequential reader, fills
+ * hinted ranges. */
 static void *worker_main(void *arg)
 {
     struct cache_source *s = arg;
@@ -456,26 +498,66 @@ static void *worker_main(void *arg)
     for (;;) {
         while (!s->q_len && !s->closing)
             pthread_cond_wait(&s->cond, &s->lock);
-        if (!s->q_len)
+        if (s->closing)
             break;
-        struct job j = s->queue[s->q_head];
-        s->q_head = (s->q_head + 1) % (QUEUE + AHEAD);
+        uint64_t idx = s->queue[s->q_head];
+        s->q_head = (s->q_head + 1) % AHEAD;
         s->q_len--;
-        bool have = s->manifest != NULL;
         pthread_mutex_unlock(&s->lock);
-        if (j.buf) {
-            store(s, j.idx, j.buf, have);
-            cbuf_unref(j.buf);
-        } else if (j.idx == FILL) {
+        if (idx == FILL) {
             fill(s);
-        } else if (!s->closing) {
+        } else {
             struct cbuf *b = NULL;
-            if (get_chunk(s, j.idx, true, &b) == 0)
+            if (get_chunk(s, idx, true, &b) == 0)
                 cbuf_unref(b);
         }
         pthread_mutex_lock(&s->lock);
-        if (j.buf)
-            s->q_stores--;
+        pthread_cond_broadcast(&s->cond);
+    }
+    s->filling = false; /* a FILL still queued never runs */
+    pthread_cond_broadcast(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+    return NULL;
+}
+
+/* The oldest chunk no storer is on (lock held), or NULL. */
+static struct pending *next_pending(struct cache_source *s)
+{
+    for (unsigned i = 0; i < s->n_pending; i++)
+        if (!s->pending[i].taken)
+            return &s->pending[i];
+    return NULL;
+}
+
+/* Stores chunks off the readers' path (lz4 and the write), the oldest
+ * first; at close, what is queued still goes to disk. */
+static void *storer_main(void *arg)
+{
+    struct cache_source *s = arg;
+    struct pending *p;
+    pthread_mutex_lock(&s->lock);
+    if (s->spare && !s->closing) { /* the reader's threads come first */
+        struct sched_param idle = { 0 };
+        pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle);
+    }
+    for (;;) {
+        while (!(p = next_pending(s)) && !s->closing)
+            pthread_cond_wait(&s->cond, &s->lock);
+        if (!p)
+            break;
+        p->taken = true;
+        struct pending job = *p; /* p moves as others finish */
+        pthread_mutex_unlock(&s->lock);
+        store(s, job.idx, job.buf, job.have);
+        pthread_mutex_lock(&s->lock);
+        for (unsigned i = 0; i < s->n_pending; i++)
+            if (s->pending[i].buf == job.buf) {
+                memmove(&s->pending[i], &s->pending[i + 1],
+                        (s->n_pending - i - 1) * sizeof s->pending[0]);
+                s->n_pending--;
+                break;
+            }
+        cbuf_unref(job.buf);
         pthread_cond_broadcast(&s->cond);
     }
     pthread_mutex_unlock(&s->lock);
@@ -489,10 +571,10 @@ static void load_ahead(struct cache_source *s, uint64_t idx)
     for (uint64_t k = idx + 1; k <= idx + AHEAD && k < s->n_chunks; k++) {
         bool queued = false;
         for (unsigned i = 0; i < s->q_len; i++)
-            if (s->queue[(s->q_head + i) % (QUEUE + AHEAD)].idx == k)
+            if (s->queue[(s->q_head + i) % AHEAD] == k)
                 queued = true;
-        if (!queued && !slot_of(s, k) && !is_loading(s, k))
-            enqueue(s, k, NULL);
+        if (!queued && !slot_of(s, k) && !is_loading(s, k) && !pending_of(s, k))
+            enqueue(s, k);
     }
 }
 
@@ -544,7 +626,9 @@ static ssize_t cache_pread(struct cfs_source *src, void *buf, size_t len, uint64
             n = len - done;
         pthread_mutex_lock(&s->lock);
         struct slot *sl = slot_of(s, idx);
-        struct cbuf *b = sl ? cbuf_ref(sl->buf) : NULL;
+        struct cbuf *b = sl ? sl->buf : pending_of(s, idx);
+        if (b)
+            cbuf_ref(b);
         if (sl)
             sl->used = ++s->tick;
         bool direct = pass && !fill_will_get(s, idx) && !bit_test(s->mine, idx);
@@ -582,7 +666,7 @@ static void cache_prefetch(struct cfs_source *src, uint64_t off, uint64_t len)
     if (!s->manifest && !s->filling && len) {
         s->fill_next = off >> CFS_CACHE_CHUNK_SHIFT;
         s->fill_end = ((off + len - 1) >> CFS_CACHE_CHUNK_SHIFT) + 1;
-        s->filling = enqueue(s, FILL, NULL);
+        s->filling = enqueue(s, FILL);
     }
     pthread_mutex_unlock(&s->lock);
 }
@@ -635,15 +719,25 @@ static void cache_close(struct cfs_source *src)
 {
     struct cache_source *s = (struct cache_source *)src;
     pthread_mutex_lock(&s->lock);
-    s->closing = true; /* the worker writes what is queued, loads nothing more */
+    s->closing = true; /* the worker loads nothing more, the storers write what is queued */
     pthread_cond_broadcast(&s->cond);
+    struct sched_param normal = { 0 };
+    for (unsigned i = 0; i < s->n_storers && s->spare; i++) /* not starved by other readers */
+        pthread_setschedparam(s->storers[i], SCHED_OTHER, &normal);
     pthread_mutex_unlock(&s->lock);
     if (s->worker_running)
         pthread_join(s->worker, NULL);
+    for (unsigned i = 0; i < s->n_storers; i++) /* after the worker: nothing more is queued */
+        pthread_join(s->storers[i], NULL);
+    if (s->n_skipped)
+        cfs_log_debug("block cache: %s: %llu of %llu chunks not stored: no spare CPU for them",
+                      s->key, (unsigned long long)s->n_skipped, (unsigned long long)s->n_chunks);
     if (s->verifying)
         pthread_join(s->verifier, NULL);
     for (int i = 0; i < SLOTS; i++)
         cbuf_unref(s->slots[i].buf);
+    for (unsigned i = 0; i < s->n_pending; i++)
+        cbuf_unref(s->pending[i].buf); /* queued after the storers ended */
     cfs_source_close(s->inner);
     source_free(s);
 }
@@ -728,6 +822,12 @@ int cfs_cache_source_open_stored(struct cfs_source *inner, struct cfs_cache *c, 
     return open_source(inner, c, algo, hex, true, out);
 }
 
+void cfs_cache_source_spare(struct cfs_source *src)
+{
+    if (src->ops == &cache_ops)
+        ((struct cache_source *)src)->spare = true;
+}
+
 int cfs_cache_source_derive(struct cfs_source *image, struct cfs_source *decoded, const char *tag,
                             struct cfs_source **out)
 {
@@ -739,6 +839,7 @@ int cfs_cache_source_derive(struct cfs_source *image, struct cfs_source *decoded
     if (!s)
         return -ENOMEM;
     s->trust = f;
+    s->spare = f->spare;
     s->base.verified = false; /* no digest covers a decoded disk */
     *out = &s->base;
     return 0;

@@ -293,6 +293,8 @@ int glance_open_image(struct openstack *os, const struct cfs_object *obj, unsign
             flags & CFS_OPEN_NO_FILL ? cfs_cache_source_open_stored : cfs_cache_source_open;
         if (open(*out, bc, obj->digest_algo, obj->digest_hex, &cached) == 0)
             *out = cached;
+        if (flags & CFS_OPEN_DECODE)
+            cfs_cache_source_spare(*out);
     }
     return err;
 }
