@@ -520,6 +520,15 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* Back to storing every chunk, at the readers' priority (lock held). */
+static void unspare(struct cache_source *s)
+{
+    struct sched_param normal = { 0 };
+    for (unsigned i = 0; i < s->n_storers && s->spare; i++)
+        pthread_setschedparam(s->storers[i], SCHED_OTHER, &normal);
+    s->spare = false;
+}
+
 /* The oldest chunk no storer is on (lock held), or NULL. */
 static struct pending *next_pending(struct cache_source *s)
 {
@@ -654,7 +663,8 @@ static ssize_t cache_pread(struct cfs_source *src, void *buf, size_t len, uint64
 }
 
 /* A decoder's hint: fill [off, off + len) from inner in one pass, unless
- * the image is verified (its chunks are on disk) or a fill runs. */
+ * the image is verified (its chunks are on disk) or a fill runs. Its
+ * reader wants the range from disk: every chunk is stored. */
 static void cache_prefetch(struct cfs_source *src, uint64_t off, uint64_t len)
 {
     struct cache_source *s = (struct cache_source *)src;
@@ -667,6 +677,8 @@ static void cache_prefetch(struct cfs_source *src, uint64_t off, uint64_t len)
         s->fill_next = off >> CFS_CACHE_CHUNK_SHIFT;
         s->fill_end = ((off + len - 1) >> CFS_CACHE_CHUNK_SHIFT) + 1;
         s->filling = enqueue(s, FILL);
+        if (s->filling)
+            unspare(s);
     }
     pthread_mutex_unlock(&s->lock);
 }
@@ -721,9 +733,7 @@ static void cache_close(struct cfs_source *src)
     pthread_mutex_lock(&s->lock);
     s->closing = true; /* the worker loads nothing more, the storers write what is queued */
     pthread_cond_broadcast(&s->cond);
-    struct sched_param normal = { 0 };
-    for (unsigned i = 0; i < s->n_storers && s->spare; i++) /* not starved by other readers */
-        pthread_setschedparam(s->storers[i], SCHED_OTHER, &normal);
+    unspare(s); /* what is queued is not starved by other readers */
     pthread_mutex_unlock(&s->lock);
     if (s->worker_running)
         pthread_join(s->worker, NULL);

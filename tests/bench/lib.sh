@@ -217,8 +217,8 @@ cpu_since() { # ... [PID]: the mount PID's instead of cfs_pid's
 # dropped), and "CMD-CPU MOUNT-CPU" seconds appended to FILE.cpu (FILE: what
 # stdout is, read off /proc) for bench_row's cpu=.
 secs() {
-    local t0 t1 c0 f0 out me=$BASHPID # this shell, not the $(...) below
-    out=$(readlink "/proc/$me/fd/1")
+    local t0 t1 c0 f0 fd1 me=$BASHPID # this shell, not the $(...) below
+    fd1=$(readlink "/proc/$me/fd/1")
     children_cpu
     c0=$cpu_children
     f0=$(cfs_cpu)
@@ -226,7 +226,7 @@ secs() {
     "$@" >/dev/null
     t1=$(date +%s.%N)
     echo "$t1 - $t0" | bc -l
-    if [ -f "$out" ]; then cpu_since "$c0" "$f0" "$out.cpu"; fi
+    if [ -f "$fd1" ]; then cpu_since "$c0" "$f0" "$fd1.cpu"; fi
 }
 median() { sort -g "$1" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; } # FILE of numbers
 calc() { awk "BEGIN { printf \"%.6g\", ($1) }"; }              # EXPR: its value
