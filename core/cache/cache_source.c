@@ -42,7 +42,7 @@
 
 #define SLOTS       4 /* chunks kept in memory: a 128 KiB reader fetches each chunk once */
 #define MAX_LOADING 8 /* chunks being loaded at once */
-#define QUEUE       3 /* chunks waiting to be written to disk: bounds the memory */
+#define QUEUE       2 /* chunks waiting to be written to disk: bounds the memory */
 #define STORERS     2 /* threads compressing and writing them: lz4 is slower than the network */
 #define AHEAD       2 /* chunks a sequential reader of a verified image gets loaded ahead */
 

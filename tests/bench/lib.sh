@@ -85,7 +85,12 @@ jget() { "$PY" -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$
 # glance_upload TOKEN NAME DISK_FORMAT FILE: a new image, its data from FILE
 # (- for stdin: a chunked PUT, nothing on local disk), active; prints its id.
 glance_upload() {
-    local id st
+    local id st old
+    # The name is the bench's: what an earlier run on the same clouds left
+    # under it would make the mount's name ambiguous.
+    while old=$(glance_id "$1" "$2") && [ -n "$old" ]; do
+        curl -sf -X DELETE -H "X-Auth-Token: $1" "$CLOUDS_GLANCE_URL/v2/images/$old" >/dev/null || break
+    done
     id=$(curl -sf -X POST "$CLOUDS_GLANCE_URL/v2/images" -H "X-Auth-Token: $1" -H 'Content-Type: application/json' \
         -d "{\"name\":\"$2\",\"disk_format\":\"$3\",\"container_format\":\"bare\"}" | jget id)
     curl -sf -X PUT -H "X-Auth-Token: $1" -H 'Content-Type: application/octet-stream' -T "$4" \
