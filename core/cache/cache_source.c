@@ -14,12 +14,16 @@
  * very download received, and come back from disk (CRC-checked) as they
  * would from the network.
  *
- * A worker thread per source writes chunks off the readers' path, loads a
- * verified image's next chunks ahead of a sequential reader, and fills a
- * range a decoder hints (cfs_source_prefetch) in one sequential pass: a
- * qcow2 whose clusters lie all over the file is read from the cache, not
- * by one small request per cluster. Readers of a chunk the fill will reach
- * wait for it instead of disturbing its download.
+ * Storer threads compress and write chunks off the readers' path; until
+ * a chunk is on disk, readers take it from memory. A plain reader waits
+ * when they fall behind; a spare one (cfs_cache_source_spare: a view)
+ * never does, and its storers run on idle CPU only. A worker thread per
+ * source loads a verified image's next chunks ahead of a sequential
+ * reader, and fills a range a decoder hints (cfs_source_prefetch) in one
+ * sequential pass: a qcow2 whose clusters lie all over the file is read
+ * from the cache, not by one small request per cluster. Readers of a
+ * chunk the fill will reach wait for it instead of disturbing its
+ * download.
  *
  * A derived source (cfs_cache_source_derive) caches what a decoder made of
  * a cached image (a qcow2's decompressed clusters) under the image's key

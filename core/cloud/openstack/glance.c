@@ -291,10 +291,11 @@ int glance_open_image(struct openstack *os, const struct cfs_object *obj, unsign
         int (*open)(struct cfs_source *, struct cfs_cache *, const char *, const char *,
                     struct cfs_source **) =
             flags & CFS_OPEN_NO_FILL ? cfs_cache_source_open_stored : cfs_cache_source_open;
-        if (open(*out, bc, obj->digest_algo, obj->digest_hex, &cached) == 0)
+        if (open(*out, bc, obj->digest_algo, obj->digest_hex, &cached) == 0) {
             *out = cached;
-        if (flags & CFS_OPEN_DECODE)
-            cfs_cache_source_spare(*out);
+            if (flags & CFS_OPEN_DECODE) /* a view's conversion wants the cores */
+                cfs_cache_source_spare(cached);
+        }
     }
     return err;
 }
