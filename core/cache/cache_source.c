@@ -74,7 +74,6 @@ struct pending {
     uint64_t idx;
     struct cbuf *buf;
     bool have;
-    bool taken; /* a storer is on it */
 };
 
 struct cache_source {
@@ -101,7 +100,7 @@ struct cache_source {
     pthread_t worker;
     bool worker_running;
     struct pending pending[QUEUE]; /* oldest first; stays here while being stored */
-    unsigned n_pending;
+    unsigned n_pending, n_storing; /* the first n_storing have a storer on them */
     pthread_t storers[STORERS];
     unsigned n_storers;
     bool spare;         /* stores only from spare CPU: skipped when the storers are behind */
@@ -383,19 +382,21 @@ static bool enqueue(struct cache_source *s, uint64_t idx)
  * is not stored, reads still work. */
 static void queue_store(struct cache_source *s, uint64_t idx, struct cbuf *b, bool have)
 {
+    if (!have && !s->trust && bit_test(s->stored, idx)) {
+        cbuf_unref(b); /* on disk from an earlier download: the verification judges it */
+        return;
+    }
     if (s->n_storers < STORERS && s->n_pending >= s->n_storers && !s->closing &&
         pthread_create(&s->storers[s->n_storers], NULL, storer_main, s) == 0)
         s->n_storers++;
-    /* On disk from an earlier download: the verification judges it. */
-    bool known = !have && !s->trust && bit_test(s->stored, idx);
-    if (!s->n_storers || known || (s->spare && s->n_pending >= QUEUE)) {
-        s->n_skipped += !known && s->n_storers;
+    if (!s->n_storers || (s->spare && s->n_pending >= QUEUE)) {
+        s->n_skipped += s->n_storers > 0;
         cbuf_unref(b);
         return;
     }
     while (s->n_pending >= QUEUE)
         pthread_cond_wait(&s->cond, &s->lock);
-    s->pending[s->n_pending++] = (struct pending){ idx, b, have, false };
+    s->pending[s->n_pending++] = (struct pending){ idx, b, have };
     pthread_cond_broadcast(&s->cond);
 }
 
@@ -533,33 +534,24 @@ static void unspare(struct cache_source *s)
     s->spare = false;
 }
 
-/* The oldest chunk no storer is on (lock held), or NULL. */
-static struct pending *next_pending(struct cache_source *s)
-{
-    for (unsigned i = 0; i < s->n_pending; i++)
-        if (!s->pending[i].taken)
-            return &s->pending[i];
-    return NULL;
-}
-
 /* Stores chunks off the readers' path (lz4 and the write), the oldest
  * first; at close, what is queued still goes to disk. */
 static void *storer_main(void *arg)
 {
     struct cache_source *s = arg;
-    struct pending *p;
     pthread_mutex_lock(&s->lock);
     if (s->spare && !s->closing) { /* the reader's threads come first */
         struct sched_param idle = { 0 };
         pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle);
     }
     for (;;) {
-        while (!(p = next_pending(s)) && !s->closing)
+        while (s->n_storing == s->n_pending && !s->closing)
             pthread_cond_wait(&s->cond, &s->lock);
-        if (!p)
+        if (s->n_storing == s->n_pending)
             break;
-        p->taken = true;
-        struct pending job = *p; /* p moves as others finish */
+        /* The oldest no storer is on; the entries move as others finish,
+         * but those being stored stay first. */
+        struct pending job = s->pending[s->n_storing++];
         pthread_mutex_unlock(&s->lock);
         store(s, job.idx, job.buf, job.have);
         pthread_mutex_lock(&s->lock);
@@ -568,6 +560,7 @@ static void *storer_main(void *arg)
                 memmove(&s->pending[i], &s->pending[i + 1],
                         (s->n_pending - i - 1) * sizeof s->pending[0]);
                 s->n_pending--;
+                s->n_storing--;
                 break;
             }
         cbuf_unref(job.buf);
